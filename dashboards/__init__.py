@@ -1,0 +1,1 @@
+"""The Dash app: monitoring dashboards, open-data hub and reporting over the warehouse."""

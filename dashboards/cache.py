@@ -1,0 +1,72 @@
+"""Query caching shared by gunicorn workers (and hosts), invalidated by rebuilds.
+
+``@memoize`` keys a result on the function, its arguments and the warehouse
+build id, so a new build never serves stale figures. The backend is chosen by
+``PONMETRO_CACHE_TYPE``: ``simple`` (one process, development), ``filesystem``
+(several workers on one host; ``PONMETRO_CACHE_DIR``), ``redis`` (several hosts;
+``PONMETRO_REDIS_URL``) or ``null`` (no caching).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask
+from flask_caching import Cache
+
+from dashboards import warehouse
+from ponmetro.settings import ENV_CACHE_DIR, ENV_CACHE_TYPE, ENV_REDIS_URL
+
+F = TypeVar("F", bound=Callable[..., Any])
+cache = Cache()
+TIMEOUT = 24 * 3600
+
+
+def cache_config() -> dict[str, Any]:
+    kind = os.environ.get(ENV_CACHE_TYPE, "filesystem").lower()
+    if kind == "redis":
+        return {"CACHE_TYPE": "RedisCache",
+                "CACHE_REDIS_URL": os.environ.get(ENV_REDIS_URL, "redis://127.0.0.1:6379/0"),
+                "CACHE_KEY_PREFIX": "ponmetro:", "CACHE_DEFAULT_TIMEOUT": TIMEOUT}
+    if kind == "simple":
+        return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": TIMEOUT}
+    if kind == "null":
+        return {"CACHE_TYPE": "NullCache"}
+    directory = os.environ.get(ENV_CACHE_DIR) or os.path.join(tempfile.gettempdir(),
+                                                               "ponmetro-cache")
+    return {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": directory,
+            "CACHE_THRESHOLD": 5000, "CACHE_DEFAULT_TIMEOUT": TIMEOUT}
+
+
+def init_cache(server: Flask) -> None:
+    cache.init_app(server, config=cache_config())
+
+
+def memoize(fn: F) -> F:
+    """Cache ``fn(*args)`` per build id. Arguments must be hashable/pickleable values."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        build_id = warehouse.build_info().build_id
+        raw = pickle.dumps((fn.__module__, fn.__qualname__, args, sorted(kwargs.items())))
+        key = f"q:{build_id}:{hashlib.sha256(raw).hexdigest()}"
+        try:
+            hit = cache.get(key)
+        except Exception:  # a cache outage must not take pages down
+            hit = None
+        if hit is not None:
+            return hit
+        value = fn(*args, **kwargs)
+        try:
+            cache.set(key, value)
+        except Exception:
+            pass
+        return value
+
+    return wrapper  # type: ignore[return-value]

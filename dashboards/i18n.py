@@ -1,0 +1,78 @@
+"""Italian first, English on request: gettext catalogues read with Babel.
+
+Message ids in code are English; Italian lives in
+``translations/it/LC_MESSAGES/<domain>.po`` (one catalogue per area of the app,
+so each area owns its own file). Catalogues are read once at import with
+Babel's PO reader: no compile step, nothing to forget in deployment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+from babel.dates import format_date as _bdate
+from babel.dates import format_datetime as _bdatetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+
+SUPPORTED = ("it", "en")
+DEFAULT = "it"
+_LOCALES = {"it": "it_IT", "en": "en_GB"}
+_DIR = Path(__file__).parent / "translations"
+
+
+def _load() -> dict[str, dict[str, str]]:
+    catalogues: dict[str, dict[str, str]] = {lang: {} for lang in SUPPORTED}
+    for po in sorted(_DIR.glob("*/LC_MESSAGES/*.po")):
+        lang = po.parts[-3]
+        with po.open("rb") as fh:
+            catalogue = read_po(fh, locale=lang)
+        for message in catalogue:
+            if message.id and message.string and not message.fuzzy:
+                catalogues.setdefault(lang, {})[str(message.id)] = str(message.string)
+    return catalogues
+
+
+_CATALOGUES = _load()
+
+
+def resolve_lang(value: str | None) -> str:
+    """Map any user-supplied value to a supported language (Italian by default)."""
+    value = (value or "").strip().lower()[:2]
+    return value if value in SUPPORTED else DEFAULT
+
+
+def translator(lang: str | None) -> Callable[[str], str]:
+    """``_ = translator(lang)``; ``_("Housing")`` gives "Abitare" in Italian."""
+    table = _CATALOGUES.get(resolve_lang(lang), {})
+    return lambda msgid: table.get(msgid, msgid)
+
+
+def fmt_number(value: float | int | None, lang: str | None, decimals: int = 0) -> str:
+    """1.234,5 in Italian, 1,234.5 in English; an en dash for missing values."""
+    if value is None:
+        return "–"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=_LOCALES[resolve_lang(lang)])
+
+
+def fmt_percent(value: float | None, lang: str | None, decimals: int = 0) -> str:
+    if value is None:
+        return "–"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
+    return format_percent(value, format=pattern, locale=_LOCALES[resolve_lang(lang)])
+
+
+def fmt_eur(value: float | None, lang: str | None) -> str:
+    return "–" if value is None else f"{fmt_number(value, lang)} €"
+
+
+def fmt_date(value: date | datetime | None, lang: str | None) -> str:
+    if value is None:
+        return "–"
+    locale = _LOCALES[resolve_lang(lang)]
+    if isinstance(value, datetime):
+        return _bdatetime(value, format="medium", locale=locale)
+    return _bdate(value, format="medium", locale=locale)

@@ -1,0 +1,131 @@
+"""The one door to the warehouse: a read-only DuckDB connection that follows rebuilds.
+
+Every query in the app goes through :func:`query`. The connection is opened
+read-only; when the ETL renames a new build into place the next request (at most
+``RECHECK_SECONDS`` later) notices the new file and reopens, so a rebuild is
+picked up without restarting gunicorn. A missing or corrupt file raises
+:class:`WarehouseUnavailable`, which pages and ``/healthz`` turn into a clear
+message instead of a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from ponmetro.settings import warehouse_path
+
+RECHECK_SECONDS = 1.0
+#: The app never reads files, URLs or extensions through SQL, and cannot be made to.
+_CONFIG = {"enable_external_access": False, "autoinstall_known_extensions": False,
+           "autoload_known_extensions": False, "lock_configuration": True}
+
+
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse file is missing, unreadable or not a warehouse."""
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    build_id: str
+    built_at: datetime
+    is_demo: bool
+    geography: str
+
+
+class _Door:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._identity: tuple[int, int, int] | None = None
+        self._checked = 0.0
+        self._info: BuildInfo | None = None
+
+    def _path(self) -> Path:
+        return warehouse_path()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        now = time.monotonic()
+        with self._lock:
+            if self._con is not None and now - self._checked < RECHECK_SECONDS:
+                return self._con
+            path = self._path()
+            try:
+                st = os.stat(path)
+            except OSError as exc:
+                self._close()
+                raise WarehouseUnavailable(f"warehouse not found at {path.name}") from exc
+            identity = (st.st_ino, st.st_mtime_ns, st.st_size)
+            if self._con is None or identity != self._identity:
+                self._close()
+                try:
+                    con = duckdb.connect(str(path), read_only=True, config=_CONFIG)
+                    row = con.execute(
+                        "SELECT build_id, built_at, is_demo, geography FROM meta.build"
+                    ).fetchone()
+                except duckdb.Error as exc:
+                    raise WarehouseUnavailable("warehouse file is unreadable or corrupt") \
+                        from exc
+                self._con, self._identity = con, identity
+                self._info = BuildInfo(*row)
+            self._checked = now
+            return self._con
+
+    def _close(self) -> None:
+        if self._con is not None:
+            try:
+                self._con.close()
+            except duckdb.Error:
+                pass
+        self._con, self._identity, self._info = None, None, None
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for this thread (DuckDB cursors share the database, not state)."""
+        return self._open().cursor()
+
+    def info(self) -> BuildInfo:
+        self._open()
+        assert self._info is not None
+        return self._info
+
+    def reset(self) -> None:
+        with self._lock:
+            self._close()
+
+
+_door = _Door()
+
+
+def query(sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+    """Run one parameterised read-only statement and return a Polars frame."""
+    cur = _door.cursor()
+    try:
+        return cur.sql(sql, params=params or None).pl()
+    except duckdb.IOException as exc:
+        _door.reset()
+        raise WarehouseUnavailable("warehouse file could not be read") from exc
+    finally:
+        cur.close()
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """A raw cursor, for streaming downloads (Arrow record batches). Close it after use."""
+    return _door.cursor()
+
+
+def build_info() -> BuildInfo:
+    """The current build (id, time, demo flag); raises WarehouseUnavailable."""
+    return _door.info()
+
+
+def reset() -> None:
+    """Forget the open connection (tests, and after an I/O error)."""
+    _door.reset()

@@ -1,0 +1,1 @@
+"""ETL: landing files -> validation -> staging -> marts -> atomic publish of a DuckDB warehouse."""

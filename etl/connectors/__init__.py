@@ -1,0 +1,1 @@
+"""Connectors: turn real sources (city portal, GBFS feeds, OpenCoesione) into landing files."""

@@ -1,0 +1,321 @@
+"""Read a landing file and check it against its contract.
+
+Every failure raises :class:`LandingError` naming the file, the row (the header
+is row 1; for GeoJSON, the feature number) and the column, so an operator can
+open the file and fix it. Real portal files use ``;``, CRLF, a UTF-8 BOM, decimal
+commas and sometimes Latin-1: those variants are accepted, anything else is not.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+
+from etl.contracts import Column, Contract
+
+_TRUE = ("true", "1", "si", "sì", "yes", "y", "t", "vero")
+_FALSE = ("false", "0", "no", "n", "f", "falso")
+_SNIFF_BYTES = 64 * 1024
+
+
+class LandingError(Exception):
+    """A landing file breaks its contract; the message is one line for operators."""
+
+    def __init__(self, file: str | Path, message: str, row: int | None = None,
+                 column: str | None = None):
+        self.file, self.row, self.column, self.detail = str(file), row, column, message
+        where = [self.file]
+        if row is not None:
+            where.append(f"row {row}")
+        if column is not None:
+            where.append(f"column '{column}'")
+        super().__init__(f"{', '.join(where)}: {message}")
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _decode_probe(path: Path, head: bytes) -> str:
+    """Return the encoding to read ``path`` with, or raise for unusable bytes."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        raise LandingError(path, "encoding: UTF-16 or binary content; save the file as UTF-8")
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut by the probe window is not an error.
+        if exc.start >= len(head) - 3:
+            return "utf-8"
+    try:
+        head.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise LandingError(path, "encoding: neither UTF-8 nor Latin-1 text") from exc
+    return "cp1252"
+
+
+def _sniff_separator(header_line: str) -> str:
+    counts = {sep: header_line.count(sep) for sep in (";", ",", "\t")}
+    return max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
+
+
+def _locate_ragged_row(path: Path, text: str, sep: str, width: int) -> LandingError:
+    for number, record in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
+        if record and len(record) != width:
+            return LandingError(
+                path, f"expected {width} fields, found {len(record)} (truncated or "
+                "unquoted separator?)", row=number)
+    return LandingError(path, "malformed CSV (unbalanced quotes?)")
+
+
+def read_csv_text(path: Path) -> pl.DataFrame:
+    """Read a CSV file with every cell as text, whatever its encoding and separator."""
+    path = Path(path)
+    raw = path.read_bytes()
+    if not raw.strip().lstrip(b"\xef\xbb\xbf").strip():
+        raise LandingError(path, "file is empty")
+    encoding = _decode_probe(path, raw[:_SNIFF_BYTES])
+    text_bytes = raw
+    if encoding == "utf-8":
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # A Latin-1 file whose first accented letter lies past the probe window.
+            try:
+                raw.decode("cp1252")
+            except UnicodeDecodeError:
+                row = raw[: exc.start].count(b"\n") + 1
+                raise LandingError(path, "encoding: invalid UTF-8 byte", row=row) from exc
+            encoding = "cp1252"
+    if encoding == "cp1252":
+        text_bytes = raw.decode("cp1252").encode("utf-8")
+    if text_bytes.startswith(b"\xef\xbb\xbf"):
+        text_bytes = text_bytes[3:]
+    first_line = text_bytes[: text_bytes.find(b"\n") if b"\n" in text_bytes else None]
+    sep = _sniff_separator(first_line.decode("utf-8", "replace"))
+    try:
+        frame = pl.read_csv(io.BytesIO(text_bytes), separator=sep, infer_schema=False,
+                            quote_char='"')
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError,
+            ValueError) as exc:
+        width = len(next(csv.reader([first_line.decode("utf-8", "replace")], delimiter=sep)))
+        raise _locate_ragged_row(path, text_bytes.decode("utf-8", "replace"), sep, width) from exc
+    frame = frame.rename({c: c.strip().lstrip("\ufeff").strip() for c in frame.columns})
+    if len(set(frame.columns)) != len(frame.columns):
+        raise LandingError(path, "duplicate column names in header", row=1)
+    return frame
+
+
+def read_geojson_text(path: Path, contract: Contract) -> pl.DataFrame:
+    """Flatten a GeoJSON FeatureCollection: properties as text plus ``geometry``."""
+    path = Path(path)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise LandingError(path, "file is empty")
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise LandingError(path, "encoding: GeoJSON must be UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise LandingError(path, f"invalid JSON at line {exc.lineno} column {exc.colno}: "
+                           f"{exc.msg}") from exc
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise LandingError(path, "GeoJSON: expected a FeatureCollection")
+    crs = ((doc.get("crs") or {}).get("properties") or {}).get("name", "")
+    if crs and not re.search(r"(EPSG:+4326|CRS84)$", crs):
+        raise LandingError(path, f"GeoJSON: coordinates must be WGS84 (EPSG:4326 / CRS84), "
+                           f"found {crs!r}")
+    features = doc.get("features")
+    if not isinstance(features, list) or not features:
+        raise LandingError(path, "GeoJSON: no features")
+    rows: list[dict[str, str | None]] = []
+    for number, feature in enumerate(features, start=1):
+        geometry = (feature or {}).get("geometry") if isinstance(feature, dict) else None
+        gtype = geometry.get("type") if isinstance(geometry, dict) else None
+        if contract.geometry_types and gtype not in contract.geometry_types:
+            raise LandingError(path, f"geometry type {gtype!r} is not one of "
+                               f"{', '.join(contract.geometry_types)}", row=number,
+                               column="geometry")
+        if not isinstance(geometry.get("coordinates"), list) or not geometry["coordinates"]:
+            raise LandingError(path, "geometry has no coordinates", row=number,
+                               column="geometry")
+        props = feature.get("properties") or {}
+        row = {k: (None if v is None else str(v)) for k, v in props.items()}
+        row["geometry"] = json.dumps(geometry, separators=(",", ":"))
+        rows.append(row)
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    return pl.DataFrame([{n: r.get(n) for n in names} for r in rows],
+                        schema={n: pl.String for n in names})
+
+
+# ------------------------------------------------------------------------ casting
+
+
+def _first_bad(frame: pl.DataFrame, mask: pl.Series) -> int | None:
+    idx = mask.arg_true()
+    return None if idx.is_empty() else int(idx[0])
+
+
+def _row_number(contract: Contract, index: int) -> int:
+    return index + 1 if contract.format == "geojson" else index + 2
+
+
+def _parse_column(text: pl.Series, col: Column) -> pl.Series:
+    s = text.str.strip_chars()
+    s = pl.select(pl.when(s == "").then(None).otherwise(s).alias(s.name)).to_series()
+    if col.dtype == "str":
+        return s
+    if col.dtype == "int":
+        return s.str.replace_all(r"\.0+$", "").cast(pl.Int64, strict=False)
+    if col.dtype == "float":
+        if s.str.contains(",").any():
+            s = s.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
+        return s.cast(pl.Float64, strict=False)
+    if col.dtype == "bool":
+        low = s.str.to_lowercase()
+        return pl.select(pl.when(low.is_in(_TRUE)).then(True)
+                         .when(low.is_in(_FALSE)).then(False)
+                         .otherwise(None).alias(s.name)).to_series()
+    if col.dtype == "date":
+        iso = s.str.to_date("%Y-%m-%d", strict=False)
+        it = s.str.to_date("%d/%m/%Y", strict=False)
+        return iso.fill_null(it)
+    if col.dtype == "month":
+        return (s + "-01").str.to_date("%Y-%m-%d", strict=False)
+    if col.dtype == "datetime":
+        norm = (s.str.replace("T", " ", literal=True)
+                .str.replace(r"Z$", "+00:00")
+                .str.replace(r"([+-]\d\d)(\d\d)$", "$1:$2"))
+        has_tz = norm.str.contains(r"[+-]\d\d:\d\d$")
+        norm = pl.select(pl.when(has_tz).then(norm).otherwise(norm + "+00:00")).to_series()
+        norm = norm.str.replace(r"^(\d{4}-\d\d-\d\d \d\d:\d\d)([+-])", "$1:00$2")
+        parsed = norm.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%:z", strict=False,
+                                      time_unit="us", time_zone="UTC")
+        return parsed.dt.replace_time_zone(None)
+    raise ValueError(f"unknown dtype {col.dtype}")
+
+
+_EXPECTED = {
+    "int": "a whole number", "float": "a number", "bool": "true/false",
+    "date": "a date YYYY-MM-DD", "month": "a month YYYY-MM",
+    "datetime": "a timestamp YYYY-MM-DDTHH:MM:SS[Z]", "str": "text",
+}
+
+
+def cast_frame(path: Path, contract: Contract, text: pl.DataFrame) -> pl.DataFrame:
+    """Turn a text frame into typed columns, enforcing every column rule."""
+    missing = [c.name for c in contract.columns if c.required and c.name not in text.columns]
+    if missing:
+        raise LandingError(path, f"missing column(s) {', '.join(missing)} "
+                           f"(found: {', '.join(text.columns) or 'none'})", row=1)
+    out: dict[str, pl.Series] = {}
+    for col in contract.columns:
+        if col.name not in text.columns:
+            out[col.name] = pl.Series(col.name, [None] * text.height, dtype=_polars_type(col))
+            continue
+        raw = text[col.name].cast(pl.String)
+        typed = _parse_column(raw, col)
+        raw_present = raw.str.strip_chars().fill_null("") != ""
+        bad = _first_bad(text, raw_present & typed.is_null())
+        if bad is not None:
+            raise LandingError(path, f"{raw[bad]!r} is not {_EXPECTED[col.dtype]}",
+                               row=_row_number(contract, bad), column=col.name)
+        if not col.nullable:
+            bad = _first_bad(text, typed.is_null())
+            if bad is not None:
+                raise LandingError(path, "empty value in a required column",
+                                   row=_row_number(contract, bad), column=col.name)
+        if col.enum is not None:
+            bad = _first_bad(text, typed.is_not_null() & ~typed.is_in(list(col.enum)))
+            if bad is not None:
+                raise LandingError(path, f"{typed[bad]!r} is not one of "
+                                   f"{', '.join(col.enum)}", row=_row_number(contract, bad),
+                                   column=col.name)
+        if col.min is not None:
+            bad = _first_bad(text, typed.is_not_null() & (typed < col.min))
+            if bad is not None:
+                raise LandingError(path, f"{typed[bad]} is below the minimum {col.min:g}",
+                                   row=_row_number(contract, bad), column=col.name)
+        if col.max is not None:
+            bad = _first_bad(text, typed.is_not_null() & (typed > col.max))
+            if bad is not None:
+                raise LandingError(path, f"{typed[bad]} is above the maximum {col.max:g}",
+                                   row=_row_number(contract, bad), column=col.name)
+        if col.unique:
+            bad = _first_bad(text, typed.is_duplicated() & typed.is_not_null())
+            if bad is not None:
+                dup = typed.is_duplicated().arg_true()
+                raise LandingError(path, f"duplicate value {typed[bad]!r} (also at row "
+                                   f"{_row_number(contract, int(dup[-1]))})",
+                                   row=_row_number(contract, int(dup[-1])), column=col.name)
+        out[col.name] = typed.alias(col.name)
+    frame = pl.DataFrame(out)
+    if contract.format == "geojson" and "geometry" in text.columns:
+        frame = frame.with_columns(text["geometry"])
+    if contract.key:
+        dup = frame.select(contract.key).is_duplicated()
+        idx = dup.arg_true()
+        if not idx.is_empty():
+            last = int(idx[-1])
+            values = ", ".join(f"{k}={frame[k][last]!r}" for k in contract.key)
+            raise LandingError(path, f"duplicate key ({values})",
+                               row=_row_number(contract, last), column=",".join(contract.key))
+    return frame
+
+
+def _polars_type(col: Column) -> pl.DataType:
+    return {
+        "int": pl.Int64, "float": pl.Float64, "str": pl.String, "bool": pl.Boolean,
+        "date": pl.Date, "month": pl.Date, "datetime": pl.Datetime("us"),
+    }[col.dtype]()
+
+
+def read_landing(contract: Contract, path: Path) -> pl.DataFrame:
+    """Read one landing file and return it typed, or raise :class:`LandingError`."""
+    path = Path(path)
+    if contract.format == "geojson":
+        text = read_geojson_text(path, contract)
+    else:
+        text = read_csv_text(path)
+    if text.height == 0:
+        raise LandingError(path, "no data rows (header only)")
+    return cast_frame(path, contract, text)
+
+
+def check_foreign_keys(
+    contract: Contract,
+    path: Path,
+    frame: pl.DataFrame,
+    known_keys: dict[str, pl.Series],
+) -> list[dict[str, object]]:
+    """Check the foreign keys of one file against keys loaded before it.
+
+    ``known_keys`` maps ``"<contract>.<column>"`` to the values seen so far.
+    ``error`` keys raise at the first orphan row; ``report`` keys (live telemetry,
+    where an operator feed can name a station before describing it) come back as
+    data-quality findings, so nothing is dropped silently.
+    """
+    findings: list[dict[str, object]] = []
+    for col in contract.columns:
+        if not col.fk or col.fk not in known_keys:
+            continue
+        values = frame[col.name]
+        orphan = values.is_not_null() & ~values.is_in(known_keys[col.fk].implode())
+        idx = orphan.arg_true()
+        if idx.is_empty():
+            continue
+        if col.fk_policy == "error":
+            first = int(idx[0])
+            raise LandingError(path, f"{values[first]!r} has no match in {col.fk}",
+                               row=_row_number(contract, first), column=col.name)
+        sample = values.filter(orphan).unique().sort().head(10).to_list()
+        findings.append({
+            "contract": contract.name, "file": str(path), "column": col.name,
+            "check": f"foreign key -> {col.fk}", "rows": int(idx.len()),
+            "values": ", ".join(map(str, sample)),
+        })
+    return findings
