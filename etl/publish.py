@@ -26,9 +26,28 @@ def scratch_path(target: Path) -> Path:
                          f"{exc.strerror}") from exc
     if not os.access(target.parent, os.W_OK):
         raise BuildError(f"the warehouse folder {target.parent} is not writable")
+    _remove_stale_scratch(target)
     scratch = target.with_name(f".{target.name}.building-{os.getpid()}")
     scratch.unlink(missing_ok=True)
     return scratch
+
+
+def _remove_stale_scratch(target: Path) -> None:
+    """Delete scratch files left by builds that were killed (their process is gone)."""
+    for leftover in target.parent.glob(f".{target.name}.building-*"):
+        pid = leftover.name.rsplit("-", 1)[-1].removesuffix(".wal")
+        if pid.isdigit() and not _alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def atomic_publish(scratch: Path, target: Path) -> None:

@@ -63,13 +63,13 @@ def _sniff_separator(header_line: str) -> str:
     return max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
 
 
-def _locate_ragged_row(path: Path, text: str, sep: str, width: int) -> LandingError:
+def _ragged_row(path: Path, text: str, sep: str, width: int) -> LandingError | None:
+    """The first record whose field count differs from the header's, as an error."""
     for number, record in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
         if record and len(record) != width:
-            return LandingError(
-                path, f"expected {width} fields, found {len(record)} (truncated or "
-                "unquoted separator?)", row=number)
-    return LandingError(path, "malformed CSV (unbalanced quotes?)")
+            return LandingError(path, f"expected {width} fields, found {len(record)} "
+                                "(truncated row or unquoted separator?)", row=number)
+    return None
 
 
 def read_csv_text(path: Path) -> pl.DataFrame:
@@ -103,7 +103,14 @@ def read_csv_text(path: Path) -> pl.DataFrame:
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError,
             ValueError) as exc:
         width = len(next(csv.reader([first_line.decode("utf-8", "replace")], delimiter=sep)))
-        raise _locate_ragged_row(path, text_bytes.decode("utf-8", "replace"), sep, width) from exc
+        error = _ragged_row(path, text_bytes.decode("utf-8", "replace"), sep, width)
+        raise error or LandingError(path, "malformed CSV (unbalanced quotes?)") from exc
+    # Polars pads short rows with nulls; a separator count exposes them cheaply, and the
+    # slow exact pass runs only when the count is off (or separators sit inside quotes).
+    if text_bytes.count(sep.encode()) != (frame.width - 1) * (frame.height + 1):
+        error = _ragged_row(path, text_bytes.decode("utf-8", "replace"), sep, frame.width)
+        if error:
+            raise error
     frame = frame.rename({c: c.strip().lstrip("\ufeff").strip() for c in frame.columns})
     if len(set(frame.columns)) != len(frame.columns):
         raise LandingError(path, "duplicate column names in header", row=1)
@@ -269,9 +276,9 @@ def cast_frame(path: Path, contract: Contract, text: pl.DataFrame) -> pl.DataFra
 
 def _polars_type(col: Column) -> pl.DataType:
     return {
-        "int": pl.Int64, "float": pl.Float64, "str": pl.String, "bool": pl.Boolean,
-        "date": pl.Date, "month": pl.Date, "datetime": pl.Datetime("us"),
-    }[col.dtype]()
+        "int": pl.Int64(), "float": pl.Float64(), "str": pl.String(), "bool": pl.Boolean(),
+        "date": pl.Date(), "month": pl.Date(), "datetime": pl.Datetime("us"),
+    }[col.dtype]
 
 
 def read_landing(contract: Contract, path: Path) -> pl.DataFrame:

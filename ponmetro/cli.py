@@ -96,6 +96,14 @@ def serve(host: str, port: int, debug: bool) -> None:
     app.run(host=host, port=port, debug=debug)
 
 
+@main.command()
+def contracts() -> None:
+    """Print the landing contracts as Markdown (the source of docs/landing.md)."""
+    from etl.landing_doc import render
+
+    click.echo(render(), nl=False)
+
+
 @main.group()
 def export() -> None:
     """Reporting exports."""

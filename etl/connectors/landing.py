@@ -1,0 +1,89 @@
+"""Write connector output into a landing folder and record it as real in the manifest.
+
+The build labels a warehouse as demo data when any file in ``manifest.json`` is marked
+synthetic, and takes ``meta.sources.source`` from the manifest entry. A connector that
+replaces a demo file must therefore flip its entry to ``synthetic: false`` and say where
+the data came from; files it does not touch keep their own entries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+MANIFEST = "manifest.json"
+
+
+class Landing:
+    """A landing folder that connectors write into."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, relpath: str) -> Path:
+        target = self.root / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def write_text(self, relpath: str, text: str, *, source: str, rows: int) -> Path:
+        target = self.path(relpath)
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)  # readers never see a half-written landing file
+        self.record(relpath, source=source, rows=rows)
+        return target
+
+    def write_csv(self, relpath: str, frame: pl.DataFrame, *, source: str) -> Path:
+        target = self.path(relpath)
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        frame.write_csv(tmp, datetime_format="%Y-%m-%dT%H:%M:%SZ", date_format="%Y-%m-%d")
+        tmp.replace(target)
+        self.record(relpath, source=source, rows=frame.height)
+        return target
+
+    def write_json(self, relpath: str, document: object, *, source: str, rows: int) -> Path:
+        return self.write_text(relpath, json.dumps(document, ensure_ascii=False,
+                                                   separators=(",", ":")),
+                               source=source, rows=rows)
+
+    def read_manifest(self) -> dict:
+        path = self.root / MANIFEST
+        if not path.exists():
+            return {"generator": "ponmetro connectors", "files": {}}
+        manifest = json.loads(path.read_text("utf-8"))
+        manifest.setdefault("files", {})
+        return manifest
+
+    def record(self, relpath: str, *, source: str, rows: int) -> None:
+        """Mark ``relpath`` as a real file from ``source`` in ``manifest.json``."""
+        manifest = self.read_manifest()
+        manifest["files"][relpath] = {
+            "synthetic": False, "source": source, "rows": rows,
+            "fetched_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        manifest["files"] = dict(sorted(manifest["files"].items()))
+        path = self.root / MANIFEST
+        tmp = path.with_name(f".{MANIFEST}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
+        tmp.replace(path)
+
+    def forget(self, relpath_glob: str) -> list[str]:
+        """Drop manifest entries (and files) matching a glob, e.g. demo partitions a real
+        history replaces, so a build never mixes two histories of the same feed."""
+        manifest = self.read_manifest()
+        removed = []
+        for candidate in sorted(self.root.glob(relpath_glob)):
+            rel = str(candidate.relative_to(self.root))
+            candidate.unlink()
+            manifest["files"].pop(rel, None)
+            removed.append(rel)
+        if removed:
+            (self.root / MANIFEST).write_text(
+                json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return removed

@@ -1,0 +1,148 @@
+"""The build end to end through the real CLI: demo -> validate -> warehouse, atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PONMETRO = [sys.executable, "-m", "ponmetro.cli"]
+DOMAIN_TABLES = ("mart.nil", "mart.municipi", "mart.projects", "mart.housing_units",
+                 "mart.social_sites", "mart.bike_stations", "mart.station_status_hourly")
+
+
+def run(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([*PONMETRO, *args, "--quiet"] if args[0] == "build" else
+                          [*PONMETRO, *args], capture_output=True, text=True, timeout=600, **kw)
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_id(path: Path) -> str:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute("SELECT build_id FROM meta.build").fetchone()[0]
+
+
+def table_counts(path: Path) -> dict[str, int]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = [f"{s}.{t}" for s, t in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema IN ('staging', 'mart') ORDER BY 1, 2").fetchall()]
+        return {n: con.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
+
+
+@pytest.fixture(scope="module")
+def built(demo_landing, tmp_path_factory):
+    """A warehouse built through the CLI from the session's demo landing folder."""
+    target = tmp_path_factory.mktemp("cli") / "warehouse.duckdb"
+    result = run("build", "--landing", str(demo_landing), "--warehouse", str(target))
+    assert result.returncode == 0, result.stderr
+    return target
+
+
+def test_build_holds_all_four_domains_and_lineage(built, demo_landing):
+    counts = table_counts(built)
+    for table in DOMAIN_TABLES:
+        assert counts.get(table, 0) > 0, f"{table} missing or empty"
+    assert counts["mart.nil"] == 88 and counts["mart.municipi"] == 9
+    with duckdb.connect(str(built), read_only=True) as con:
+        is_demo, geography = con.execute("SELECT is_demo, geography FROM meta.build").fetchone()
+        sources = con.execute("SELECT relpath, sha256, rows, synthetic FROM meta.sources").fetchall()
+    assert is_demo and geography == "schematic"
+    landed = {p.relative_to(demo_landing).as_posix() for p in demo_landing.rglob("*")
+              if p.is_file() and p.name != "manifest.json"}
+    assert {s[0] for s in sources} == landed
+    for relpath, sha, _rows, synthetic in sources:
+        assert synthetic and sha == digest(demo_landing / relpath)
+
+
+def test_rebuild_is_idempotent(built, demo_landing, tmp_path):
+    again = tmp_path / "again.duckdb"
+    assert run("build", "--landing", str(demo_landing), "--warehouse", str(again)).returncode == 0
+    assert table_counts(again) == table_counts(built)
+    assert build_id(again).split("-")[1] == build_id(built).split("-")[1]  # same input digest
+
+
+def test_demo_generator_is_deterministic(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        assert run("demo", "--out", str(out), "--seed", "7").returncode == 0
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files and all(digest(a / f) == digest(b / f) for f in files)
+
+
+def corrupt_copy(landing: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "landing"
+    shutil.copytree(landing, copy)
+    return copy
+
+
+def test_bad_file_fails_cleanly_and_keeps_previous_warehouse(built, demo_landing, tmp_path):
+    landing = corrupt_copy(demo_landing, tmp_path)
+    projects = landing / "programme" / "projects.csv"
+    lines = projects.read_text("utf-8").splitlines()
+    projects.write_text("\n".join([*lines, lines[-1]]) + "\n", encoding="utf-8")
+    target = tmp_path / "w.duckdb"
+    shutil.copy(built, target)
+    before = digest(target)
+
+    result = run("build", "--landing", str(landing), "--warehouse", str(target))
+
+    assert result.returncode == 2
+    message = result.stderr.strip()
+    assert message.startswith("error:") and "\n" not in message and "Traceback" not in message
+    assert "programme/projects.csv" in message and f"row {len(lines) + 1}" in message
+    assert "column" in message and "duplicate" in message
+    assert digest(target) == before
+    assert not list(tmp_path.glob(".w.duckdb.building-*"))
+
+
+def test_missing_landing_file_is_named(demo_landing, tmp_path):
+    landing = corrupt_copy(demo_landing, tmp_path)
+    (landing / "geography" / "municipi.geojson").unlink()
+    result = run("build", "--landing", str(landing), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert result.returncode == 2 and "municipi.geojson" in result.stderr
+    assert "missing landing file" in result.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_unwritable_target_is_a_clear_error(demo_landing):
+    result = run("build", "--landing", str(demo_landing), "--warehouse",
+                 "/proc/ponmetro/warehouse.duckdb")
+    assert result.returncode == 2 and result.stderr.startswith("error:")
+    assert "Traceback" not in result.stderr
+
+
+def test_kill_9_during_build_leaves_previous_warehouse_readable(built, demo_landing, tmp_path):
+    target = tmp_path / "w.duckdb"
+    shutil.copy(built, target)
+    original = build_id(target)
+    start = time.monotonic()
+    assert run("build", "--landing", str(demo_landing), "--warehouse",
+               str(tmp_path / "timing.duckdb")).returncode == 0
+    duration = time.monotonic() - start
+    rng = random.Random(20231231)
+    for _ in range(5):
+        proc = subprocess.Popen([*PONMETRO, "build", "--quiet", "--landing", str(demo_landing),
+                                 "--warehouse", str(target)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.2, max(0.3, duration * 0.8)))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if proc.returncode == 0:  # finished before the kill: a complete new build is fine
+            original = build_id(target)
+        assert build_id(target) == original
+        assert table_counts(target)["mart.nil"] == 88
+    # the next successful build removes what killed builds left behind
+    assert run("build", "--landing", str(demo_landing), "--warehouse", str(target)).returncode == 0
+    assert not list(tmp_path.glob(".w.duckdb.building-*"))
