@@ -53,12 +53,16 @@ def demo(out: Path, scale: int, seed: int) -> None:
               help="Target DuckDB file (default $PONMETRO_WAREHOUSE or data/warehouse.duckdb).")
 @click.option("--geography", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Real NIL GeoJSON to use in place of the landing geography.")
+@click.option("--municipi", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Real municipi GeoJSON (needed with a --geography file that has no "
+                   "MUNICIPIO property).")
 @click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 1000),
               help="With --demo: demo scale.")
 @click.option("--seed", default=42, show_default=True, type=int, help="With --demo: seed.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def build(use_demo: bool, landing: Path | None, warehouse: Path | None,
-          geography: Path | None, scale: int, seed: int, quiet: bool) -> None:
+          geography: Path | None, municipi: Path | None, scale: int, seed: int,
+          quiet: bool) -> None:
     """Validate landing files and atomically build the warehouse."""
     from etl.build import build as run_build
     from etl.publish import BuildError
@@ -67,7 +71,8 @@ def build(use_demo: bool, landing: Path | None, warehouse: Path | None,
     if use_demo == (landing is not None):
         fail("give exactly one of --demo or --landing DIR")
     target = warehouse_path(warehouse)
-    overrides = {"geo_nil": geography} if geography else {}
+    overrides = {name: path for name, path in (("geo_nil", geography),
+                                               ("geo_municipi", municipi)) if path}
     try:
         with tempfile.TemporaryDirectory(prefix="ponmetro-demo-") as tmp:
             if use_demo:
