@@ -1,0 +1,421 @@
+"""Row-level queries over published datasets: search, stream, read-only SQL.
+
+Every statement is assembled from identifiers that come from the catalogue
+(dataset table names and dictionary column names, checked against the
+allow-list and then quoted) and values bound as parameters. User-written SQL
+(``datastore_search_sql``) is parsed by DuckDB itself and accepted only when it
+is one SELECT whose tables are all published datasets and whose functions are
+not system, file or setting functions; it then runs over views of the published
+columns with a row cap and a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from dashboards import warehouse
+from dashboards.queries import catalog
+from dashboards.queries.catalog import Column, Dataset
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 32000
+SQL_MAX_ROWS = 32000
+SQL_TIMEOUT_S = 10.0
+MAX_VALUE_CHARS = 1000
+RANGE_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+class QueryError(ValueError):
+    """User input that cannot be answered; ``field`` names the offending parameter."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def quote(name: str) -> str:
+    """Quote an identifier that has already been checked against the allow-list."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+# ----------------------------------------------------------------- parameter checking
+
+def _convert(col: Column, value: Any, field: str) -> Any:
+    """Turn one user value into a Python value of the column's type, or raise."""
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise QueryError(field, "expected a single value")
+    text = str(value).strip() if not isinstance(value, bool) else value
+    if isinstance(text, str) and len(text) > MAX_VALUE_CHARS:
+        raise QueryError(field, f"value longer than {MAX_VALUE_CHARS} characters")
+    family = col.family
+    try:
+        if family == "integer":
+            if isinstance(value, bool):
+                raise ValueError
+            number = int(text) if not isinstance(value, float) else int(value)
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            if not _INT64[0] <= number <= _INT64[1]:
+                raise ValueError
+            return number
+        if family == "number":
+            number = float(text)
+            if not math.isfinite(number):
+                raise ValueError
+            return number
+        if family == "boolean":
+            if isinstance(value, bool):
+                return value
+            lowered = str(text).lower()
+            if lowered in {"true", "1", "yes"}:
+                return True
+            if lowered in {"false", "0", "no"}:
+                return False
+            raise ValueError
+        if family == "date":
+            return date.fromisoformat(str(text)[:10]) if len(str(text)) >= 10 else \
+                date.fromisoformat(str(text))
+        if family == "datetime":
+            return datetime.fromisoformat(str(text).replace("Z", "+00:00")).replace(tzinfo=None)
+        if family == "complex":
+            raise QueryError(field, f"column '{col.name}' cannot be filtered")
+        return str(text)
+    except QueryError:
+        raise
+    except (ValueError, TypeError, OverflowError):
+        raise QueryError(field, f"'{str(value)[:40]}' is not a valid {family} for column "
+                                f"'{col.name}'") from None
+
+
+def check_column(ds: Dataset, name: Any, field: str) -> Column:
+    col = ds.column(name) if isinstance(name, str) else None
+    if col is None:
+        raise QueryError(field, f"unknown field '{str(name)[:60]}' in dataset '{ds.id}'")
+    return col
+
+
+def where_clause(ds: Dataset, filters: dict[str, Any] | None, q: Any = None,
+                 ) -> tuple[str, list[Any]]:
+    """``WHERE`` text and parameters for CKAN-style ``filters`` and ``q``.
+
+    ``filters``: ``{column: value}``, ``{column: [v1, v2]}`` (any of) or
+    ``{column: {"gte": a, "lt": b}}`` (ranges). ``q``: text searched in every
+    text column, or ``{column: text}``.
+    """
+    parts: list[str] = []
+    params: list[Any] = []
+    if filters is not None and not isinstance(filters, dict):
+        raise QueryError("filters", "must be an object {field: value}")
+    for name, value in (filters or {}).items():
+        col = check_column(ds, name, "filters")
+        ident = quote(col.name)
+        if isinstance(value, dict):
+            if not value:
+                raise QueryError("filters", f"empty range for '{col.name}'")
+            for op, bound in value.items():
+                if op not in RANGE_OPS:
+                    raise QueryError("filters", f"unknown operator '{str(op)[:20]}' "
+                                                f"(use {', '.join(RANGE_OPS)})")
+                converted = _convert(col, bound, "filters")
+                if converted is None:
+                    raise QueryError("filters", f"range bound for '{col.name}' is null")
+                parts.append(f"{ident} {RANGE_OPS[op]} ?")
+                params.append(converted)
+        elif isinstance(value, list):
+            if not value:
+                raise QueryError("filters", f"empty list for '{col.name}'")
+            if len(value) > 1000:
+                raise QueryError("filters", "at most 1000 values per field")
+            values = [_convert(col, v, "filters") for v in value]
+            non_null = [v for v in values if v is not None]
+            alternatives = [f"{ident} IN ({', '.join('?' * len(non_null))})"] if non_null else []
+            if len(non_null) < len(values):
+                alternatives.append(f"{ident} IS NULL")
+            parts.append("(" + " OR ".join(alternatives) + ")")
+            params += non_null
+        else:
+            converted = _convert(col, value, "filters")
+            if converted is None:
+                parts.append(f"{ident} IS NULL")
+            else:
+                parts.append(f"{ident} = ?")
+                params.append(converted)
+    if q not in (None, "", {}):
+        if isinstance(q, dict):
+            targets = [(check_column(ds, k, "q"), v) for k, v in q.items()]
+        elif isinstance(q, str):
+            targets = [(c, q) for c in ds.columns if c.family == "string"]
+        else:
+            raise QueryError("q", "must be a string or an object {field: text}")
+        alternatives = []
+        for col, text in targets:
+            if not isinstance(text, (str, int, float)) or len(str(text)) > MAX_VALUE_CHARS:
+                raise QueryError("q", "search text must be a short string")
+            alternatives.append(f"contains(lower(CAST({quote(col.name)} AS VARCHAR)), ?)")
+            params.append(str(text).lower())
+        parts.append("(" + (" OR ".join(alternatives) or "FALSE") + ")")
+    return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+
+def order_clause(ds: Dataset, sort: Any) -> str:
+    """``ORDER BY`` from ``"col1, col2 desc nulls last"`` (default: the dataset's key)."""
+    if sort in (None, ""):
+        keys = [quote(c) for c in ds.order_by if ds.column(c)]
+        return (" ORDER BY " + ", ".join(keys)) if keys else ""
+    if isinstance(sort, list):
+        sort = ",".join(str(s) for s in sort)
+    if not isinstance(sort, str) or len(sort) > 2000:
+        raise QueryError("sort", "must be a string like 'field desc, other'")
+    items = []
+    for raw in sort.split(","):
+        words = raw.split()
+        if not words:
+            raise QueryError("sort", "empty sort item")
+        col = check_column(ds, words[0].strip('"'), "sort")
+        rest = [w.lower() for w in words[1:]]
+        direction = "ASC"
+        if rest and rest[0] in ("asc", "desc"):
+            direction = rest.pop(0).upper()
+        nulls = ""
+        if rest[:1] == ["nulls"] and len(rest) == 2 and rest[1] in ("first", "last"):
+            nulls = f" NULLS {rest[1].upper()}"
+            rest = []
+        if rest:
+            raise QueryError("sort", f"cannot understand '{raw.strip()[:40]}'")
+        items.append(f"{quote(col.name)} {direction}{nulls}")
+    return " ORDER BY " + ", ".join(items)
+
+
+def select_columns(ds: Dataset, fields: Any) -> list[Column]:
+    if fields in (None, "", []):
+        return list(ds.columns)
+    if isinstance(fields, str):
+        fields = [f.strip() for f in fields.split(",")]
+    if not isinstance(fields, list) or len(fields) > 500:
+        raise QueryError("fields", "must be a list of field names")
+    return [check_column(ds, f, "fields") for f in fields]
+
+
+def _projection(cols: list[Column], text: bool) -> str:
+    """Select list; ``text`` renders lists and timestamps for CSV/XLSX readers."""
+    out = []
+    for col in cols:
+        ident = quote(col.name)
+        if text and col.is_complex:
+            out.append(f"CAST({ident} AS VARCHAR) AS {ident}")
+        elif text and col.family == "datetime":
+            out.append(f"strftime({ident}, '%Y-%m-%dT%H:%M:%S') AS {ident}")
+        else:
+            out.append(ident)
+    return ", ".join(out)
+
+
+def build_query(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = None,
+                sort: Any = None, text: bool = False) -> tuple[str, list[Any], list[Column]]:
+    """The checked SELECT for one dataset; identifiers only from the catalogue."""
+    cols = select_columns(ds, fields)
+    where, params = where_clause(ds, filters, q)
+    order = order_clause(ds, sort)
+    sql = f"SELECT {_projection(cols, text)} FROM {ds.table}{where}{order}"  # noqa: S608 (allow-listed)
+    return sql, params, cols
+
+
+# ----------------------------------------------------------------- results
+
+def jsonable(value: Any) -> Any:
+    """A JSON-friendly value: ISO dates, finite floats, plain lists."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _run(sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
+    cur = warehouse.cursor()
+    try:
+        res = cur.execute(sql, params)
+        names = [d[0] for d in res.description]
+        return names, res.fetchall()
+    except (duckdb.ConversionException, duckdb.InvalidInputException,
+            duckdb.OutOfRangeException) as exc:
+        raise QueryError("filters", str(exc).splitlines()[0][:200]) from None
+    finally:
+        cur.close()
+
+
+def search(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = None,
+           sort: Any = None, limit: Any = DEFAULT_LIMIT, offset: Any = 0,
+           include_total: bool = True) -> dict[str, Any]:
+    """One page of rows plus the total: the core of ``datastore_search`` and previews."""
+    limit = _bounded_int(limit, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT)
+    offset = _bounded_int(offset, "offset", 0, 0, 2**62)
+    sql, params, cols = build_query(ds, fields=fields, filters=filters, q=q, sort=sort)
+    _, rows = _run(sql + " LIMIT ? OFFSET ?", [*params, limit, offset])
+    total = None
+    if include_total:
+        where, wparams = where_clause(ds, filters, q)
+        total = _run(f"SELECT count(*) FROM {ds.table}{where}", wparams)[1][0][0]  # noqa: S608
+    return {"columns": cols, "rows": rows, "total": total, "limit": limit, "offset": offset}
+
+
+def _bounded_int(value: Any, field: str, default: int, low: int, high: int) -> int:
+    """Parse an integer parameter; values above ``high`` are capped, not refused."""
+    if value in (None, ""):
+        return default
+    try:
+        number = int(str(value).strip()) if not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or number < low:
+        raise QueryError(field, f"must be an integer >= {low}")
+    return min(number, high)
+
+
+@contextmanager
+def stream(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = None,
+           sort: Any = None, text: bool = False, batch_size: int = 20_000,
+           ) -> Iterator[tuple[pa.RecordBatchReader, list[Column]]]:
+    """Arrow record batches of the whole (filtered) dataset, in constant memory.
+
+    Parameters are checked (and the statement prepared) before the first batch,
+    so a bad filter fails before any response byte is sent.
+    """
+    sql, params, cols = build_query(ds, fields=fields, filters=filters, q=q, sort=sort,
+                                    text=text)
+    cur = warehouse.cursor()
+    try:
+        try:
+            reader = cur.sql(sql, params=params or None).to_arrow_reader(batch_size)
+        except (duckdb.ConversionException, duckdb.InvalidInputException,
+                duckdb.OutOfRangeException) as exc:
+            raise QueryError("filters", str(exc).splitlines()[0][:200]) from None
+        yield reader, cols
+    finally:
+        cur.close()
+
+
+# ----------------------------------------------------------------- read-only SQL
+
+#: Functions that reveal the system, read files or change state are never allowed.
+_DENY_PREFIXES = ("read_", "duckdb_", "pragma_", "pg_", "sqlite_", "parquet_", "iceberg_",
+                  "delta_", "json_execute", "load_", "install_", "current_setting",
+                  "enable_", "disable_", "set_", "icu_", "which_secret", "st_read")
+_DENY_NAMES = {"glob", "getenv", "query", "query_table", "sniff_csv", "checkpoint",
+               "force_checkpoint", "current_database", "current_catalog", "current_schema",
+               "current_schemas", "current_user", "session_user", "user", "current_role",
+               "version", "platform", "database_size", "nextval", "currval", "txid_current",
+               "has_table_privilege", "has_schema_privilege", "col_description",
+               "obj_description", "shobj_description", "format_pg_type",
+               "pg_typeof", "system", "shell", "import_database", "export_database",
+               "repeat", "range", "generate_series", "make_timestamp_ns"}
+_ALLOWED_TABLE_REFS = {"BASE_TABLE", "JOIN", "SUBQUERY", "EMPTY", "EXPRESSION_LIST"}
+
+
+def _walk(node: Any) -> Iterator[dict]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def check_sql(sql: Any) -> list[Dataset]:
+    """Parse with DuckDB; accept one SELECT over published datasets only, else raise."""
+    if not isinstance(sql, str) or not sql.strip():
+        raise QueryError("sql", "a SELECT statement is required")
+    if len(sql) > 20_000:
+        raise QueryError("sql", "statement longer than 20000 characters")
+    if "\x00" in sql:
+        raise QueryError("sql", "statement contains a NUL character")
+    cur = warehouse.cursor()
+    try:
+        parsed = json.loads(cur.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    finally:
+        cur.close()
+    if parsed.get("error"):
+        message = str(parsed.get("error_message", "not a SELECT statement"))
+        raise QueryError("sql", "only a single read-only SELECT is allowed ("
+                         + message.splitlines()[0][:160] + ")")
+    statements = parsed.get("statements") or []
+    if len(statements) != 1:
+        raise QueryError("sql", "exactly one SELECT statement is allowed")
+    published = {ds.id: ds for ds in catalog.datasets()}
+    ctes: set[str] = set()
+    for node in _walk(statements[0]):
+        cte_map = node.get("cte_map")
+        if isinstance(cte_map, dict):
+            ctes |= {entry.get("key") for entry in cte_map.get("map", [])}
+    used: dict[str, Dataset] = {}
+    for node in _walk(statements[0]):
+        kind = node.get("type")
+        if node.get("class") == "FUNCTION" or kind == "FUNCTION":
+            name = str(node.get("function_name", "")).lower()
+            if node.get("schema") or node.get("catalog") or name in _DENY_NAMES or \
+                    name.startswith(_DENY_PREFIXES):
+                raise QueryError("sql", f"function '{name[:40]}' is not allowed")
+        if kind in {"TABLE_FUNCTION", "SHOW_REF", "COLUMN_DATA", "DELIM_GET"}:
+            raise QueryError("sql", "table functions and SHOW/DESCRIBE are not allowed")
+        if kind == "BASE_TABLE":
+            name = node.get("table_name", "")
+            if node.get("schema_name") or node.get("catalog_name"):
+                raise QueryError("sql", "refer to datasets by id only (no schema names); "
+                                        f"'{name[:60]}' is not published")
+            if name in published:
+                used[name] = published[name]
+            elif name not in ctes:
+                raise QueryError("sql", f"'{name[:60]}' is not a published dataset")
+    return list(used.values())
+
+
+def run_sql(sql: str, *, max_rows: int = SQL_MAX_ROWS, timeout_s: float = SQL_TIMEOUT_S
+            ) -> dict[str, Any]:
+    """Run a checked SELECT over views of the published columns, capped and timed."""
+    used = check_sql(sql)
+    views = ", ".join(
+        f"{quote(ds.id)} AS (SELECT {_projection(list(ds.columns), False)} FROM {ds.table})"  # noqa: S608
+        for ds in used)
+    # The user text was parsed above: one SELECT over published datasets only.
+    wrapped = (f"WITH {views} " if views else "") + \
+        f"SELECT * FROM ({sql.strip().rstrip(';')}\n) AS q LIMIT {int(max_rows) + 1}"  # noqa: S608
+    cur = warehouse.cursor()
+    timer = threading.Timer(timeout_s, cur.interrupt)
+    timer.start()
+    try:
+        res = cur.execute(wrapped)
+        names = [d[0] for d in res.description]
+        types = [str(d[1]) for d in res.description]
+        rows = res.fetchall()
+    except duckdb.InterruptException:
+        raise QueryError("sql", f"query cancelled after {timeout_s:g} s") from None
+    except duckdb.Error as exc:
+        raise QueryError("sql", str(exc).splitlines()[0][:200]) from None
+    finally:
+        timer.cancel()
+        cur.close()
+    truncated = len(rows) > max_rows
+    return {"names": names, "types": types, "rows": rows[:max_rows], "truncated": truncated}
