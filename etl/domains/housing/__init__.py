@@ -1,11 +1,11 @@
-"""Domain housing (placeholder: filled in by its owner)."""
+"""Housing (ERP): the municipal public-housing stock managed by MM SpA.
 
-CONTRACTS = ()
+Contracts in ``contracts``, the synthetic extract in ``demo``, the marts
+(``mart.housing_*``, ``mart.renovations``) in ``marts``.
+"""
 
+from etl.domains.housing.contracts import CONTRACTS
+from etl.domains.housing.demo import generate
+from etl.domains.housing.marts import build_marts
 
-def generate(ctx) -> None:
-    """Write the synthetic landing files of this domain."""
-
-
-def build_marts(con, ctx) -> None:
-    """Build mart.* tables of this domain from staging.*."""
+__all__ = ["CONTRACTS", "build_marts", "generate"]
