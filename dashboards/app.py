@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 from dash import Dash, html
 
-from dashboards import health, hub
+from dashboards import health, hub, security
 from dashboards.cache import init_cache
 
 app = Dash(
@@ -16,6 +16,7 @@ app = Dash(
     suppress_callback_exceptions=True,
 )
 server = app.server
+security.register(server)
 init_cache(server)
 server.register_blueprint(health.bp)
 hub.register(server)
