@@ -12,11 +12,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-from etl.domains.geography.schematic import SchematicGeography
+if TYPE_CHECKING:  # the domains import this module's constants: no import cycle at run time
+    from etl.domains.geography.schematic import SchematicGeography
 
 MANIFEST = "manifest.json"
 PROGRAMME_START = date(2016, 1, 1)
@@ -32,7 +34,7 @@ class DemoContext:
     out: Path
     seed: int = 42
     scale: int = 1
-    geography: SchematicGeography = field(default_factory=SchematicGeography)
+    geography: SchematicGeography = field(default_factory=lambda: _schematic())
     written: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def rng(self, name: str) -> np.random.Generator:
@@ -64,6 +66,12 @@ class DemoContext:
 
     def _record(self, relpath: str, source: str, rows: int) -> None:
         self.written[relpath] = {"synthetic": True, "source": source, "rows": rows}
+
+
+def _schematic() -> SchematicGeography:
+    from etl.domains.geography.schematic import SchematicGeography
+
+    return SchematicGeography()
 
 
 def generate(out: Path, seed: int = 42, scale: int = 1) -> DemoContext:
