@@ -1,11 +1,11 @@
-"""Domain programme (placeholder: filled in by its owner)."""
+"""Programme: axes, actions, the 28 operations of Milan, money and indicators.
 
-CONTRACTS = ()
+Landing contracts in :mod:`.contracts`, the programme facts in :mod:`.seed`,
+the demo generator in :mod:`.demo`, the marts in :mod:`.marts`.
+"""
 
+from etl.domains.programme.contracts import CONTRACTS
+from etl.domains.programme.demo import generate
+from etl.domains.programme.marts import build_marts
 
-def generate(ctx) -> None:
-    """Write the synthetic landing files of this domain."""
-
-
-def build_marts(con, ctx) -> None:
-    """Build mart.* tables of this domain from staging.*."""
+__all__ = ["CONTRACTS", "build_marts", "generate"]
