@@ -1,0 +1,202 @@
+"""DCAT-AP_IT catalogue feed: ``/catalog.ttl``, ``/catalog.jsonld``, ``/catalog.rdf``.
+
+Built with rdflib from the catalogue. Every node is typed with both the DCAT and
+the DCAT-AP_IT class, and every referenced vocabulary node (theme, frequency,
+file type, licence, language, agent) carries the explicit ``rdf:type`` triples
+the DCAT-AP 3.0.1 shapes check, so the feed validates without the EU vocabularies.
+Paging follows ckanext-dcat (``?page=N``, hydra:PagedCollection).
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, Response, abort, request
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
+
+from dashboards import warehouse
+from dashboards.hub import describe
+from dashboards.queries import catalog
+
+bp = Blueprint("hub_dcat", __name__)
+
+DCATAPIT = Namespace("http://dati.gov.it/onto/dcatapit#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+ADMS_LT = URIRef("http://purl.org/adms/licencetype/Attribution")
+EU = "http://publications.europa.eu/resource/authority/"
+THEME_SCHEME = URIRef(EU + "data-theme")
+FILE_TYPES = {"csv": "CSV", "xlsx": "XLSX", "parquet": "PARQUET", "json": "JSON",
+              "geojson": "GEOJSON"}
+LANGS = ("ITA", "ENG")
+PER_PAGE = 100
+SERIALISATIONS = {"ttl": ("turtle", "text/turtle"),
+                  "jsonld": ("json-ld", "application/ld+json"),
+                  "rdf": ("xml", "application/rdf+xml"),
+                  "xml": ("xml", "application/rdf+xml")}
+LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+CONTACT_EMAIL = "mailto:opendata@comune.milano.it"
+
+
+def _bind(g: Graph) -> None:
+    for prefix, ns in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("skos", SKOS),
+                       ("dcatapit", DCATAPIT), ("vcard", VCARD), ("hydra", HYDRA)):
+        g.bind(prefix, ns)
+
+
+def _agent(g: Graph, base: str) -> URIRef:
+    agent = URIRef(f"{base}organization/{describe.ORG_NAME}")
+    g.add((agent, RDF.type, FOAF.Agent))
+    g.add((agent, RDF.type, DCATAPIT.Agent))
+    g.add((agent, DCTERMS.identifier, Literal("c_f205")))
+    g.add((agent, FOAF.name, Literal("Comune di Milano", lang="it")))
+    return agent
+
+
+def _vocabularies(g: Graph, datasets: list[catalog.Dataset]) -> URIRef:
+    g.add((THEME_SCHEME, RDF.type, SKOS.ConceptScheme))
+    g.add((THEME_SCHEME, DCTERMS.title, Literal("Data Theme Vocabulary", lang="en")))
+    for ds in datasets:
+        theme = URIRef(f"{EU}data-theme/{ds.theme}")
+        label_it, label_en = catalog.THEME_LABELS.get(ds.theme, (ds.theme, ds.theme))
+        g.add((theme, RDF.type, SKOS.Concept))
+        g.add((theme, SKOS.prefLabel, Literal(label_it, lang="it")))
+        g.add((theme, SKOS.prefLabel, Literal(label_en, lang="en")))
+        g.add((theme, SKOS.inScheme, THEME_SCHEME))
+        g.add((URIRef(f"{EU}frequency/{ds.frequency}"), RDF.type, DCTERMS.Frequency))
+    for code in FILE_TYPES.values():
+        g.add((URIRef(f"{EU}file-type/{code}"), RDF.type, DCTERMS.MediaTypeOrExtent))
+    for code in LANGS:
+        g.add((URIRef(f"{EU}language/{code}"), RDF.type, DCTERMS.LinguisticSystem))
+    licence = URIRef(LICENCE_URL)
+    g.add((licence, RDF.type, DCTERMS.LicenseDocument))
+    g.add((licence, RDF.type, DCATAPIT.LicenseDocument))
+    g.add((licence, DCTERMS.type, ADMS_LT))
+    g.add((licence, FOAF.name, Literal("CC BY 4.0")))
+    g.add((ADMS_LT, RDF.type, SKOS.Concept))
+    g.add((ADMS_LT, SKOS.prefLabel, Literal("Attribution", lang="en")))
+    return licence
+
+
+def _contact(g: Graph, base: str) -> URIRef:
+    node = URIRef(f"{base}contact/open-data")
+    for cls in (DCATAPIT.Organization, VCARD.Organization, VCARD.Kind):
+        g.add((node, RDF.type, cls))
+    g.add((node, VCARD.fn, Literal("Comune di Milano - Open data PON Metro")))
+    g.add((node, VCARD.hasEmail, URIRef(CONTACT_EMAIL)))
+    return node
+
+
+def _dataset(g: Graph, base: str, ds: catalog.Dataset, agent: URIRef, licence: URIRef,
+             contact: URIRef) -> URIRef:
+    node = URIRef(f"{base}data/{ds.id}#dataset")
+    page = URIRef(f"{base}data/{ds.id}")
+    g.add((node, RDF.type, DCAT.Dataset))
+    g.add((node, RDF.type, DCATAPIT.Dataset))
+    g.add((node, DCTERMS.identifier, Literal(f"{ds.publisher_ipa}:{ds.id}")))
+    g.add((node, DCTERMS.title, Literal(ds.title_it, lang="it")))
+    g.add((node, DCTERMS.title, Literal(ds.title_en, lang="en")))
+    g.add((node, DCTERMS.description, Literal(ds.description_it, lang="it")))
+    g.add((node, DCTERMS.description, Literal(ds.description_en, lang="en")))
+    g.add((node, DCTERMS.modified, Literal(ds.modified.date(), datatype=XSD.date)))
+    g.add((node, DCAT.theme, URIRef(f"{EU}data-theme/{ds.theme}")))
+    g.add((node, DCTERMS.rightsHolder, agent))
+    g.add((node, DCTERMS.publisher, agent))
+    g.add((node, DCTERMS.accrualPeriodicity, URIRef(f"{EU}frequency/{ds.frequency}")))
+    g.add((node, DCAT.contactPoint, contact))
+    g.add((node, DCAT.landingPage, page))
+    g.add((page, RDF.type, FOAF.Document))
+    for code in LANGS:
+        g.add((node, DCTERMS.language, URIRef(f"{EU}language/{code}")))
+    for keyword in ds.keywords:
+        g.add((node, DCAT.keyword, Literal(keyword, lang="it")))
+    if ds.temporal_start and ds.temporal_end:
+        period = BNode()
+        g.add((period, RDF.type, DCTERMS.PeriodOfTime))
+        g.add((period, DCAT.startDate, Literal(ds.temporal_start, datatype=XSD.date)))
+        g.add((period, DCAT.endDate, Literal(ds.temporal_end, datatype=XSD.date)))
+        g.add((node, DCTERMS.temporal, period))
+    for fmt in ds.formats:
+        dist = URIRef(f"{base}data/{ds.id}#{fmt}")
+        url = URIRef(describe.download_url(base, ds, fmt))
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, RDF.type, DCATAPIT.Distribution))
+        g.add((dist, DCAT.accessURL, page))
+        g.add((dist, DCAT.downloadURL, url))
+        g.add((dist, DCTERMS.format, URIRef(f"{EU}file-type/{FILE_TYPES[fmt]}")))
+        g.add((dist, DCTERMS.license, licence))
+        g.add((dist, DCTERMS.title, Literal(f"{ds.title_it} ({fmt.upper()})", lang="it")))
+        g.add((dist, DCTERMS.description,
+               Literal(f"{ds.title_it}: formato {fmt.upper()}", lang="it")))
+        g.add((dist, DCTERMS.modified, Literal(ds.modified.date(), datatype=XSD.date)))
+        g.add((node, DCAT.distribution, dist))
+    return node
+
+
+def catalogue_graph(base: str, page: int | None = None) -> Graph:
+    """The catalogue (all datasets, or one page of ``PER_PAGE``) as an rdflib graph."""
+    all_datasets = list(catalog.datasets())
+    datasets = all_datasets
+    pages = max(1, math.ceil(len(all_datasets) / PER_PAGE))
+    if page is not None:
+        datasets = all_datasets[(page - 1) * PER_PAGE: page * PER_PAGE]
+    info = warehouse.build_info()
+    g = Graph()
+    _bind(g)
+    cat = URIRef(f"{base}catalog")
+    agent = _agent(g, base)
+    licence = _vocabularies(g, datasets)
+    contact = _contact(g, base)
+    g.add((cat, RDF.type, DCAT.Catalog))
+    g.add((cat, RDF.type, DCATAPIT.Catalog))
+    g.add((cat, DCTERMS.title, Literal("Open data PON Metro 2014-2020 Milano", lang="it")))
+    g.add((cat, DCTERMS.title, Literal("PON Metro 2014-2020 Milan open data", lang="en")))
+    g.add((cat, DCTERMS.description, Literal(
+        "Catalogo dei dati aperti del Programma Operativo Nazionale Città Metropolitane "
+        "2014-2020 a Milano: progetti, indicatori, avanzamento finanziario, abitare, servizi "
+        "sociali e mobilità.", lang="it")))
+    g.add((cat, DCTERMS.description, Literal(
+        "Open-data catalogue of the National Operational Programme for Metropolitan Cities "
+        "2014-2020 in Milan: projects, indicators, financial progress, housing, social "
+        "services and mobility.", lang="en")))
+    g.add((cat, DCTERMS.publisher, agent))
+    g.add((cat, DCTERMS.modified, Literal(info.built_at.date(), datatype=XSD.date)))
+    g.add((cat, DCTERMS.language, URIRef(f"{EU}language/ITA")))
+    g.add((cat, FOAF.homepage, URIRef(base)))
+    g.add((URIRef(base), RDF.type, FOAF.Document))
+    g.add((cat, DCAT.themeTaxonomy, THEME_SCHEME))
+    for ds in datasets:
+        g.add((cat, DCAT.dataset, _dataset(g, base, ds, agent, licence, contact)))
+    if page is not None:
+        coll = URIRef(f"{base}catalog.ttl?page={page}")
+        g.add((coll, RDF.type, HYDRA.PagedCollection))
+        g.add((coll, HYDRA.totalItems, Literal(len(all_datasets))))
+        g.add((coll, HYDRA.itemsPerPage, Literal(PER_PAGE)))
+        g.add((coll, HYDRA.firstPage, URIRef(f"{base}catalog.ttl?page=1")))
+        g.add((coll, HYDRA.lastPage, URIRef(f"{base}catalog.ttl?page={pages}")))
+        if page < pages:
+            g.add((coll, HYDRA.nextPage, URIRef(f"{base}catalog.ttl?page={page + 1}")))
+        if page > 1:
+            g.add((coll, HYDRA.previousPage, URIRef(f"{base}catalog.ttl?page={page - 1}")))
+    return g
+
+
+@bp.get("/catalog.<ext>")
+def catalogue(ext: str):
+    if ext not in SERIALISATIONS:
+        abort(404)
+    raw_page = request.args.get("page")
+    page = None
+    if raw_page is not None:
+        if not raw_page.isdigit() or not 1 <= int(raw_page) <= 10_000:
+            return Response("Bad request: page must be a positive integer\n", status=400,
+                            mimetype="text/plain")
+        page = int(raw_page)
+    fmt, media = SERIALISATIONS[ext]
+    info = warehouse.build_info()
+    etag = f'"{info.build_id}-{ext}-{page}"'
+    if request.if_none_match and request.if_none_match.contains(etag.strip('"')):
+        return Response(status=304, headers={"ETag": etag})
+    body = catalogue_graph(request.url_root, page).serialize(format=fmt)
+    return Response(body, content_type=f"{media}; charset=utf-8", headers={"ETag": etag})
