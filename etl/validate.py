@@ -76,7 +76,7 @@ def read_csv_text(path: Path) -> pl.DataFrame:
     """Read a CSV file with every cell as text, whatever its encoding and separator."""
     path = Path(path)
     raw = path.read_bytes()
-    if not raw.strip().lstrip(b"\xef\xbb\xbf").strip():
+    if not raw[:_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf").strip(b" \t\r\n"):
         raise LandingError(path, "file is empty")
     encoding = _decode_probe(path, raw[:_SNIFF_BYTES])
     text_bytes = raw
@@ -162,47 +162,47 @@ def read_geojson_text(path: Path, contract: Contract) -> pl.DataFrame:
 # ------------------------------------------------------------------------ casting
 
 
-def _first_bad(frame: pl.DataFrame, mask: pl.Series) -> int | None:
-    idx = mask.arg_true()
-    return None if idx.is_empty() else int(idx[0])
-
-
 def _row_number(contract: Contract, index: int) -> int:
     return index + 1 if contract.format == "geojson" else index + 2
 
 
-def _parse_column(text: pl.Series, col: Column) -> pl.Series:
-    s = text.str.strip_chars()
-    s = pl.select(pl.when(s == "").then(None).otherwise(s).alias(s.name)).to_series()
+def _clean(name: str) -> pl.Expr:
+    """Trimmed text with empty cells as null."""
+    s = pl.col(name).cast(pl.String).str.strip_chars()
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def _parse(s: pl.Expr, col: Column, thorough: bool = False) -> pl.Expr:
+    """Text -> typed value (null where unparseable). ``thorough`` accepts rarer spellings."""
     if col.dtype == "str":
         return s
     if col.dtype == "int":
-        return s.str.replace_all(r"\.0+$", "").cast(pl.Int64, strict=False)
+        return (s.str.replace(r"\.0+$", "") if thorough else s).cast(pl.Int64, strict=False)
     if col.dtype == "float":
-        if s.str.contains(",").any():
-            s = s.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
+        if thorough:  # decimal comma, with '.' as thousands separator (1.234,5)
+            s = pl.when(s.str.contains(",")).then(
+                s.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+            ).otherwise(s)
         return s.cast(pl.Float64, strict=False)
     if col.dtype == "bool":
         low = s.str.to_lowercase()
-        return pl.select(pl.when(low.is_in(_TRUE)).then(True)
-                         .when(low.is_in(_FALSE)).then(False)
-                         .otherwise(None).alias(s.name)).to_series()
+        return pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False) \
+            .otherwise(None)
     if col.dtype == "date":
         iso = s.str.to_date("%Y-%m-%d", strict=False)
-        it = s.str.to_date("%d/%m/%Y", strict=False)
-        return iso.fill_null(it)
+        return iso.fill_null(s.str.to_date("%d/%m/%Y", strict=False)) if thorough else iso
     if col.dtype == "month":
         return (s + "-01").str.to_date("%Y-%m-%d", strict=False)
     if col.dtype == "datetime":
-        norm = (s.str.replace("T", " ", literal=True)
-                .str.replace(r"Z$", "+00:00")
+        if not thorough:  # the canonical landing form
+            return s.str.to_datetime("%Y-%m-%dT%H:%M:%SZ", strict=False, time_unit="us")
+        norm = (s.str.replace("T", " ", literal=True).str.replace(r"Z$", "+00:00")
                 .str.replace(r"([+-]\d\d)(\d\d)$", "$1:$2"))
-        has_tz = norm.str.contains(r"[+-]\d\d:\d\d$")
-        norm = pl.select(pl.when(has_tz).then(norm).otherwise(norm + "+00:00")).to_series()
+        norm = pl.when(norm.str.contains(r"[+-]\d\d:\d\d$")).then(norm) \
+            .otherwise(norm + "+00:00")
         norm = norm.str.replace(r"^(\d{4}-\d\d-\d\d \d\d:\d\d)([+-])", "$1:00$2")
-        parsed = norm.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%:z", strict=False,
-                                      time_unit="us", time_zone="UTC")
-        return parsed.dt.replace_time_zone(None)
+        return norm.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%:z", strict=False, time_unit="us",
+                                    time_zone="UTC").dt.replace_time_zone(None)
     raise ValueError(f"unknown dtype {col.dtype}")
 
 
@@ -213,65 +213,80 @@ _EXPECTED = {
 }
 
 
+def _checks(col: Column) -> list[tuple[str, pl.Expr]]:
+    """(rule, expression true on offending rows) in the order errors are reported."""
+    raw, v = pl.col(f"__raw_{col.name}"), pl.col(col.name)
+    rules = [("type", raw.is_not_null() & v.is_null())]
+    if not col.nullable:
+        rules.append(("required", v.is_null()))
+    if col.enum is not None:
+        rules.append(("enum", v.is_not_null() & ~v.is_in(list(col.enum))))
+    if col.min is not None:
+        rules.append(("min", v.is_not_null() & (v < col.min)))
+    if col.max is not None:
+        rules.append(("max", v.is_not_null() & (v > col.max)))
+    if col.unique:
+        rules.append(("unique", v.is_not_null() & v.is_duplicated()))
+    return rules
+
+
+def _violation(path: Path, contract: Contract, col: Column, rule: str, frame: pl.DataFrame,
+               mask: pl.Series) -> LandingError:
+    rows = mask.arg_true()
+    first = int(rows[0] if rule != "unique" else rows[-1])
+    row, value = _row_number(contract, first), frame[col.name][first]
+    raw = frame[f"__raw_{col.name}"][first]
+    message = {
+        "type": f"{raw!r} is not {_EXPECTED[col.dtype]}",
+        "required": "empty value in a required column",
+        "enum": f"{value!r} is not one of {', '.join(col.enum or ())}",
+        "min": f"{value} is below the minimum {col.min or 0:g}",
+        "max": f"{value} is above the maximum {col.max or 0:g}",
+        "unique": f"duplicate value {value!r} (first at row {_row_number(contract, int(rows[0]))})",
+    }[rule]
+    return LandingError(path, message, row=row, column=col.name)
+
+
 def cast_frame(path: Path, contract: Contract, text: pl.DataFrame) -> pl.DataFrame:
-    """Turn a text frame into typed columns, enforcing every column rule."""
+    """Turn a text frame into typed columns, enforcing every column rule in one parallel pass."""
     missing = [c.name for c in contract.columns if c.required and c.name not in text.columns]
     if missing:
         raise LandingError(path, f"missing column(s) {', '.join(missing)} "
                            f"(found: {', '.join(text.columns) or 'none'})", row=1)
-    out: dict[str, pl.Series] = {}
-    for col in contract.columns:
-        if col.name not in text.columns:
-            out[col.name] = pl.Series(col.name, [None] * text.height, dtype=_polars_type(col))
-            continue
-        raw = text[col.name].cast(pl.String)
-        typed = _parse_column(raw, col)
-        raw_present = raw.str.strip_chars().fill_null("") != ""
-        bad = _first_bad(text, raw_present & typed.is_null())
-        if bad is not None:
-            raise LandingError(path, f"{raw[bad]!r} is not {_EXPECTED[col.dtype]}",
-                               row=_row_number(contract, bad), column=col.name)
-        if not col.nullable:
-            bad = _first_bad(text, typed.is_null())
-            if bad is not None:
-                raise LandingError(path, "empty value in a required column",
-                                   row=_row_number(contract, bad), column=col.name)
-        if col.enum is not None:
-            bad = _first_bad(text, typed.is_not_null() & ~typed.is_in(list(col.enum)))
-            if bad is not None:
-                raise LandingError(path, f"{typed[bad]!r} is not one of "
-                                   f"{', '.join(col.enum)}", row=_row_number(contract, bad),
-                                   column=col.name)
-        if col.min is not None:
-            bad = _first_bad(text, typed.is_not_null() & (typed < col.min))
-            if bad is not None:
-                raise LandingError(path, f"{typed[bad]} is below the minimum {col.min:g}",
-                                   row=_row_number(contract, bad), column=col.name)
-        if col.max is not None:
-            bad = _first_bad(text, typed.is_not_null() & (typed > col.max))
-            if bad is not None:
-                raise LandingError(path, f"{typed[bad]} is above the maximum {col.max:g}",
-                                   row=_row_number(contract, bad), column=col.name)
-        if col.unique:
-            bad = _first_bad(text, typed.is_duplicated() & typed.is_not_null())
-            if bad is not None:
-                dup = typed.is_duplicated().arg_true()
-                raise LandingError(path, f"duplicate value {typed[bad]!r} (also at row "
-                                   f"{_row_number(contract, int(dup[-1]))})",
-                                   row=_row_number(contract, int(dup[-1])), column=col.name)
-        out[col.name] = typed.alias(col.name)
-    frame = pl.DataFrame(out)
+    present = [c for c in contract.columns if c.name in text.columns]
+    # Fast pass: cells as the reader gave them (empty cells are already null).
+    frame = text.lazy().select(
+        [(_clean(c.name) if c.dtype == "str" else pl.col(c.name)).alias(f"__raw_{c.name}")
+         for c in present]
+    ).with_columns([_parse(pl.col(f"__raw_{c.name}"), c).alias(c.name) for c in present]
+                   ).collect()
+    # Columns with unreadable cells get a second, tolerant pass (trimmed, other spellings).
+    failed = frame.select([(pl.col(f"__raw_{c.name}").is_not_null() & pl.col(c.name).is_null())
+                           .any().alias(c.name) for c in present if c.dtype != "str"])
+    retry = [c for c in present if c.dtype != "str" and failed[c.name][0]]
+    if retry:
+        frame = frame.with_columns([_clean(f"__raw_{c.name}").alias(f"__raw_{c.name}")
+                                    for c in retry])
+        frame = frame.with_columns([_parse(pl.col(f"__raw_{c.name}"), c, thorough=True)
+                                    .alias(c.name) for c in retry])
+    rules = [(c, rule, expr) for c in present for rule, expr in _checks(c)]
+    flags = frame.select([expr.any().alias(f"{i}") for i, (_, _, expr) in enumerate(rules)])
+    for i, (col, rule, expr) in enumerate(rules):
+        if flags[str(i)][0]:
+            raise _violation(path, contract, col, rule, frame, frame.select(expr).to_series())
+    typed = frame.select(
+        [pl.col(c.name) if c in present else pl.lit(None, _polars_type(c)).alias(c.name)
+         for c in contract.columns])
     if contract.format == "geojson" and "geometry" in text.columns:
-        frame = frame.with_columns(text["geometry"])
+        typed = typed.with_columns(text["geometry"])
     if contract.key:
-        dup = frame.select(contract.key).is_duplicated()
-        idx = dup.arg_true()
-        if not idx.is_empty():
-            last = int(idx[-1])
-            values = ", ".join(f"{k}={frame[k][last]!r}" for k in contract.key)
+        dup = typed.select(pl.struct(contract.key).is_duplicated()).to_series()
+        if dup.any():
+            last = int(dup.arg_true()[-1])
+            values = ", ".join(f"{k}={typed[k][last]!r}" for k in contract.key)
             raise LandingError(path, f"duplicate key ({values})",
                                row=_row_number(contract, last), column=",".join(contract.key))
-    return frame
+    return typed
 
 
 def _polars_type(col: Column) -> pl.DataType:
