@@ -99,6 +99,10 @@ def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
         SELECT action_code, axis_id, name_it, name_en, source, verified
         FROM staging.programme_actions ORDER BY action_code""")
     ctx.write_table(con, "mart.projects", _projects(con, ctx))
+    con.execute("""CREATE TABLE mart.financial_transactions AS
+        SELECT t.transaction_id, t.project_code, p.axis_id, t.date, t.kind, t.amount_eur
+        FROM staging.programme_financial_transactions t JOIN mart.projects p USING (project_code)
+        ORDER BY t.date, t.transaction_id""")
     last = con.execute("SELECT max(date) FROM staging.programme_financial_transactions"
                        ).fetchone()[0]
     first = con.execute("SELECT min(date) FROM staging.programme_financial_transactions"

@@ -1,0 +1,256 @@
+"""Render a :class:`~dashboards.queries.reporting.Report` as CSV and XLSX bytes.
+
+CSV is for machines and must be reproducible: UTF-8 without BOM, comma
+separator, ``\\n`` line ends, ISO dates, fixed decimals, stable row order, so
+the same warehouse and date give the same bytes. The workbook is for people:
+labelled headers, number formats, frozen header row, filters and a notes sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import polars as pl
+import xlsxwriter
+
+from dashboards.queries.reporting import PERIOD_END, PERIOD_START, PROGRAMME_CCI, Report
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    label: str  # English msgid for the workbook header
+    kind: str  # text, int, money, rate, pct, number, date, bool
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    key: str  # file stem and Report attribute
+    sheet: str
+    title: str
+    columns: tuple[Col, ...]
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("table6", "Table 6", "Financial data by priority axis (AIR Table 6)", (
+        Col("axis_id", "Priority axis", "int"),
+        Col("axis_name_it", "Axis name (Italian)", "text"),
+        Col("axis_name_en", "Axis name (English)", "text"),
+        Col("fund", "Fund", "text"),
+        Col("category_of_region", "Category of region", "text"),
+        Col("calculation_basis", "Calculation basis", "text"),
+        Col("total_allocation_eur", "Total allocation (EUR)", "money"),
+        Col("cofinancing_rate", "Co-financing rate", "rate"),
+        Col("total_eligible_cost_selected_eur", "Total eligible cost of selected operations (EUR)",
+            "money"),
+        Col("pct_allocation_selected", "Share of allocation selected", "pct"),
+        Col("public_eligible_cost_selected_eur",
+            "Public eligible cost of selected operations (EUR)", "money"),
+        Col("eligible_expenditure_declared_eur",
+            "Eligible expenditure declared by beneficiaries (EUR)", "money"),
+        Col("pct_allocation_declared", "Share of allocation declared", "pct"),
+        Col("operations_selected", "Number of operations selected", "int"),
+    )),
+    TableSpec("table3a", "Table 3A", "Output indicators (AIR Table 3A)", (
+        Col("indicator_code", "Indicator ID", "text"),
+        Col("indicator_name_it", "Indicator (Italian)", "text"),
+        Col("indicator_name_en", "Indicator (English)", "text"),
+        Col("unit", "Unit", "text"),
+        Col("fund", "Fund", "text"),
+        Col("category_of_region", "Category of region", "text"),
+        Col("target_2023", "Target 2023", "number"),
+        Col("year", "Year", "int"),
+        Col("series", "Series (S selected, F achieved)", "text"),
+        Col("value", "Cumulative value", "number"),
+        Col("verified", "Verified against the programme text", "bool"),
+    )),
+    TableSpec("operations", "Operations", "List of operations (OpenCoesione-style columns)", (
+        Col("COD_LOCALE_PROGETTO", "Project code", "text"),
+        Col("CUP", "CUP", "text"),
+        Col("OC_TITOLO_PROGETTO", "Title", "text"),
+        Col("TITLE_EN", "Title (English)", "text"),
+        Col("OC_CODICE_PROGRAMMA", "Programme (CCI)", "text"),
+        Col("OC_COD_ARTICOLAZ_PROGRAMMA", "Priority axis", "text"),
+        Col("OC_COD_SUBARTICOLAZ_PROGRAMMA", "Action", "text"),
+        Col("FONDO_COMUNITARIO", "Fund", "text"),
+        Col("FINANZ_TOTALE_PUBBLICO", "Total public financing (EUR)", "money"),
+        Col("FINANZ_UE", "EU financing (EUR)", "money"),
+        Col("IMPEGNI", "Commitments (EUR)", "money"),
+        Col("TOT_PAGAMENTI", "Payments (EUR)", "money"),
+        Col("OC_STATO_PROGETTO", "Status", "text"),
+        Col("OC_DATA_INIZIO_PROGETTO", "Start date", "date"),
+        Col("OC_DATA_FINE_PROGETTO_PREVISTA", "Planned end date", "date"),
+        Col("OC_DATA_FINE_PROGETTO_EFFETTIVA", "Actual end date", "date"),
+        Col("OC_DENOM_BENEFICIARIO", "Beneficiary", "text"),
+        Col("COD_COMUNE", "Municipality code (ISTAT)", "text"),
+        Col("DEN_COMUNE", "Municipality", "text"),
+    )),
+)
+SPECS = {t.key: t for t in TABLES}
+
+METHOD = (
+    "Only facts dated on or before the as-of date count: commitments and payments by "
+    "the date of the act, indicator values by the date they were recorded.",
+    "Selected operations: operations started on or before the as-of date. Their total and "
+    "public eligible cost is their total public financing (no private co-financing).",
+    "Declared expenditure: payments to the beneficiaries up to the as-of date.",
+    "Table 3A: cumulative values summed over operations; a value holds until the next "
+    "one is recorded; years after the as-of year are left empty. ESF indicators (FSE) are "
+    "listed with their fund (in SFC2014 they belong to Table 4A).",
+    "Codes, names and targets marked not verified are demo or unverified: see "
+    "docs/seed-projects.md and docs/reporting.md.",
+)
+
+
+def _cell(value: object, kind: str) -> str:
+    """Text of one CSV cell: fixed decimals, ISO dates, empty for missing."""
+    if value is None:
+        return ""
+    if kind == "money":
+        return f"{float(value):.2f}"
+    if kind in ("rate", "pct"):
+        return f"{float(value):.4f}"
+    if kind == "number":
+        number = float(value)
+        return str(int(number)) if number.is_integer() else f"{number:.6f}".rstrip("0")
+    if kind == "bool":
+        return "true" if value else "false"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def frame_of(report: Report, key: str) -> pl.DataFrame:
+    return getattr(report, key)
+
+
+def csv_bytes(report: Report, key: str) -> bytes:
+    spec = SPECS[key]
+    frame = frame_of(report, key)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([c.name for c in spec.columns])
+    for row in frame.select([c.name for c in spec.columns]).iter_rows():
+        writer.writerow([_cell(v, c.kind) for v, c in zip(row, spec.columns, strict=True)])
+    return buffer.getvalue().encode("utf-8")
+
+
+def _formats(book: xlsxwriter.Workbook) -> dict[str, object]:
+    base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
+    return {
+        "header": book.add_format({**base, "bold": True, "bg_color": "#0B3D6E",
+                                   "font_color": "#FFFFFF", "text_wrap": True,
+                                   "border": 1, "align": "center"}),
+        "title": book.add_format({**base, "bold": True, "font_size": 13}),
+        "text": book.add_format(base),
+        "wrap": book.add_format({**base, "text_wrap": True}),
+        "int": book.add_format({**base, "num_format": "0"}),
+        "money": book.add_format({**base, "num_format": "#,##0.00"}),
+        "rate": book.add_format({**base, "num_format": "0.00%"}),
+        "pct": book.add_format({**base, "num_format": "0.0%"}),
+        "number": book.add_format({**base, "num_format": "#,##0.##"}),
+        "date": book.add_format({**base, "num_format": "yyyy-mm-dd"}),
+        "bool": book.add_format(base),
+        "ok": book.add_format({**base, "font_color": "#006100"}),
+        "fail": book.add_format({**base, "bold": True, "font_color": "#9C0006"}),
+    }
+
+
+_WIDTH = {"text": 22, "int": 10, "money": 18, "rate": 12, "pct": 12, "number": 14,
+          "date": 12, "bool": 10}
+
+
+def _write_table(book, fmt, spec: TableSpec, frame: pl.DataFrame,
+                 _: Callable[[str], str]) -> None:
+    sheet = book.add_worksheet(spec.sheet)
+    sheet.set_row(0, 45)
+    for j, col in enumerate(spec.columns):
+        sheet.write_string(0, j, _(col.label), fmt["header"])
+        width = 44 if col.name.startswith(("OC_TITOLO", "TITLE", "indicator_name",
+                                           "axis_name")) else _WIDTH[col.kind]
+        sheet.set_column(j, j, width, fmt[col.kind] if col.kind != "text" else fmt["text"])
+    for i, row in enumerate(frame.select([c.name for c in spec.columns]).iter_rows(), start=1):
+        for j, (value, col) in enumerate(zip(row, spec.columns, strict=True)):
+            if value is None:
+                sheet.write_blank(i, j, None, fmt[col.kind])
+            elif col.kind == "bool":
+                sheet.write_string(i, j, _("yes") if value else _("no"), fmt["bool"])
+            elif col.kind == "date":
+                sheet.write_datetime(i, j, datetime(value.year, value.month, value.day),
+                                     fmt["date"])
+            elif col.kind in ("money", "rate", "pct", "number", "int"):
+                sheet.write_number(i, j, float(value), fmt[col.kind])
+            else:
+                sheet.write_string(i, j, str(value), fmt["text"])
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(frame.height, 1), len(spec.columns) - 1)
+
+
+def _write_notes(book, fmt, report: Report, _: Callable[[str], str]) -> None:
+    sheet = book.add_worksheet("Notes")
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 1, 110)
+    build = report.build
+    rows: list[tuple[str, str, str]] = [
+        (_("PON Metro Milano: EU reporting tables"), "", "title"),
+        (_("As-of date"), report.as_of.isoformat(), "text"),
+        (_("Programme"), f"PON Città Metropolitane 2014-2020, CCI {PROGRAMME_CCI}; "
+                         f"Milan; eligibility {PERIOD_START.isoformat()} to "
+                         f"{PERIOD_END.isoformat()}", "text"),
+        (_("Build id"), str(build["build_id"]), "text"),
+        (_("Built at (UTC)"), f"{build['built_at']:%Y-%m-%d %H:%M:%S}", "text"),
+        (_("Demo data"), _("yes: synthetic demo data, not real records") if build["is_demo"]
+         else _("no"), "text"),
+        ("", "", "text"),
+        (_("Method"), "", "title"),
+        *[("", _(line), "wrap") for line in METHOD],
+        ("", "", "text"),
+        (_("Reconciliation"), _("all checks passed") if report.reconciled
+         else _("some checks failed"), "title"),
+        *[(_("passed") if c.ok else _("FAILED"), f"{_(c.label)}: {c.detail}",
+           "ok" if c.ok else "fail") for c in report.checks],
+        ("", "", "text"),
+        (_("Sources"), "", "title"),
+    ]
+    if report.sources is not None:
+        for src in report.sources.iter_rows(named=True):
+            flag = _("synthetic") if src["synthetic"] else _("recorded")
+            rows.append((src["relpath"], f"{src['source']} ({flag}; {src['rows']} rows; "
+                                         f"sha256 {src['sha256']})", "wrap"))
+    for i, (key, value, style) in enumerate(rows):
+        if style == "title":
+            sheet.write_string(i, 0, key, fmt["title"])
+            if value:
+                sheet.write_string(i, 1, value, fmt["title"])
+            continue
+        sheet.write_string(i, 0, key, fmt[style] if style in ("ok", "fail") else fmt["text"])
+        sheet.write_string(i, 1, value, fmt["wrap" if style == "wrap" else "text"])
+
+
+def xlsx_bytes(report: Report, translate: Callable[[str], str] = lambda s: s) -> bytes:
+    """One workbook: a sheet per table plus a notes sheet (as-of, build, sources, method)."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
+                                        "strings_to_formulas": False,
+                                        "strings_to_urls": False})
+    built = report.build["built_at"]
+    book.set_properties({"title": f"PON Metro Milano EU report {report.as_of.isoformat()}",
+                         "author": "Comune di Milano - PON Metro (ponmetro export)",
+                         "comments": f"build {report.build['build_id']}",
+                         "created": built if isinstance(built, datetime) else None})
+    fmt = _formats(book)
+    for spec in TABLES:
+        _write_table(book, fmt, spec, frame_of(report, spec.key), translate)
+    _write_notes(book, fmt, report, translate)
+    book.close()
+    return buffer.getvalue()
+
+
+def file_names(as_of: date) -> dict[str, str]:
+    """File name per table key (plus ``xlsx``): stable, dated, no spaces."""
+    stem = f"pon-metro-milano_eu-report_{as_of.isoformat()}"
+    return {"xlsx": f"{stem}.xlsx", **{t.key: f"{stem}_{t.key}.csv" for t in TABLES}}
