@@ -38,12 +38,14 @@ class Landing:
         self.record(relpath, source=source, rows=rows)
         return target
 
-    def write_csv(self, relpath: str, frame: pl.DataFrame, *, source: str) -> Path:
+    def write_csv(self, relpath: str, frame: pl.DataFrame, *, source: str,
+                  note: str | None = None, synthetic: bool = False) -> Path:
         target = self.path(relpath)
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         frame.write_csv(tmp, datetime_format="%Y-%m-%dT%H:%M:%SZ", date_format="%Y-%m-%d")
         tmp.replace(target)
-        self.record(relpath, source=source, rows=frame.height)
+        self.record(relpath, source=source, rows=frame.height, note=note,
+                    synthetic=synthetic)
         return target
 
     def write_json(self, relpath: str, document: object, *, source: str, rows: int) -> Path:
@@ -59,13 +61,7 @@ class Landing:
         manifest.setdefault("files", {})
         return manifest
 
-    def record(self, relpath: str, *, source: str, rows: int) -> None:
-        """Mark ``relpath`` as a real file from ``source`` in ``manifest.json``."""
-        manifest = self.read_manifest()
-        manifest["files"][relpath] = {
-            "synthetic": False, "source": source, "rows": rows,
-            "fetched_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
+    def _save_manifest(self, manifest: dict) -> None:
         manifest["files"] = dict(sorted(manifest["files"].items()))
         path = self.root / MANIFEST
         tmp = path.with_name(f".{MANIFEST}.tmp-{os.getpid()}")
@@ -73,17 +69,33 @@ class Landing:
                        encoding="utf-8")
         tmp.replace(path)
 
-    def forget(self, relpath_glob: str) -> list[str]:
-        """Drop manifest entries (and files) matching a glob, e.g. demo partitions a real
-        history replaces, so a build never mixes two histories of the same feed."""
+    def record(self, relpath: str, *, source: str, rows: int, note: str | None = None,
+               synthetic: bool = False) -> None:
+        """Record ``relpath`` in ``manifest.json``: real unless it still holds demo rows
+        (``synthetic``), so the build's demo label stays true."""
+        manifest = self.read_manifest()
+        entry = {"synthetic": synthetic, "source": source, "rows": rows,
+                 "fetched_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        if note:
+            entry["note"] = note
+        manifest["files"][relpath] = entry
+        self._save_manifest(manifest)
+
+    def forget(self, relpath_glob: str, *, synthetic_only: bool = False) -> list[str]:
+        """Delete files matching a glob and drop their manifest entries.
+
+        Used for demo partitions a real feed replaces (``synthetic_only``), so a build
+        never mixes a demo history with a real one of the same feed.
+        """
         manifest = self.read_manifest()
         removed = []
         for candidate in sorted(self.root.glob(relpath_glob)):
             rel = str(candidate.relative_to(self.root))
+            if synthetic_only and not manifest["files"].get(rel, {}).get("synthetic"):
+                continue
             candidate.unlink()
             manifest["files"].pop(rel, None)
             removed.append(rel)
         if removed:
-            (self.root / MANIFEST).write_text(
-                json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            self._save_manifest(manifest)
         return removed

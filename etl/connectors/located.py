@@ -121,3 +121,17 @@ def read_located(data: bytes, source: str,
                  bbox: tuple[float, float, float, float] | None = MILAN_BBOX) -> pl.DataFrame:
     """Any portal CSV of located records, with ``lon``/``lat`` added."""
     return with_lonlat(read_portal_csv(data, source), source, bbox)
+
+
+def place(frame: pl.DataFrame, nil_geojson: Path) -> pl.DataFrame:
+    """Add ``nil_id``/``municipio_id`` by containment in a NIL GeoJSON that names each
+    NIL's municipio (e.g. ``geography/nil.geojson`` of a landing folder)."""
+    import json
+
+    from etl.geo import Geography
+
+    doc = json.loads(Path(nil_geojson).read_text("utf-8"))
+    rows = [{"nil_id": int(f["properties"]["ID_NIL"]),
+             "municipio_id": int(f["properties"].get("MUNICIPIO") or -1),
+             "geometry": json.dumps(f["geometry"])} for f in doc["features"]]
+    return Geography.from_frame(pl.DataFrame(rows)).with_areas(frame)
