@@ -483,7 +483,7 @@ def write_catalog(con: duckdb.DuckDBPyConnection, ctx) -> None:
         if missing:
             _warn(ctx, ds, ", ".join(missing), "declared column missing from the mart")
             continue
-        rows = con.execute(f"SELECT count(*) FROM {ds.table}").fetchone()[0]  # noqa: S608 (declared name)
+        rows = con.execute(f"SELECT count(*) FROM {ds.table}").fetchall()[0][0]  # noqa: S608 (declared name)
         start, end = ds.temporal or (None, None)
         datasets.append({
             "dataset_id": ds.id, "table_name": ds.table, "domain": ds.domain,
