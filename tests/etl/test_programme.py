@@ -222,3 +222,28 @@ def test_seed_heading_parser_ignores_subtitles():
             "A subtitle line\nBody text.\n• bullet item\nVisit the page dedicated to it\n"
             "Heading two\nBody: with colon\n")
     assert seed_headings(text) == ["Heading one", "Heading two"]
+
+
+def test_axes_and_objectives_exist_in_the_opencoesione_reference(realdata, con):
+    """Axis numbers and names, and each action's specific objective, are real ones."""
+    path = realdata / "opencoesione" / "po_linee_azioni.csv"
+    if not path.exists():
+        pytest.skip(f"OpenCoesione reference table not present at {path}")
+    table = pl.read_csv(path, separator=";", infer_schema=False).filter(
+        pl.col("OC_CODICE_PROGRAMMA") == "2014IT16M2OP004")
+
+    def unmangle(text: str) -> str:  # the file is double-encoded UTF-8 (SostenibilitÃ )
+        try:
+            return text.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            return text
+
+    names = {int(k): unmangle(v) for k, v in zip(table["OC_COD_ARTICOLAZ_PROGRAMMA"],
+                                                   table["OC_DESCR_ARTICOLAZ_PROGRAMMA"],
+                                                   strict=True)}
+    objectives = set(table["OC_COD_SUBARTICOLAZ_PROGRAMMA"])
+    for axis_id, name_it in con.execute("SELECT axis_id, name_it FROM mart.axes").fetchall():
+        assert axis_id in names
+        assert names[axis_id].lower()[:30] == name_it.lower()[:30], (axis_id, names[axis_id])
+    for (action,) in con.execute("SELECT action_code FROM mart.actions").fetchall():
+        assert action.rsplit(".", 1)[0] in objectives, action
