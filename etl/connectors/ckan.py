@@ -16,7 +16,13 @@ MILANO_PORTAL = "https://dati.comune.milano.it"
 def package_show(portal: str, dataset: str, *, timeout: float = DEFAULT_TIMEOUT) -> dict:
     """Return the dataset dict (with ``resources``) or raise a ConnectorError."""
     url = f"{portal.rstrip('/')}/api/3/action/package_show?id={dataset}"
-    body = fetch_json(url, timeout=timeout)
+    try:
+        body = fetch_json(url, timeout=timeout, ok_statuses=(200, 403, 404, 409))
+    except ConnectorError as exc:
+        if "invalid JSON" not in str(exc) and "not UTF-8" not in str(exc):
+            raise
+        raise ConnectorError(f"{url}: not a CKAN API answer (is {portal} a CKAN portal?)") \
+            from exc
     if not isinstance(body, dict) or "success" not in body:
         raise ConnectorError(f"{url}: not a CKAN API answer")
     if not body["success"]:

@@ -24,9 +24,12 @@ def is_url(source: str | Path) -> bool:
 
 
 def fetch_bytes(source: str | Path, *, headers: dict[str, str] | None = None,
-                timeout: float = DEFAULT_TIMEOUT, session: requests.Session | None = None
-                ) -> bytes:
-    """Return the bytes of a local file, a ``file://`` URI or an HTTP(S) URL."""
+                timeout: float = DEFAULT_TIMEOUT, session: requests.Session | None = None,
+                ok_statuses: tuple[int, ...] = (200,)) -> bytes:
+    """Return the bytes of a local file, a ``file://`` URI or an HTTP(S) URL.
+
+    ``ok_statuses`` lets API clients read error bodies (CKAN answers 404 with JSON).
+    """
     text = str(source)
     if text.startswith("file://"):
         return _read_local(Path(unquote(urlparse(text).path)))
@@ -41,7 +44,7 @@ def fetch_bytes(source: str | Path, *, headers: dict[str, str] | None = None,
     except requests.RequestException as exc:
         reason = type(exc).__name__
         raise ConnectorError(f"GET {text}: cannot connect ({reason})") from exc
-    if response.status_code != 200:
+    if response.status_code not in ok_statuses:
         raise ConnectorError(f"GET {text}: HTTP {response.status_code} {response.reason}")
     return response.content
 
