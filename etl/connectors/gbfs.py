@@ -214,12 +214,31 @@ class GbfsLanding:
         orphan = statuses.filter(~pl.col("station_id").is_in(known.implode()))
         return orphan.height, sorted(orphan["station_id"].unique().to_list(), key=_id_key)
 
+    def check(self, frame: pl.DataFrame, contract_name: str, source: str) -> None:
+        """Refuse values the landing contract would refuse, naming the feed and station,
+        before anything is written (e.g. a feed of another city, negative counts)."""
+        for col in self._contract(contract_name).columns:
+            if col.name not in frame.columns or (col.min is None and col.max is None):
+                continue
+            values = frame[col.name]
+            low = values < col.min if col.min is not None else values.is_null() & False
+            high = values > col.max if col.max is not None else values.is_null() & False
+            bad = (low | high).fill_null(False)
+            if bad.any():
+                i = int(bad.arg_true()[0])
+                raise ConnectorError(
+                    f"{source}: station {frame['station_id'][i]}: {col.name} {values[i]} is "
+                    f"outside {col.min:g}..{col.max:g} accepted by {contract_name} "
+                    "(a feed of another city?)")
+
     def ingest(self, stations: pl.DataFrame | None, statuses: pl.DataFrame | None,
                source: str, note: str | None = None) -> Ingested:
         result = Ingested()
         if stations is not None and stations.height:
+            self.check(stations, "mobility_station_information", source)
             result.stations = self.upsert_stations(stations, source)
         if statuses is not None and statuses.height:
+            self.check(statuses, "mobility_station_status", source)
             result.statuses = self.append_status(statuses, source, note)
             result.orphan_rows, result.orphan_ids = self.orphans(statuses)
         return result
@@ -410,7 +429,7 @@ def import_files(files: Iterable[Path], out: Path, *, system_id: str | None = No
                 echo(f"skipped {path}: gbfs.json lists feeds; import the feed files")
                 continue
             version = validate(document, kind, str(path))
-            source = f"GBFS {version} {kind} snapshot {path.name}"
+            source = f"GBFS {version} {kind} snapshot {path}"
             if kind == "station_information":
                 stations.append((path, station_information_frame(document, system_id), source))
             else:
@@ -422,7 +441,7 @@ def import_files(files: Iterable[Path], out: Path, *, system_id: str | None = No
             stations.append((path, frame.select(
                 "station_id", "name", "lat", "lon", "capacity",
                 pl.lit(system_id, pl.String).alias("system_id")).cast(INFO_SCHEMA),
-                f"GBFS station_information history {path.name}"))
+                f"GBFS station_information history {path}"))
         elif kind == "flat_station_status":
             frame = read_landing(FLAT_STATUS, path)
             statuses.append((path, frame.select(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -58,6 +58,33 @@ def bikemi_feed(realdata: Path, base: str, ttl: int) -> dict[str, dict]:
     }
 
 
+def as_v30(feed: dict[str, dict], base: str) -> dict[str, dict]:
+    """The same system published as GBFS 3.0 (RFC 3339 times, localized names)."""
+    def rfc3339(epoch: int) -> str:
+        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    epoch = feed["gbfs"]["last_updated"]
+    head = {"last_updated": rfc3339(epoch), "ttl": feed["gbfs"]["ttl"], "version": "3.0"}
+    return {
+        "gbfs": {**head, "data": {"feeds": [
+            {"name": f["name"], "url": f["url"].replace("/bikemi/", "/bikemi3/")}
+            for f in feed["gbfs"]["data"]["it"]["feeds"]]}},
+        "system_information": {**head, "data": {
+            "system_id": "bikemi", "languages": ["it"],
+            "name": [{"text": "BikeMi", "language": "it"}], "opening_hours": "24/7",
+            "feed_contact_email": "opendata@example.org", "timezone": "Europe/Rome"}},
+        "station_information": {**head, "data": {"stations": [
+            {**s, "name": [{"text": s["name"], "language": "it"}]}
+            for s in feed["station_information"]["data"]["stations"]]}},
+        "station_status": {**head, "data": {"stations": [
+            {"station_id": s["station_id"], "num_vehicles_available": s["num_bikes_available"],
+             "num_docks_available": s["num_docks_available"], "is_installed": True,
+             "is_renting": True, "is_returning": True,
+             "last_reported": rfc3339(s["last_reported"])}
+            for s in feed["station_status"]["data"]["stations"]]}},
+    }
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
@@ -101,8 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
                     for feed in feeds:
                         feed["url"] = f"{base}/gbfs/{version}/{feed['name']}.json"
                 return self._send(json.dumps(doc).encode())
-        if parts[0] == "bikemi" and len(parts) == 2:
-            feed = self.server.bikemi.get(parts[1].removesuffix(".json"))
+        if parts[0] in ("bikemi", "bikemi3") and len(parts) == 2:
+            system = self.server.bikemi if parts[0] == "bikemi" else self.server.bikemi3
+            feed = system.get(parts[1].removesuffix(".json"))
             if feed is not None:
                 if self.headers.get("Client-Identifier") is None:
                     return self._send(b'{"error": "Client-Identifier header required"}', 403)
@@ -117,6 +145,7 @@ class _Server(ThreadingHTTPServer):
     requests: list
     base: str
     bikemi: dict
+    bikemi3: dict
 
 
 @pytest.fixture(scope="session")
@@ -126,6 +155,7 @@ def http_server(realdata):
     server.requests = []
     server.base = f"http://127.0.0.1:{server.server_address[1]}"
     server.bikemi = bikemi_feed(realdata, server.base, ttl=30)
+    server.bikemi3 = as_v30(server.bikemi, server.base)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
