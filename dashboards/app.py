@@ -1,19 +1,62 @@
-"""Assemble the Dash app and its Flask server (``gunicorn dashboards.app:server``)."""
+"""Assemble the Dash app and its Flask server (``gunicorn dashboards.app:server``).
+
+``app.layout`` is the global frame (skip link, header, navigation, demo banner,
+footer) around ``dash.page_container``; the frame is drawn per language by a
+callback on the URL, and the server sets ``<html lang>`` from ``?lang=``.
+Unknown routes and unknown project codes answer HTTP 404 with the 404 page.
+"""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import dash
-from dash import Dash, html
+import flask
+from dash import Dash, Input, Output, dcc, html
 
 from dashboards import health, hub, security
 from dashboards.cache import init_cache
+from dashboards.components import frame, routes
+from dashboards.i18n import resolve_lang, translator
 
-app = Dash(
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+INDEX = """<!DOCTYPE html>
+<html lang="it">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        {%config%}
+        {%scripts%}
+        {%renderer%}
+    </body>
+</html>"""
+
+
+class CouncilDash(Dash):
+    """Dash with ``<html lang>`` taken from the request's ``?lang=``."""
+
+    def interpolate_index(self, **kwargs):
+        page = super().interpolate_index(**kwargs)
+        lang = resolve_lang(flask.request.args.get("lang")) if flask.has_request_context() else "it"
+        return page.replace('<html lang="it">', f'<html lang="{lang}">', 1)
+
+
+app = CouncilDash(
     __name__,
     use_pages=True,
     pages_folder="pages",
+    assets_folder=str(ASSETS),
     title="PON Metro Milano",
     suppress_callback_exceptions=True,
+    index_string=INDEX,
+    update_title=None,
+    meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
 )
 server = app.server
 security.register(server)
@@ -21,4 +64,64 @@ init_cache(server)
 server.register_blueprint(health.bp)
 hub.register(server)
 
-app.layout = html.Main(dash.page_container, id="main")
+app.layout = html.Div([
+    dcc.Location(id="frame-url", refresh=False),
+    html.A("Vai al contenuto principale", href="#main-content", className="skip-link",
+           id="skip-link"),
+    html.Div(id="frame-header"),
+    html.Div(id="frame-banner"),
+    html.Main(dash.page_container, id="main-content", tabIndex="-1", className="container pm-main"),
+    html.Div(id="frame-footer"),
+])
+
+
+@dash.callback(Output("frame-header", "children"), Output("frame-banner", "children"),
+               Output("frame-footer", "children"), Output("skip-link", "children"),
+               Input("frame-url", "pathname"), Input("frame-url", "search"))
+def draw_frame(pathname: str | None, search: str | None):
+    """Header, banner and footer in the URL's language, with the current page marked."""
+    from dashboards.components.filters import parse_search
+
+    lang = resolve_lang(parse_search(search).get("lang"))
+    info = frame.safe_build_info()
+    return (frame.header(lang, pathname or "/"), frame.demo_banner(lang, info),
+            frame.footer(lang, info), translator(lang)("Skip to main content"))
+
+
+app.clientside_callback(
+    """function (search) {
+        var lang = new URLSearchParams(search || "").get("lang");
+        document.documentElement.lang = (lang === "en") ? "en" : "it";
+        return window.dash_clientside.no_update;
+    }""",
+    Output("frame-url", "hash"), Input("frame-url", "search"))
+
+
+# ----------------------------------------------------------------- HTTP 404 for unknown routes
+
+_NOT_PAGES = re.compile(r"^/(_dash-|_reload-hash|_favicon|assets/|healthz)")
+
+
+def known_route(path: str) -> bool:
+    """Does ``path`` name a page (and, for /projects/<code> or /axis/<n>, a real one)?"""
+    path = "/" + path.strip("/") if path != "/" else "/"
+    for page in dash.page_registry.values():
+        if page.get("path") == path:
+            return True
+        template = page.get("path_template")
+        if template:
+            pattern = "^" + re.sub(r"<[^>/]+>", "([^/]+)", template) + "$"
+            match = re.match(pattern, path)
+            if match:
+                return routes.exists(template, match.groups())
+    return False
+
+
+@server.after_request
+def not_found_status(response: flask.Response) -> flask.Response:
+    request = flask.request
+    if (request.method == "GET" and response.status_code == 200
+            and response.mimetype == "text/html" and not _NOT_PAGES.match(request.path)
+            and request.blueprint is None and not known_route(request.path)):
+        response.status_code = 404
+    return response

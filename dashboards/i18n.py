@@ -76,3 +76,23 @@ def fmt_date(value: date | datetime | None, lang: str | None) -> str:
     if isinstance(value, datetime):
         return _bdatetime(value, format="medium", locale=locale)
     return _bdate(value, format="medium", locale=locale)
+
+
+def localized_href(path: str, lang: str | None, **params: object) -> str:
+    """An internal link that keeps the language (``?lang=en``) and any given filters.
+
+    Italian is the default, so it is left out of the URL; empty parameters are dropped.
+    """
+    from urllib.parse import urlencode
+
+    query = {k: str(v) for k, v in params.items() if v not in (None, "", "all")}
+    if resolve_lang(lang) != DEFAULT:
+        query = {"lang": resolve_lang(lang), **query}
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def fmt_month(value: date | None, lang: str | None) -> str:
+    """"gen 2023" / "Jan 2023": month labels for time axes and tables."""
+    if value is None:
+        return "–"
+    return _bdate(value, format="MMM y", locale=_LOCALES[resolve_lang(lang)])

@@ -1,0 +1,1 @@
+"""Reusable pieces of the council dashboards: the page frame, KPI cards, charts, maps, filters."""

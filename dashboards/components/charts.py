@@ -1,0 +1,222 @@
+"""Charts with their data: every chart carries a text alternative and CSV/XLSX downloads.
+
+A chart is a :class:`ChartSpec` (a cached query, a lean figure builder, a
+one-sentence summary, labelled columns). The same frame feeds the figure, the
+table shown to screen readers and the downloads, so a download is exactly the
+data behind the chart. Downloads re-run the spec from its checked parameters:
+the browser only ever names a registered chart and passes filter values.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
+
+from dashboards.i18n import fmt_date, fmt_month, fmt_number, resolve_lang, translator
+
+FONT = "Titillium Web, Geneva, Tahoma, sans-serif"
+COLORS = ("#0066cc", "#d1344c", "#008055", "#a66300", "#5c2d91", "#00738c", "#4d5c6b")
+#: Table rows shown inside the page; downloads always hold every row.
+TABLE_ROWS = 60
+
+
+def base_layout(lang: str | None, **extra: Any) -> dict[str, Any]:
+    """One small template: Titillium Web, locale separators (1.234,5 in Italian)."""
+    layout: dict[str, Any] = {
+        "font": {"family": FONT, "size": 14, "color": "#1a1a1a"},
+        "colorway": list(COLORS), "paper_bgcolor": "#fff", "plot_bgcolor": "#fff",
+        "separators": ",." if resolve_lang(lang) == "it" else ".,",
+        "margin": {"l": 60, "r": 20, "t": 20, "b": 50}, "height": 360,
+        "legend": {"orientation": "h", "y": -0.2},
+        "xaxis": {"gridcolor": "#e6e9f2", "automargin": True},
+        "yaxis": {"gridcolor": "#e6e9f2", "automargin": True, "rangemode": "tozero"},
+        "hoverlabel": {"font": {"family": FONT}},
+    }
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(layout.get(key), dict):
+            layout[key] = {**layout[key], **value}
+        else:
+            layout[key] = value
+    return layout
+
+
+def as_list(series: pl.Series) -> list[Any]:
+    """JSON-friendly values (dates as ISO strings) for figure dicts."""
+    return [v.isoformat() if isinstance(v, date | datetime) else v for v in series.to_list()]
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A registered chart: its query, figure, summary and labelled columns."""
+
+    name: str
+    title: str  # English msgid
+    fetch: Callable[..., pl.DataFrame]
+    figure: Callable[[pl.DataFrame, str], dict[str, Any]]
+    summary: Callable[[pl.DataFrame, str], str]
+    columns: dict[str, str] = field(default_factory=dict)  # column -> English msgid
+    clean: Callable[[dict[str, Any]], dict[str, Any]] = lambda params: {}
+
+    def data(self, params: dict[str, Any] | None) -> pl.DataFrame:
+        frame = self.fetch(**self.clean(params or {}))
+        keep = [c for c in self.columns if c in frame.columns] or frame.columns
+        return frame.select(keep)
+
+
+REGISTRY: dict[str, ChartSpec] = {}
+
+
+def register(spec: ChartSpec) -> ChartSpec:
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def cell(value: Any, column: str, lang: str) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return fmt_date(value, lang)
+    if isinstance(value, date):
+        return fmt_month(value, lang) if value.day == 1 and column in ("month", "week_month") \
+            else fmt_date(value, lang)
+    if isinstance(value, bool):
+        return translator(lang)("yes" if value else "no")
+    if isinstance(value, int):
+        return fmt_number(value, lang)
+    if isinstance(value, float):
+        return fmt_number(value, lang, 2 if abs(value) < 10 else 0)
+    return str(value)
+
+
+def data_table(frame: pl.DataFrame, columns: dict[str, str], lang: str,
+               caption: str | None = None, limit: int = TABLE_ROWS) -> html.Div:
+    """An accessible HTML table; suppressed cells (flag c) read as "suppressed"."""
+    _ = translator(lang)
+    cols = [c for c in columns if c in frame.columns] or frame.columns
+    rows = frame.head(limit).to_dicts()
+    body = []
+    for row in rows:
+        cells = []
+        for c in cols:
+            if row.get(c) is None and row.get("flag") == "c" and c != "flag":
+                cells.append(html.Td(_("suppressed (1-4)"), className="pm-suppressed"))
+            else:
+                cells.append(html.Td(cell(row.get(c), c, lang)))
+        body.append(html.Tr(cells))
+    note = None
+    if frame.height > limit:
+        note = html.P(_("Showing the first {shown} of {total} rows; the download holds them all.")
+                      .format(shown=fmt_number(limit, lang), total=fmt_number(frame.height, lang)),
+                      className="pm-footnote")
+    return html.Div([html.Div(className="pm-table-wrap", tabIndex=0,
+                              role="region", **{"aria-label": caption or _("Data table")},
+                              children=html.Table(className="table table-sm", children=[
+                                  html.Caption(caption) if caption else None,
+                                  html.Thead(html.Tr([html.Th(_(columns.get(c, c)), scope="col")
+                                                      for c in cols])),
+                                  html.Tbody(body)])), note])
+
+
+def render(spec: ChartSpec, params: dict[str, Any], lang: str) -> tuple[Any, ...]:
+    """(figure, summary, table, store) of a chart for the current filters."""
+    _ = translator(lang)
+    frame = spec.data(params)
+    if frame.height == 0:
+        figure = {"data": [], "layout": base_layout(lang, annotations=[{
+            "text": _("No data for this selection"), "showarrow": False,
+            "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "font": {"size": 16}}],
+            xaxis={"visible": False}, yaxis={"visible": False})}
+        summary = _("No data for this selection.")
+    else:
+        figure = spec.figure(frame, lang)
+        summary = spec.summary(frame, lang)
+    table = data_table(frame, spec.columns, lang, caption=_(spec.title))
+    return figure, summary, table, {"chart": spec.name, "params": params, "lang": lang}
+
+
+def outputs(key: str, graph: bool = True) -> list[Output]:
+    """The outputs a filter callback updates for the block ``key`` (figure, summary, table,
+    store; no figure for a block whose visual is a map)."""
+    return [Output({"type": "chart", "key": key}, "figure")] * graph + [
+            Output({"type": "chart-summary", "key": key}, "children"),
+            Output({"type": "chart-table", "key": key}, "children"),
+            Output({"type": "chart-spec", "key": key}, "data")]
+
+
+def chart_block(key: str, spec: ChartSpec, params: dict[str, Any], lang: str,
+                level: int = 2, visual: Any = None) -> html.Section:
+    """A titled chart with caption, a data-table alternative and download buttons.
+
+    ``visual`` replaces the Plotly graph (a map whose data the block downloads)."""
+    _ = translator(lang)
+    figure, summary, table, store = render(spec, params, lang)
+    if visual is None:
+        visual = dcc.Graph(id={"type": "chart", "key": key}, figure=figure,
+                           config={"displayModeBar": False, "responsive": True},
+                           className="pm-graph")
+    heading = (html.H2 if level == 2 else html.H3)(_(spec.title), id=f"{key}-title")
+    return html.Section(className="pm-card", **{"aria-labelledby": f"{key}-title"}, children=[
+        heading,
+        html.Figure([
+            visual,
+            html.Figcaption(summary, id={"type": "chart-summary", "key": key},
+                            **{"aria-live": "polite"}),
+        ]),
+        html.Details([html.Summary(_("Data table (text alternative)")),
+                      html.Div(table, id={"type": "chart-table", "key": key})]),
+        html.Div(className="pm-downloads", children=[
+            html.Button(_("Download CSV"), id={"type": "dl-csv", "key": key},
+                        className="btn btn-outline-primary btn-sm", type="button",
+                        **{"aria-label": f"{_('Download CSV')}: {_(spec.title)}"}),
+            html.Button(_("Download XLSX"), id={"type": "dl-xlsx", "key": key},
+                        className="btn btn-outline-primary btn-sm", type="button",
+                        **{"aria-label": f"{_('Download XLSX')}: {_(spec.title)}"}),
+        ]),
+        dcc.Store(id={"type": "chart-spec", "key": key}, data=store),
+        dcc.Download(id={"type": "chart-download", "key": key}),
+    ])
+
+
+def to_csv(frame: pl.DataFrame) -> bytes:
+    """UTF-8 CSV without BOM (the canonical open-data form)."""
+    return frame.write_csv().encode("utf-8")
+
+
+def to_xlsx(frame: pl.DataFrame, sheet: str) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_excel(buffer, worksheet=sheet[:31], autofit=True)
+    return buffer.getvalue()
+
+
+def download(store: dict[str, Any] | None, fmt: str) -> dict[str, Any] | None:
+    """The dcc.Download payload for a chart store; None for an unknown chart."""
+    if not isinstance(store, dict) or fmt not in ("csv", "xlsx"):
+        return None
+    spec = REGISTRY.get(str(store.get("chart")))
+    if spec is None:
+        return None
+    params = store.get("params") if isinstance(store.get("params"), dict) else {}
+    frame = spec.data(params)
+    if fmt == "csv":
+        return dcc.send_bytes(to_csv(frame), f"{spec.name}.csv", type="text/csv")
+    return dcc.send_bytes(to_xlsx(frame, spec.name), f"{spec.name}.xlsx",
+                          type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@callback(Output({"type": "chart-download", "key": MATCH}, "data"),
+          Input({"type": "dl-csv", "key": MATCH}, "n_clicks"),
+          Input({"type": "dl-xlsx", "key": MATCH}, "n_clicks"),
+          State({"type": "chart-spec", "key": MATCH}, "data"),
+          prevent_initial_call=True)
+def _on_download(_csv: int | None, _xlsx: int | None, store: dict[str, Any] | None):
+    from dash import ctx
+
+    fmt = "xlsx" if isinstance(ctx.triggered_id, dict) and \
+        ctx.triggered_id.get("type") == "dl-xlsx" else "csv"
+    return download(store, fmt) or no_update

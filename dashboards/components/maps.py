@@ -1,0 +1,79 @@
+"""Maps with dash-leaflet: NIL polygons, points and routes, offline by default.
+
+The tile layer comes from ``PONMETRO_TILE_URL``; empty means no tiles at all
+(the NIL polygons draw the city), so tests and offline installs never call an
+external tile server. Each map has a table alternative listing what it shows.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import dash_leaflet as dl
+from dash import html
+
+from dashboards.i18n import translator
+from ponmetro.settings import ENV_TILE_URL
+
+PALETTE = ("#f0f5fb", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
+
+
+def tile_url() -> str:
+    return os.environ.get(ENV_TILE_URL, "").strip()
+
+
+def tile_attribution() -> str:
+    return os.environ.get("PONMETRO_TILE_ATTRIBUTION", "").strip()
+
+
+def shade(value: float | None, top: float) -> str | None:
+    """A sequential blue for ``value`` on 0..top (None for missing values)."""
+    if value is None or top <= 0:
+        return None
+    step = min(len(PALETTE) - 1, int(value / top * (len(PALETTE) - 1) + 0.5))
+    return PALETTE[step]
+
+
+def choropleth(features: dict[str, Any], values: dict[int, float]) -> dict[str, Any]:
+    """Copy of the NIL features with a fill colour per NIL from ``values``."""
+    top = max(values.values(), default=0)
+    out = []
+    for feature in features["features"]:
+        props = dict(feature["properties"])
+        value = values.get(props["nil_id"])
+        props["_fill"] = shade(value, top)
+        props["value"] = value
+        out.append({**feature, "properties": props})
+    return {"type": "FeatureCollection", "features": out}
+
+
+def point(lat: float, lon: float, label: str, color: str = "#0066cc",
+          radius: int = 7) -> dl.CircleMarker:
+    return dl.CircleMarker(center=[lat, lon], radius=radius,
+                           pathOptions={"color": "#1a1a1a", "weight": 1, "fillColor": color,
+                                        "fillOpacity": 0.9},
+                           children=dl.Tooltip(label))
+
+
+def city_map(key: str, lang: str, *, bounds: list[list[float]],
+             polygons: dict[str, Any] | None = None, points: list[Any] | None = None,
+             lines: dict[str, Any] | None = None, label: str) -> html.Div:
+    """A Leaflet map of the city; ``label`` names it for assistive technology."""
+    _ = translator(lang)
+    layers: list[Any] = []
+    if tile_url():
+        layers.append(dl.TileLayer(url=tile_url(), attribution=tile_attribution(),
+                                   maxZoom=18))
+    if polygons is not None:
+        layers.append(dl.GeoJSON(data=polygons, style={"variable": "ponmetroMap.style"},
+                                 id=f"{key}-polygons"))
+    if lines is not None:
+        layers.append(dl.GeoJSON(data=lines, style={"variable": "ponmetroMap.line"},
+                                 id=f"{key}-lines"))
+    if points:
+        layers.append(dl.LayerGroup(points))
+    center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    return html.Div(role="region", **{"aria-label": label}, children=dl.Map(
+        id=key, bounds=bounds, center=center, zoom=12, children=layers, className="pm-map", scrollWheelZoom=False,
+        attributionControl=bool(tile_url()), style={"height": "420px"}))

@@ -1,0 +1,113 @@
+"""``/axis/<n>``: KPI cards per indicator, spend against budget, indicators, projects."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, State, callback, dcc, html
+
+from dashboards.components import charts, errors, filters, frame, kpi, specs
+from dashboards.i18n import (
+    fmt_eur,
+    fmt_number,
+    fmt_percent,
+    localized_href,
+    resolve_lang,
+    translator,
+)
+from dashboards.queries import programme
+from dashboards.queries.common import AXES, FIRST_YEAR, LAST_YEAR, as_int, as_year
+
+
+def title(axis_id=None, **_):
+    return f"Asse {axis_id} – PON Metro Milano" if as_int(axis_id, AXES) else "PON Metro Milano"
+
+
+dash.register_page(__name__, path_template="/axis/<axis_id>", title=title, name="Axis")
+
+
+def indicator_cards(axis_id: int, lang: str, info) -> list:
+    _ = translator(lang)
+    cards = []
+    for r in programme.axis_indicators(axis_id).iter_rows(named=True):
+        trend = None
+        if r["change_1y"] is not None:
+            sign = "▲" if r["change_1y"] > 0 else ("▼" if r["change_1y"] < 0 else "■")
+            trend = f"{sign} {fmt_number(r['change_1y'], lang)} {_('on the previous year')}"
+        cards.append(kpi.kpi_card(
+            f"{r['indicator_code']} – {r['name_' + lang]}",
+            f"{fmt_number(r['value'], lang)} {r['unit'] or ''}".strip(), lang,
+            source=_("programme monitoring (mart.indicator_progress)"), info=info,
+            progress=r["pct_of_target"],
+            detail=_("2023 target {target}: {pct}").format(
+                target=fmt_number(r["target_2023"], lang), pct=fmt_percent(r["pct_of_target"],
+                                                                          lang)),
+            trend=trend))
+    return cards
+
+
+def project_table(axis_id: int, lang: str) -> html.Div:
+    _ = translator(lang)
+    frame_ = programme.projects(axis_id, None)
+    rows = [html.Tr([
+        html.Th(dcc.Link(r["project_code"], href=localized_href(f"/projects/{r['project_code']}",
+                                                                 lang)), scope="row"),
+        html.Td(r["title_" + lang]), html.Td(_(r["status"])),
+        html.Td(fmt_eur(r["budget_eur"], lang)), html.Td(fmt_eur(r["paid_eur"], lang)),
+        html.Td(fmt_percent(r["paid_share"], lang))]) for r in frame_.iter_rows(named=True)]
+    return html.Div(className="table-responsive", children=html.Table(
+        className="table", children=[
+            html.Caption(_("Projects of the axis")),
+            html.Thead(html.Tr([html.Th(_(h), scope="col") for h in
+                                ("Code", "Project", "Status", "Budget", "Paid", "Paid share")])),
+            html.Tbody(rows)]))
+
+
+@errors.guarded
+def layout(axis_id=None, lang=None, year=None, **_query):
+    lang = resolve_lang(lang)
+    _ = translator(lang)
+    axis = as_int(axis_id, AXES)
+    if axis is None:
+        return errors.not_found(lang, _("There are four axes, numbered 1 to 4."))
+    info = frame.safe_build_info()
+    row = programme.axis_summary().filter(programme.axis_summary()["axis_id"] == axis).row(
+        0, named=True)
+    year_value = as_year(year)
+    params = {"axis_id": axis, "year": year_value}
+    year_opts = [(filters.ALL, _("All years"))] + [(str(y), str(y))
+                                                   for y in range(FIRST_YEAR, LAST_YEAR + 1)]
+    alloc = row["allocation_eur"] or 0
+    source = _("programme monitoring (mart.axes, mart.projects)")
+    return html.Div([
+        filters.location("axis-url"),
+        dcc.Store(id="axis-lang", data=lang),
+        dcc.Store(id="axis-id", data=axis),
+        html.H1(f"{_('Axis')} {axis} – {row['name_' + lang]}"),
+        html.P(f"{_('Fund')}: {row['fund']}"),
+        kpi.kpi_row([
+            kpi.kpi_card(_("Allocation"), fmt_eur(alloc, lang), lang, source=source, info=info),
+            kpi.kpi_card(_("Committed"), fmt_eur(row["committed_eur"], lang), lang, source=source,
+                         info=info, progress=row["committed_eur"] / alloc if alloc else None),
+            kpi.kpi_card(_("Paid"), fmt_eur(row["paid_eur"], lang), lang, source=source,
+                         info=info, progress=row["paid_eur"] / alloc if alloc else None),
+        ], _("Axis finances")),
+        html.H2(_("Indicators against 2023 targets")),
+        kpi.kpi_row(indicator_cards(axis, lang, info), _("Indicators against 2023 targets")),
+        filters.filter_bar([filters.radio("axis-year", _("Period"), year_opts,
+                                          str(year_value or filters.ALL))],
+                           _("Filter the spend chart")),
+        charts.chart_block("axis-finance", specs.AXIS_FINANCE, params, lang),
+        charts.chart_block("axis-indicators", specs.AXIS_INDICATORS, {"axis_id": axis}, lang),
+        html.H2(_("Projects")),
+        project_table(axis, lang),
+    ])
+
+
+filters.register_sync("axis-url", {"year": "axis-year"}, {})
+
+
+@callback(*charts.outputs("axis-finance"), Input("axis-year", "value"),
+          State("axis-id", "data"), State("axis-lang", "data"), prevent_initial_call=True)
+def update_finance(year: str, axis_id: int, lang: str):
+    return charts.render(specs.AXIS_FINANCE, {"axis_id": as_int(axis_id, AXES) or 1,
+                                              "year": as_year(year)}, resolve_lang(lang))

@@ -1,0 +1,85 @@
+"""``/social``: service sites, monthly users by service (suppressed), bed occupancy."""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboards.components import charts, errors, filters, maps, specs
+from dashboards.i18n import resolve_lang, translator
+from dashboards.queries import geo, social
+from dashboards.queries.common import FIRST_YEAR, LAST_YEAR, MUNICIPI, as_municipio, as_year
+
+dash.register_page(__name__, path="/social", title="Servizi sociali – PON Metro Milano",
+                   name="Social services")
+
+SITE_COLORS = ("#0066cc", "#d1344c", "#008055", "#a66300", "#5c2d91", "#00738c", "#4d5c6b")
+
+SITE_COLUMNS = {"name": "Site", "site_type": "Type", "capacity": "Capacity",
+                "capacity_unit": "Unit", "address": "Address", "nil_name": "NIL",
+                "municipio_id": "Municipio", "project_code": "Project"}
+
+
+def sites_block(municipio_id: int | None, lang: str) -> list:
+    _ = translator(lang)
+    frame = social.sites(municipio_id, None)
+    types = sorted(set(frame["site_type"]))
+    colors = {t: SITE_COLORS[i % len(SITE_COLORS)] for i, t in enumerate(types)}
+    points = [maps.point(r["lat"], r["lon"], f"{r['name']} ({_(r['site_type'])})",
+                         colors[r["site_type"]]) for r in frame.iter_rows(named=True)
+              if r["lat"] is not None]
+    legend = html.P([html.Span([html.Span("●", style={"color": colors[t]},
+                                          **{"aria-hidden": "true"}), f" {_(t)}"],
+                               className="me-3") for t in types], className="pm-footnote")
+    return [maps.city_map("social-map", lang, bounds=geo.city_bounds(),
+                          polygons=maps.choropleth(geo.nil_features(municipio_id), {}),
+                          points=points, label=_("Map of the social-service sites")),
+            legend,
+            html.Details([html.Summary(_("List of sites (text alternative)")),
+                          charts.data_table(frame, SITE_COLUMNS, lang,
+                                            caption=_("Social-service sites"))])]
+
+
+@errors.guarded
+def layout(lang=None, municipio=None, year=None, **_query):
+    lang = resolve_lang(lang)
+    _ = translator(lang)
+    municipio_id = as_municipio(municipio)
+    year_value = as_year(year)
+    params = {"municipio": municipio_id, "year": year_value}
+    mun_opts = [(filters.ALL, _("All"))] + [(str(m), str(m)) for m in MUNICIPI]
+    year_opts = [(filters.ALL, _("All years"))] + [(str(y), str(y))
+                                                   for y in range(FIRST_YEAR, LAST_YEAR + 1)]
+    return html.Div([
+        filters.location("social-url"),
+        dcc.Store(id="social-lang", data=lang),
+        html.H1(_("Social-inclusion services")),
+        html.P(_("Counts of people are published only as aggregates: a cell of 1 to 4 people is "
+                 "suppressed and shown as such, and so is any total that would reveal it.")),
+        filters.filter_bar([
+            filters.radio("social-municipio", _("Municipio"), mun_opts,
+                          str(municipio_id or filters.ALL)),
+            filters.radio("social-year", _("Period"), year_opts, str(year_value or filters.ALL)),
+        ], _("Filter the social-services data")),
+        html.Section(className="pm-card", **{"aria-labelledby": "social-sites-title"}, children=[
+            html.H2(_("Service sites"), id="social-sites-title"),
+            html.Div(sites_block(municipio_id, lang), id="social-sites")]),
+        charts.chart_block("social-usage", specs.SOCIAL_USAGE, params, lang),
+        charts.chart_block("social-beds", specs.SOCIAL_BEDS, params, lang),
+    ])
+
+
+filters.register_sync("social-url", {"municipio": "social-municipio", "year": "social-year"},
+                      {})
+
+
+@callback(Output("social-sites", "children"), *charts.outputs("social-usage"),
+          *charts.outputs("social-beds"),
+          Input("social-municipio", "value"), Input("social-year", "value"),
+          State("social-lang", "data"), prevent_initial_call=True)
+def update_charts(municipio: str, year: str, lang: str):
+    lang = resolve_lang(lang)
+    params = {"municipio": as_municipio(municipio), "year": as_year(year)}
+    return (sites_block(params["municipio"], lang),
+            *charts.render(specs.SOCIAL_USAGE, params, lang),
+            *charts.render(specs.SOCIAL_BEDS, params, lang))

@@ -1,0 +1,61 @@
+"""Shared helpers of the query layer: running statements, checking parameters.
+
+Every value that comes from a URL is checked here against a fixed range or list
+before it reaches SQL, and then only as a bound parameter.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from dashboards import warehouse
+from dashboards.cache import memoize
+
+#: Years of the programme (PON Metro 2014-2020, eligible spend until 2023).
+FIRST_YEAR, LAST_YEAR = 2016, 2023
+MUNICIPI = tuple(range(1, 10))
+AXES = (1, 2, 3, 4)
+
+
+def fetch(sql: str, params: list[Any] | None = None) -> pl.DataFrame:
+    """One parameterised statement through the warehouse door."""
+    return warehouse.query(sql, params or None)
+
+
+@memoize
+def has_table(schema: str, table: str) -> bool:
+    """Is ``schema.table`` in this build (domains land one by one)?"""
+    frame = fetch("SELECT count(*) AS n FROM information_schema.tables "
+                  "WHERE table_schema = ? AND table_name = ?", [schema, table])
+    return bool(frame["n"][0])
+
+
+def as_int(value: object, allowed: tuple[int, ...] | range) -> int | None:
+    """``value`` as an int when it is one of ``allowed``, else None (the "all" choice)."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number in allowed else None
+
+
+def as_year(value: object) -> int | None:
+    return as_int(value, range(FIRST_YEAR, LAST_YEAR + 1))
+
+
+def as_municipio(value: object) -> int | None:
+    return as_int(value, MUNICIPI)
+
+
+def year_bounds(year: int | None) -> tuple[date, date]:
+    """First and last day of the selected year, or of the whole programme."""
+    if year is None:
+        return date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return frame.to_dicts()
