@@ -51,7 +51,8 @@ def _scroll(table: html.Table, label: str) -> html.Div:
 def _table(caption: str, header: list[str], rows: list[list[object]],
            numeric: set[int]) -> html.Table:
     def cell(j: int, value: object, tag=html.Td):
-        return tag(value, style={"textAlign": "right"} if j in numeric else None)
+        return tag(value, style={"textAlign": "right", "whiteSpace": "nowrap"}
+                   if j in numeric else None)
 
     return html.Table([
         html.Caption(caption),
@@ -143,7 +144,7 @@ def _progress_figure(finance: pl.DataFrame, report: Report, lang: str, _: Tr) ->
 
 def _checks(report: Report, _: Tr) -> html.Div:
     items = [html.Li([html.Strong(("✓ " + _("passed")) if c.ok else ("✗ " + _("FAILED"))),
-                      f" – {_(c.label)} ({c.detail})"],
+                      f" – {_(c.label)} ({c.text(_)})"],
                      className="text-success" if c.ok else "text-danger")
              for c in report.checks]
     summary = _("All reconciliation checks passed.") if report.reconciled else \

@@ -209,7 +209,15 @@ class Check:
     check_id: str
     label: str  # English msgid, translated by the page
     ok: bool
-    detail: str
+    template: str  # English msgid with {items}
+    items: str = ""  # codes or numbers, never translated
+
+    @property
+    def detail(self) -> str:
+        return self.text(lambda s: s)
+
+    def text(self, translate: Callable[[str], str]) -> str:
+        return translate(self.template).format(items=self.items or translate("none"))
 
 
 def _axis_mart_check(run: Runner, as_of: date) -> Check:
@@ -234,7 +242,8 @@ def _axis_mart_check(run: Runner, as_of: date) -> Check:
         return Check("axis_mart", "Monthly axis figures agree with the accounting acts", True,
                      "no complete month before the as-of date")
     return Check("axis_mart", "Monthly axis figures agree with the accounting acts",
-                 mismatches == 0, f"month {month:%Y-%m}: {mismatches} axes differ")
+                 mismatches == 0, "axes that differ at the last month end ({items})",
+                 f"{month:%Y-%m}: {mismatches}")
 
 
 def reconcile(run: Runner, as_of: date, t6: pl.DataFrame, ops: pl.DataFrame,
@@ -264,20 +273,20 @@ def reconcile(run: Runner, as_of: date, t6: pl.DataFrame, ops: pl.DataFrame,
     findings = quality_findings(run)
 
     def listed(items: list) -> str:
-        return ", ".join(map(str, items)) if items else "none"
+        return ", ".join(map(str, items))
 
     return [
         Check("sums", "Operations add up to the axis totals", not sums_off,
-              f"axes that differ: {listed(sums_off)}"),
+              "axes that differ: {items}", listed(sums_off)),
         Check("money", "Payments within commitments, commitments within budgets",
-              not over_money, f"operations above: {listed(over_money)}"),
+              not over_money, "operations above: {items}", listed(over_money)),
         Check("allocation", "Selected cost within each axis allocation", not over_alloc,
-              f"axes above: {listed(over_alloc)}"),
+              "axes above: {items}", listed(over_alloc)),
         _axis_mart_check(run, as_of),
         Check("indicators", "Achieved values (F) within selected values (S)", not f_over_s,
-              f"indicators with F above S: {listed(f_over_s)}"),
+              "indicators with F above S: {items}", listed(f_over_s)),
         Check("quality", "No data-quality findings on the programme extracts",
-              findings == 0, f"{findings} findings in meta.quality"),
+              findings == 0, "findings in meta.quality: {items}", str(findings)),
     ]
 
 

@@ -211,7 +211,7 @@ def _write_notes(book, fmt, report: Report, _: Callable[[str], str]) -> None:
         ("", "", "text"),
         (_("Reconciliation"), _("all checks passed") if report.reconciled
          else _("some checks failed"), "title"),
-        *[(_("passed") if c.ok else _("FAILED"), f"{_(c.label)}: {c.detail}",
+        *[(_("passed") if c.ok else _("FAILED"), f"{_(c.label)}: {c.text(_)}",
            "ok" if c.ok else "fail") for c in report.checks],
         ("", "", "text"),
         (_("Sources"), "", "title"),
