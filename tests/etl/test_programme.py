@@ -247,3 +247,19 @@ def test_axes_and_objectives_exist_in_the_opencoesione_reference(realdata, con):
         assert names[axis_id].lower()[:30] == name_it.lower()[:30], (axis_id, names[axis_id])
     for (action,) in con.execute("SELECT action_code FROM mart.actions").fetchall():
         assert action.rsplit(".", 1)[0] in objectives, action
+
+
+def test_demo_extract_is_deterministic(tmp_path):
+    from etl.demo import DemoContext
+    from etl.domains import programme
+
+    first, second = DemoContext(out=tmp_path / "a"), DemoContext(out=tmp_path / "b")
+    programme.generate(first)
+    programme.generate(second)
+    assert set(first.written) == {c.path for c in CONTRACTS}
+    for relpath in first.written:
+        assert (tmp_path / "a" / relpath).read_bytes() == (tmp_path / "b" / relpath).read_bytes()
+    other = DemoContext(out=tmp_path / "c", seed=7)
+    programme.generate(other)
+    assert (tmp_path / "c/programme/financial_transactions.csv").read_bytes() != \
+        (tmp_path / "a/programme/financial_transactions.csv").read_bytes()
