@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 PRIMARY_THRESHOLD = 5
@@ -96,28 +97,22 @@ def suppress(
     work = frame.with_row_index(_ROW).with_columns(
         ((pl.col(value) >= 1) & (pl.col(value) < limit)).alias(_SUPPRESSED))
 
-    order = [pl.col(value) == 0, pl.col(value), *[pl.col(d) for d in dims]]
     while True:
-        added: list[pl.Series] = []
-        for margin in margins:
-            lonely = (work.group_by(margin)
-                      .agg(pl.col(_SUPPRESSED).sum().alias("__n"))
-                      .filter(pl.col("__n") == 1)
-                      .drop("__n"))
-            if lonely.is_empty():
-                continue
-            complement = (work.filter(~pl.col(_SUPPRESSED))
-                          .join(lonely, on=margin, how="semi", nulls_equal=True)
-                          .sort(order, nulls_last=True)
-                          .group_by(margin, maintain_order=True)
-                          .first())
-            if not complement.is_empty():
-                added.append(complement[_ROW])
-        if not added:
+        changed = True
+        while changed:
+            changed = False
+            for margin in margins:
+                complement = _complements(work, margin, margins, value, dims)
+                if complement is not None:
+                    work = _mark(work, complement)
+                    changed = True
+        # The "no lonely cell" rule is a heuristic; the exact audit catches the
+        # rarer patterns where totals of several groups still pin a cell down.
+        exposed = work.filter(_recoverable_mask(work, _SUPPRESSED, margins, partition))
+        extra = _protect_exposed(work, exposed, margins, value, dims)
+        if extra is None:
             break
-        rows = pl.concat(added).unique()
-        work = work.with_columns(
-            (pl.col(_SUPPRESSED) | pl.col(_ROW).is_in(rows.implode())).alias(_SUPPRESSED))
+        work = _mark(work, extra)
 
     return (work.with_columns(
         pl.when(pl.col(_SUPPRESSED)).then(None).otherwise(pl.col(value)).alias(value),
@@ -125,3 +120,126 @@ def suppress(
         .otherwise(pl.lit(None, dtype=pl.String)).alias(flag))
         .sort(_ROW)
         .drop(_ROW, _SUPPRESSED))
+
+
+def _mark(work: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    return work.with_columns(
+        (pl.col(_SUPPRESSED) | pl.col(_ROW).is_in(rows.implode())).alias(_SUPPRESSED))
+
+
+def recoverable(frame: pl.DataFrame, dims: Sequence[str], *, partition: Sequence[str] = (),
+                margins: Sequence[Sequence[str]] | None = None,
+                flag: str = "flag") -> pl.Series:
+    """Audit a published table: which flagged cells the totals of ``margins`` determine.
+
+    Knowing every group total and every published cell, an attacker learns the
+    sum of the suppressed cells of each group: a linear system whose unknowns
+    are the suppressed cells. A cell is recoverable exactly when every solution
+    of the homogeneous system leaves it unchanged, i.e. it is zero in every
+    null-space vector. Returns one boolean per row of ``frame``.
+    """
+    margins = [list(m) for m in (margins if margins is not None
+                                 else default_margins(dims, partition))]
+    work = frame.with_columns((pl.col(flag) == FLAG_CONFIDENTIAL).fill_null(False)
+                              .alias(_SUPPRESSED))
+    return _recoverable_mask(work, _SUPPRESSED, margins, partition).alias("recoverable")
+
+
+def _recoverable_mask(work: pl.DataFrame, suppressed: str, margins: list[list[str]],
+                      partition: Sequence[str]) -> pl.Series:
+    mask = np.zeros(work.height, dtype=bool)
+    if not margins:
+        return pl.Series(mask)
+    # a total over a single cell is that cell: it is never published, so it is no constraint
+    sized = work.with_row_index("__pos").with_columns(
+        [pl.len().over(m).alias(f"__size{i}") for i, m in enumerate(margins)])
+    indexed = sized.filter(pl.col(suppressed))
+    if indexed.is_empty():
+        return pl.Series(mask)
+    ids = [np.where(indexed[f"__size{i}"].to_numpy() > 1, _group_codes(indexed, m), -1)
+           for i, m in enumerate(margins)]
+    parts = _group_codes(indexed, list(partition))
+    positions = indexed["__pos"].to_numpy()
+    for part in np.unique(parts):
+        cells = np.flatnonzero(parts == part)
+        blocks = []
+        for g in ids:
+            keep = g[cells] >= 0
+            if not keep.any():
+                continue
+            local = np.unique(g[cells][keep], return_inverse=True)[1]
+            block = np.zeros((local.max() + 1, cells.size))
+            block[local, np.flatnonzero(keep)] = 1.0
+            blocks.append(block)
+        if not blocks:
+            continue
+        system = np.vstack(blocks)
+        # null(A) = null(A'A): the eigenvectors of the small Gram matrix with eigenvalue 0
+        eigval, eigvec = np.linalg.eigh(system.T @ system)
+        kernel = eigvec[:, eigval < 1e-8]
+        pinned = (np.abs(kernel).max(axis=1) < 1e-8 if kernel.size
+                  else np.ones(cells.size, dtype=bool))
+        mask[positions[cells[pinned]]] = True
+    return pl.Series(mask)
+
+
+def _group_codes(frame: pl.DataFrame, keys: list[str]) -> np.ndarray:
+    """Dense integer code of each row's group (NULL keys form their own group)."""
+    if not keys:
+        return np.zeros(frame.height, dtype=np.int64)
+    text = frame.select(pl.concat_str([pl.col(k).cast(pl.String).fill_null("\x00")
+                                       for k in keys], separator="\x1f")).to_series()
+    return np.unique(text.to_numpy(), return_inverse=True)[1].astype(np.int64)
+
+
+def _protect_exposed(work: pl.DataFrame, exposed: pl.DataFrame, margins: list[list[str]],
+                     value: str, dims: list[str]) -> pl.Series | None:
+    """For each recoverable cell, suppress the smallest published cell sharing a group."""
+    if exposed.is_empty():
+        return None
+    for margin in margins:
+        chosen = (work.filter(~pl.col(_SUPPRESSED))
+                  .join(exposed.select(margin).unique(), on=margin, how="semi",
+                        nulls_equal=True)
+                  .sort([pl.col(value) == 0, pl.col(value), *[pl.col(d) for d in dims]],
+                        nulls_last=True)
+                  .group_by(margin, maintain_order=True)
+                  .first())
+        if not chosen.is_empty():
+            return chosen[_ROW]
+    return None
+
+
+def _complements(work: pl.DataFrame, margin: list[str], margins: list[list[str]],
+                 value: str, dims: list[str]) -> pl.Series | None:
+    """Rows to suppress so no group of ``margin`` holds exactly one suppressed cell.
+
+    In each such group the complement is the cell that does least collateral
+    damage: first the one that leaves the fewest *other* groups with a single
+    suppressed cell (it fixes groups holding one already, and creates no new
+    ones where it can), then a non-zero cell, then the smallest value, then
+    the cell keys, so the choice is deterministic.
+    """
+    lonely = (work.group_by(margin)
+              .agg(pl.col(_SUPPRESSED).sum().alias("__n"))
+              .filter(pl.col("__n") == 1)
+              .drop("__n"))
+    if lonely.is_empty():
+        return None
+    candidates = (work.filter(~pl.col(_SUPPRESSED))
+                  .join(lonely, on=margin, how="semi", nulls_equal=True))
+    if candidates.is_empty():
+        return None  # single-cell groups: nothing can protect them (see module notes)
+    damage = pl.lit(0)
+    for i, other in enumerate(m for m in margins if m != margin):
+        counts = work.group_by(other).agg(pl.col(_SUPPRESSED).sum().alias(f"__s{i}"))
+        candidates = candidates.join(counts, on=other, how="left", nulls_equal=True)
+        # 0 suppressed -> this cell would leave the group lonely; 1 -> it protects it
+        damage = damage + pl.when(pl.col(f"__s{i}") == 0).then(1).when(
+            pl.col(f"__s{i}") == 1).then(-1).otherwise(0)
+    chosen = (candidates.with_columns(damage.alias("__damage"))
+              .sort([pl.col("__damage"), pl.col(value) == 0, pl.col(value),
+                     *[pl.col(d) for d in dims]], nulls_last=True)
+              .group_by(margin, maintain_order=True)
+              .first())
+    return chosen[_ROW]

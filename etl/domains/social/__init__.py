@@ -1,11 +1,12 @@
-"""Domain social (placeholder: filled in by its owner)."""
+"""Social services: sites, monthly usage and bed occupancy of the Social Policy Directorate.
 
-CONTRACTS = ()
+Contracts in ``contracts``, the synthetic extracts in ``demo``, the marts
+(``mart.social_sites``, ``mart.social_usage_monthly``, ``mart.bed_occupancy_daily``,
+all counts after disclosure control) in ``marts``.
+"""
 
+from etl.domains.social.contracts import CONTRACTS
+from etl.domains.social.demo import generate
+from etl.domains.social.marts import build_marts
 
-def generate(ctx) -> None:
-    """Write the synthetic landing files of this domain."""
-
-
-def build_marts(con, ctx) -> None:
-    """Build mart.* tables of this domain from staging.*."""
+__all__ = ["CONTRACTS", "build_marts", "generate"]
