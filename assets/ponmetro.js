@@ -16,3 +16,27 @@ document.addEventListener("click", function (event) {
   url.searchParams.set("lang", link.getAttribute("data-lang"));
   link.setAttribute("href", url.pathname + url.search + url.hash);
 }, true);
+/* Dash 4 renders dcc.RadioItems as role="listbox" with role="option" labels around native
+   radio inputs, which axe reports (nested-interactive, aria-input-field-name). The native
+   radios are already accessible: expose the group as a radiogroup named by its legend and
+   drop the listbox/option roles. Re-applied whenever Dash re-renders. */
+(function () {
+  function fix(root) {
+    var groups = (root.querySelectorAll ? root.querySelectorAll(".dash-radioitems") : []);
+    groups.forEach(function (group) {
+      if (group.getAttribute("role") !== "radiogroup") { group.setAttribute("role", "radiogroup"); }
+      var legend = group.closest("fieldset") && group.closest("fieldset").querySelector("legend");
+      if (legend) {
+        if (!legend.id) { legend.id = group.id + "-legend"; }
+        group.setAttribute("aria-labelledby", legend.id);
+      }
+      group.querySelectorAll("[role=option]").forEach(function (o) { o.removeAttribute("role"); });
+      group.querySelectorAll("[aria-selected]").forEach(function (o) {
+        o.removeAttribute("aria-selected");
+      });
+    });
+  }
+  new MutationObserver(function () { fix(document); }).observe(document.documentElement, {
+    childList: true, subtree: true, attributes: true,
+    attributeFilter: ["role", "aria-selected"]});
+})();

@@ -83,9 +83,10 @@ def draw_frame(pathname: str | None, search: str | None):
     from dashboards.components.filters import parse_search
 
     lang = resolve_lang(parse_search(search).get("lang"))
+    _ = translator(lang)
     info = frame.safe_build_info()
     return (frame.header(lang, pathname or "/"), frame.demo_banner(lang, info),
-            frame.footer(lang, info), translator(lang)("Skip to main content"))
+            frame.footer(lang, info), _("Skip to main content"))
 
 
 app.clientside_callback(

@@ -65,7 +65,8 @@ def demo_banner(lang: str | None, info: warehouse.BuildInfo | None) -> html.Div 
     if info is None or not info.is_demo:
         return None
     _ = translator(lang)
-    return html.Div(className="pm-demo-banner", role="note", children=html.Div(
+    return html.Aside(className="pm-demo-banner", **{"aria-label": _("Demo data notice")},
+                      children=html.Div(
         className="container", children=_(
             "Demo data: every figure on this site is synthetic and for demonstration only.")))
 

@@ -57,8 +57,9 @@ def project_table(axis_id: int, lang: str) -> html.Div:
     return html.Div(className="table-responsive", children=html.Table(
         className="table", children=[
             html.Caption(_("Projects of the axis")),
-            html.Thead(html.Tr([html.Th(_(h), scope="col") for h in
-                                ("Code", "Project", "Status", "Budget", "Paid", "Paid share")])),
+            html.Thead(html.Tr([html.Th(h, scope="col") for h in
+                                (_("Code"), _("Project"), _("Status"), _("Budget"), _("Paid"),
+                                 _("Paid share"))])),
             html.Tbody(rows)]))
 
 

@@ -65,7 +65,7 @@ def layout(lang=None, axis=None, municipio=None, **_query):
     source = _("programme monitoring (mart.axes, mart.projects, mart.indicator_progress)")
     cards = [
         kpi.kpi_card(_("Allocation"), fmt_eur(alloc, lang), lang, source=source, info=info,
-                     detail=_("{n} projects on 4 axes").format(n=totals["projects"])),
+                     detail=_("{n} projects").format(n=totals["projects"])),
         kpi.kpi_card(_("Committed"), fmt_eur(totals["committed_eur"], lang), lang, source=source,
                      info=info, progress=totals["committed_eur"] / alloc if alloc else None,
                      detail=_("{share} of the allocation").format(

@@ -54,9 +54,10 @@ def layout(lang=None, municipio=None, weekday=None, hour=None, **_query):
     day_opts = [(str(i + 1), _(d)) for i, d in enumerate(specs.WEEKDAY_MSGIDS)]
     hour_opts = [(str(h), f"{h}:00") for h in HOURS]
     legend = html.P([html.Span([html.Span("●", style={"color": c}, **{"aria-hidden": "true"}),
-                                f" {_(t)}"], className="me-3")
-                     for c, t in (("#008055", "30% or more of docks with a bike"),
-                                  ("#a66300", "10-30%"), ("#d1344c", "under 10%"))],
+                                f" {t}"], className="me-3")
+                     for c, t in (("#008055", _("30% or more of docks with a bike")),
+                                  ("#a66300", _("10-30% of docks with a bike")),
+                                  ("#d1344c", _("under 10% of docks with a bike")))],
                     className="pm-footnote")
     return html.Div([
         filters.location("mobility-url"),

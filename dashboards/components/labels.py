@@ -1,0 +1,26 @@
+"""Data values shown as labels (statuses, stages, site types, weekdays): marked here with
+``N_`` so the catalogue extraction finds them; pages translate them with ``_(value)``."""
+
+from __future__ import annotations
+
+
+def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for "mark only"
+    return msgid
+
+
+VALUES = (
+    # project status
+    N_("planned"), N_("in_progress"), N_("completed"),
+    # housing unit status and renovation stages
+    N_("occupied"), N_("vacant"), N_("under_renovation"), N_("renovated"), N_("works"),
+    # social-service site types
+    N_("public_showers"), N_("accessible_housing"), N_("social_housing_beds"),
+    N_("housing_agency_point"), N_("home_services_provider"), N_("shelter"), N_("hub"),
+    N_("multifunctional_space"), N_("temporary_housing"), N_("dormitory"),
+    # weekdays
+    N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"),
+    N_("yes"), N_("no"),
+    # used inside f-strings, which the extractor does not read
+    N_("build"), N_("Build"), N_("Source"), N_("current page"), N_("on the previous year"),
+    N_("Fund"),
+)
