@@ -65,10 +65,14 @@ def _sniff_separator(header_line: str) -> str:
 
 def _ragged_row(path: Path, text: str, sep: str, width: int) -> LandingError | None:
     """The first record whose field count differs from the header's, as an error."""
-    for number, record in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
-        if record and len(record) != width:
-            return LandingError(path, f"expected {width} fields, found {len(record)} "
-                                "(truncated row or unquoted separator?)", row=number)
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    try:
+        for record in reader:
+            if record and len(record) != width:
+                return LandingError(path, f"expected {width} fields, found {len(record)} "
+                                    "(truncated row or unquoted separator?)", row=reader.line_num)
+    except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
+        return LandingError(path, f"unreadable CSV record: {exc}", row=reader.line_num)
     return None
 
 
@@ -97,6 +101,13 @@ def read_csv_text(path: Path) -> pl.DataFrame:
         text_bytes = text_bytes[3:]
     first_line = text_bytes[: text_bytes.find(b"\n") if b"\n" in text_bytes else None]
     sep = _sniff_separator(first_line.decode("utf-8", "replace"))
+    header = [h.strip().lstrip("\ufeff").strip() for h in
+              next(csv.reader([first_line.decode("utf-8", "replace").rstrip("\r")],
+                              delimiter=sep), [])]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:  # Polars would rename the copy and silently drop its values
+        raise LandingError(path, f"duplicate column names in header: {', '.join(repeated)}",
+                           row=1)
     try:
         frame = pl.read_csv(io.BytesIO(text_bytes), separator=sep, infer_schema=False,
                             quote_char='"')
