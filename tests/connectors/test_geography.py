@@ -140,3 +140,19 @@ def test_schematic_demo_geography_stays_flagged_schematic(schematic, tmp_path):
                                                "geography/municipi.geojson"})
     assert nil["is_schematic"].all() and municipi["is_schematic"].all()
     assert nil.height == 88 and nil["municipio_id"].null_count() == 0
+
+
+def test_ds65_connector_output_lands_in_the_reference_nil(real_marts, realdata, tmp_path):
+    """The portal station list, as the connector writes it, placed in the real NIL."""
+    from etl.connectors.portal import import_bike_stations
+
+    path, _, _ = import_bike_stations(tmp_path, str(realdata / "bikemi_stations/"
+                                                    "bikemi_stalls.csv"))
+    stations = pl.read_csv(path, schema_overrides={"station_id": pl.String})
+    nil, _ = real_marts
+    placed = Geography.from_frame(nil.select("nil_id", "municipio_id", "geometry")) \
+        .with_areas(stations)
+    reference = pl.read_csv(realdata / REFERENCE, schema_overrides={"numero_stazione": pl.String})
+    both = placed.join(reference, left_on="station_id", right_on="numero_stazione")
+    assert both.height == 281
+    assert (both["nil_id"] == both["id_nil"]).all()
