@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import polars as pl
 
 from etl.domains.mobility import layout, telemetry
 from etl.domains.mobility.contracts import CONTRACTS, GBFS_SOURCE  # noqa: F401
@@ -36,7 +37,8 @@ def generate(ctx) -> None:
     from etl.demo import TELEMETRY_END
 
     rng = ctx.rng("mobility")
-    stations = layout.stations(ctx, rng)
+    everything = layout.stations(ctx, rng)
+    stations, orphans = everything.head(layout.N_STATIONS), everything.tail(layout.N_ORPHANS)
     programme = layout.programme(stations, rng)
     ctx.write_csv("mobility/station_information.csv",
                   stations.select("station_id", "name", "lat", "lon", "capacity", "system_id"),
@@ -52,7 +54,7 @@ def generate(ctx) -> None:
 
     last = TELEMETRY_END
     first = last - timedelta(days=ctx.telemetry_days - 1)
-    sampled = status_sample(stations, programme, ctx.scale, rng)
+    sampled = pl.concat([status_sample(stations, programme, ctx.scale, rng), orphans])
     for month, frame in telemetry.station_status(sampled, ctx.rng("mobility.status"),
                                                  first, last):
         ctx.write_csv(f"mobility/station_status/{month}.csv", frame, source=DEMO_SOURCE)

@@ -20,6 +20,9 @@ KM_PER_DEG_LAT = 111.32
 KM_PER_DEG_LON = KM_PER_DEG_LAT * math.cos(math.radians(CENTRE[1]))
 
 N_STATIONS = 300
+#: Stations the demo status feed reports but station_information omits (decommissioned
+#: or not yet described), as the real BikeMi feed does: the build must report them.
+N_ORPHANS = 2
 N_NEW, N_EXPANDED = 28, 7
 N_AREAS = 33
 SYSTEM_ID = "demo-bikesharing-milano"
@@ -47,6 +50,8 @@ def _cell_names(geography, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 def stations(ctx, rng: np.random.Generator) -> pl.DataFrame:
     """~300 docking stations on a jittered hexagonal lattice, tighter in the centre.
 
+    The last ``N_ORPHANS`` rows are the stations missing from station_information.
+
     The lattice is warped radially (spacing grows from ~320 m in the centre to
     ~400 m at the edge), so nearest-neighbour distances stay in the 300-400 m
     band the real network has while the centre is denser.
@@ -58,17 +63,18 @@ def stations(ctx, rng: np.random.Generator) -> pl.DataFrame:
     y = j * step * math.sqrt(3) / 2
     x, y = x.ravel(), y.ravel()
     r = np.hypot(x, y)
-    order = np.argsort(r, kind="stable")[:N_STATIONS]
+    total = N_STATIONS + N_ORPHANS
+    order = np.argsort(r, kind="stable")[:total]
     x, y, r = x[order], y[order], r[order]
     warp = 0.93 + 0.035 * r  # local scale factor: denser near the centre
     x, y = x * warp, y * warp
     x = x + rng.normal(0, 0.025, x.size)
     y = y + rng.normal(0, 0.025, y.size)
     lon, lat = to_lonlat(x, y)
-    ids = rng.choice(np.arange(1000, 9999), size=N_STATIONS, replace=False)
-    numbers = np.arange(1, N_STATIONS + 1)
+    ids = rng.choice(np.arange(1000, 9999), size=total, replace=False)
+    numbers = np.arange(1, total + 1)
     cells = _cell_names(ctx.geography, lon, lat)
-    capacity = np.clip(np.round(rng.normal(26, 5, N_STATIONS)), 15, 39).astype(np.int64)
+    capacity = np.clip(np.round(rng.normal(26, 5, total)), 15, 39).astype(np.int64)
     return pl.DataFrame({
         "station_id": ids.astype(str),
         "number": numbers,
