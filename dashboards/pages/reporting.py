@@ -154,18 +154,21 @@ def _checks(report: Report, _: Tr) -> html.Div:
 
 def _form(as_of: date, lang: str, _: Tr) -> html.Form:
     return html.Form([
-        html.Label(_("As-of date (YYYY-MM-DD)"), htmlFor="reporting-as-of"),
-        dcc.Input(id="reporting-as-of", name="as_of", type="text", value=as_of.isoformat(),
-                  pattern=r"\d{4}-\d{2}-\d{2}", required=True, minLength=10, maxLength=10,
-                  inputMode="numeric", autoComplete="off", size=12,
-                  style={"maxWidth": "12em"}),
+        html.Label(_("As-of date (YYYY-MM-DD)"), htmlFor="reporting-as-of",
+                   style={"display": "block", "fontWeight": 600}),
+        html.Div([
+            dcc.Input(id="reporting-as-of", name="as_of", type="text", value=as_of.isoformat(),
+                      pattern=r"\d{4}-\d{2}-\d{2}", required=True, minLength=10,
+                      maxLength=10, inputMode="numeric", autoComplete="off", size=12,
+                      className="form-control", style={"maxWidth": "12em"}),
+            html.Button(_("Update"), type="submit", className="btn btn-primary"),
+        ], style={"display": "flex", "gap": "1rem", "alignItems": "center"}),
         html.Small(_("Between {start} and {end}. Only facts dated on or before this date "
                      "count.").format(start=PERIOD_START.isoformat(),
                                       end=PERIOD_END.isoformat()),
-                   id="reporting-as-of-help"),
+                   className="form-text", style={"display": "block"}),
         dcc.Input(type="hidden", name="lang", value=lang),
-        html.Button(_("Update"), type="submit", className="btn btn-primary"),
-    ], action="/reporting", method="get", className="reporting-form")
+    ], action="/reporting", method="get", className="reporting-form my-4")
 
 
 def _downloads(as_of: date, lang: str, _: Tr) -> html.Ul:
@@ -197,15 +200,12 @@ def layout(lang=None, as_of=None, **_kwargs):
         return html.Div([html.H1(_("EU programme reporting")),
                          html.P(_("Data unavailable: {reason}").format(reason=exc),
                                 role="alert")])
-    demo = html.P(_("Demo data: synthetic figures calibrated to the programme, not real "
-                    "records."), className="alert alert-info") if report.build["is_demo"] \
-        else None
     return html.Div([
         html.H1(_("EU programme reporting")),
         html.P(_("Reporting tables of PON Metro 2014-2020 for Milan as of {date}: financial "
                  "data by priority axis (Table 6), output indicators (Table 3A) and the list "
                  "of operations.").format(date=fmt_date(chosen, lang))),
-        demo, notice,
+        notice,
         _form(chosen, lang, _),
         html.H2(_("Downloads")),
         _downloads(chosen, lang, _),
