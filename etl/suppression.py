@@ -19,17 +19,25 @@ handbook; see docs/data-model.md, "Statistical disclosure control"):
    cell would give that cell away by subtraction, so the next-smallest cell of
    the group is suppressed too, preferring non-zero cells; repeated until no
    group of any margin holds exactly one suppressed cell.
-3. **Stable pattern**: every group lies inside one ``partition`` (the month or
+3. **Exact audit**: the "no lonely cell" rule is a heuristic; totals of several
+   groups together can still pin a cell down. After it, :func:`recoverable`
+   solves the question exactly (linear algebra on all group totals of each
+   partition); exposed cells get more complements, and callers publishing
+   when no complement can help, :class:`DisclosureError` is raised: the
+   build fails closed rather than publish a recoverable cell.
+   Totals over a single cell are not constraints: such a total *is* the cell
+   and is never published.
+4. **Stable pattern**: every group lies inside one ``partition`` (the month or
    the day), and ties are broken by the cell keys, so adding a new month never
    changes what was suppressed in earlier months and the same input always
    gives the same pattern (no differencing between releases).
-4. A suppressed cell keeps its row, with the value NULL and ``flag = 'c'``
+5. A suppressed cell keeps its row, with the value NULL and ``flag = 'c'``
    (Eurostat's "confidential"); other cells have ``flag`` NULL.
 
 Totals must be computed from the suppressed table (they are then lower bounds
-where a group holds suppressed cells), never from staging. A group with a
-single cell cannot be protected by a complement: its total *is* the cell, so no
-such total may be published separately.
+where a group holds suppressed cells), never from staging. Protection is
+against exact recomputation; published totals of few, small cells still bound
+a suppressed cell to a range, which is why zeros are not preferred complements.
 """
 
 from __future__ import annotations
@@ -44,6 +52,11 @@ PRIMARY_THRESHOLD = 5
 SPECIAL_CATEGORY_THRESHOLD = 10
 FLAG_CONFIDENTIAL = "c"
 _SUPPRESSED = "__suppressed"
+
+
+class DisclosureError(RuntimeError):
+    """The table cannot be published safely: a suppressed cell stays recoverable."""
+
 _ROW = "__row"
 
 
@@ -75,7 +88,8 @@ def suppress(
     group crosses (the release period); ``margins`` lists the key columns of
     each published or derivable total (default: :func:`default_margins`);
     ``threshold`` is an int or the name of a column holding per-row thresholds.
-    Column order and row order of ``frame`` are preserved.
+    Column order and row order of ``frame`` are preserved. Raises
+    :class:`DisclosureError` when no suppression pattern protects every cell.
     """
     dims = list(dims)
     missing = [c for c in [value, *dims, *partition] if c not in frame.columns]
@@ -109,9 +123,15 @@ def suppress(
         # The "no lonely cell" rule is a heuristic; the exact audit catches the
         # rarer patterns where totals of several groups still pin a cell down.
         exposed = work.filter(_recoverable_mask(work, _SUPPRESSED, margins, partition))
-        extra = _protect_exposed(work, exposed, margins, value, dims)
-        if extra is None:
+        if exposed.is_empty():
             break
+        extra = _protect_exposed(work, exposed, [*margins, list(partition)], value, dims)
+        if extra is None:
+            first = exposed.row(0, named=True)
+            raise DisclosureError(
+                f"{exposed.height} suppressed cell(s) stay recoverable from the totals even "
+                f"with every cell of their partition suppressed, e.g. "
+                f"{ {d: first[d] for d in dims} }: publish fewer totals or a coarser table")
         work = _mark(work, extra)
 
     return (work.with_columns(
@@ -197,12 +217,18 @@ def _protect_exposed(work: pl.DataFrame, exposed: pl.DataFrame, margins: list[li
     """For each recoverable cell, suppress the smallest published cell sharing a group."""
     if exposed.is_empty():
         return None
+    order = [pl.col(value) == 0, pl.col(value), *[pl.col(d) for d in dims]]
     for margin in margins:
-        chosen = (work.filter(~pl.col(_SUPPRESSED))
+        published = work.filter(~pl.col(_SUPPRESSED))
+        if not margin:  # no partition: the whole table is one group
+            chosen = published.sort(order, nulls_last=True).head(1)
+            if not chosen.is_empty():
+                return chosen[_ROW]
+            continue
+        chosen = (published
                   .join(exposed.select(margin).unique(), on=margin, how="semi",
                         nulls_equal=True)
-                  .sort([pl.col(value) == 0, pl.col(value), *[pl.col(d) for d in dims]],
-                        nulls_last=True)
+                  .sort(order, nulls_last=True)
                   .group_by(margin, maintain_order=True)
                   .first())
         if not chosen.is_empty():

@@ -14,6 +14,7 @@ from etl.domains.social.contracts import BEDS, SITES, SPECIAL_CATEGORY_GROUPS, U
 from etl.suppression import (
     PRIMARY_THRESHOLD,
     SPECIAL_CATEGORY_THRESHOLD,
+    DisclosureError,
     recoverable,
     suppress,
 )
@@ -75,10 +76,6 @@ def usage_by_municipio(usage: pl.DataFrame, sites: pl.DataFrame) -> pl.DataFrame
 #: across services is ever published and none is protected against.
 USAGE_MARGINS = (("month", "municipio_id", "service"),
                  ("month", "service", "beneficiary_group"))
-
-
-class DisclosureError(RuntimeError):
-    """The suppressed table would still let a reader recompute a suppressed cell."""
 
 
 def protect_usage(raw: pl.DataFrame) -> pl.DataFrame:
