@@ -170,11 +170,14 @@ def portal_stations(source: str | None, out: Path, portal: str, timeout: float) 
               help="CSV to write: the source columns plus lon, lat (and nil_id, "
                    "municipio_id with --geography).")
 @click.option("--geography", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="NIL GeoJSON (with MUNICIPIO, e.g. a built landing's) to place the "
-                   "records in.")
+              help="NIL GeoJSON (landing geography/nil.geojson or the portal's ds964) "
+                   "to place the records in.")
+@click.option("--municipi", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Municipi GeoJSON: municipio by containment (else the NIL's MUNICIPIO).")
 @_timeout
 @_clean_errors
-def portal_located(source: str, to: Path, geography: Path | None, timeout: float) -> None:
+def portal_located(source: str, to: Path, geography: Path | None, municipi: Path | None,
+                   timeout: float) -> None:
     """Any portal CSV of located records (';', CRLF, Latin-1, LONG_X_4326 or Location)."""
     from etl.connectors.fetch import fetch_bytes
     from etl.connectors.located import read_located
@@ -183,7 +186,7 @@ def portal_located(source: str, to: Path, geography: Path | None, timeout: float
     if geography is not None:
         from etl.connectors.located import place
 
-        frame = place(frame, geography)
+        frame = place(frame, geography, municipi)
     to.parent.mkdir(parents=True, exist_ok=True)
     frame.write_csv(to)
     placed = frame["lon"].is_not_null().sum()

@@ -221,9 +221,11 @@ class GbfsLanding:
             if col.name not in frame.columns or (col.min is None and col.max is None):
                 continue
             values = frame[col.name]
-            low = values < col.min if col.min is not None else values.is_null() & False
-            high = values > col.max if col.max is not None else values.is_null() & False
-            bad = (low | high).fill_null(False)
+            bad = pl.Series([False] * frame.height)
+            if col.min is not None:
+                bad = bad | (values < col.min).fill_null(False)
+            if col.max is not None:
+                bad = bad | (values > col.max).fill_null(False)
             if bad.any():
                 i = int(bad.arg_true()[0])
                 raise ConnectorError(
@@ -319,6 +321,11 @@ class GbfsClient:
         except ConnectorError:
             return None
 
+    def is_fresh(self, name: str) -> bool:
+        """True while the cached document of ``name`` is within its ttl."""
+        cached = self._cache.get(name)
+        return cached is not None and cached.fresh(self.clock())
+
     def status_ttl(self) -> int:
         cached = self._cache.get("station_status")
         return int(cached.document.get("ttl", 0)) if cached else 0
@@ -346,9 +353,8 @@ def poll(url: str, out: Path, *, every: float = 60.0, count: int = 1,
         started = clock()
         version = client.feed("gbfs").get("version", "?")
         source = f"GBFS {version} feed {url}"
-        info = client._cache.get("station_information")
         stations = None
-        if info is None or not info.fresh(started):
+        if not client.is_fresh("station_information"):
             stations = station_information_frame(client.feed("station_information"),
                                                  client.system_id())
         status_doc = client.feed("station_status", force=True)

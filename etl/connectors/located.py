@@ -123,15 +123,30 @@ def read_located(data: bytes, source: str,
     return with_lonlat(read_portal_csv(data, source), source, bbox)
 
 
-def place(frame: pl.DataFrame, nil_geojson: Path) -> pl.DataFrame:
-    """Add ``nil_id``/``municipio_id`` by containment in a NIL GeoJSON that names each
-    NIL's municipio (e.g. ``geography/nil.geojson`` of a landing folder)."""
+def _index(geojson: Path, id_property: str, municipio_property: str | None):
     import json
 
     from etl.geo import Geography
 
-    doc = json.loads(Path(nil_geojson).read_text("utf-8"))
-    rows = [{"nil_id": int(f["properties"]["ID_NIL"]),
-             "municipio_id": int(f["properties"].get("MUNICIPIO") or -1),
-             "geometry": json.dumps(f["geometry"])} for f in doc["features"]]
-    return Geography.from_frame(pl.DataFrame(rows)).with_areas(frame)
+    doc = json.loads(Path(geojson).read_text("utf-8"))
+    rows = []
+    for feature in doc["features"]:
+        props = feature.get("properties") or {}
+        municipio = props.get(municipio_property) if municipio_property else None
+        rows.append({"nil_id": int(props[id_property]),
+                     "municipio_id": int(municipio) if municipio not in (None, "") else -1,
+                     "geometry": json.dumps(feature["geometry"])})
+    return Geography.from_frame(pl.DataFrame(rows))
+
+
+def place(frame: pl.DataFrame, nil_geojson: Path, municipi_geojson: Path | None = None
+          ) -> pl.DataFrame:
+    """Add ``nil_id``/``municipio_id`` by containment: NIL from a NIL GeoJSON, municipio
+    from a municipi GeoJSON when given (else from the NIL file's MUNICIPIO property)."""
+    placed = _index(nil_geojson, "ID_NIL", "MUNICIPIO").with_areas(frame)
+    if municipi_geojson is not None:
+        _, municipio = _index(municipi_geojson, "MUNICIPIO", "MUNICIPIO").assign(
+            frame["lon"].to_numpy(), frame["lat"].to_numpy())
+        placed = placed.with_columns(
+            pl.Series("municipio_id", municipio).replace(-1, None).cast(pl.Int64))
+    return placed

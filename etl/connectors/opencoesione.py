@@ -101,29 +101,29 @@ def read_export(data: bytes, source: str) -> pl.DataFrame:
     return read_portal_csv(data, source)
 
 
+def _list_has(values: pl.Series, wanted: str) -> pl.Series:
+    """Whether each ':::'-joined cell holds ``wanted`` as one of its values."""
+    parts = values.str.split(LIST_SEPARATOR).list.eval(pl.element().str.strip_chars())
+    return parts.list.contains(wanted)
+
+
 def select(frame: pl.DataFrame, source: str, programme: str = PROGRAMME_CODE,
            comune: str = MILANO) -> pl.DataFrame:
     """Rows of ``programme`` located in ``comune`` (code, or name when the export only
     has descriptions, as the thematic extracts do)."""
     if "OC_CODICE_PROGRAMMA" in frame.columns:
-        in_programme = frame["OC_CODICE_PROGRAMMA"].map_elements(
-            lambda v: programme in split_list(v), return_dtype=pl.Boolean)
+        in_programme = _list_has(frame["OC_CODICE_PROGRAMMA"], programme)
     elif "OC_DESCRIZIONE_PROGRAMMA" in frame.columns and programme in PROGRAMME_NAMES:
-        name = PROGRAMME_NAMES[programme]
-        in_programme = frame["OC_DESCRIZIONE_PROGRAMMA"].map_elements(
-            lambda v: name in [p.upper() for p in split_list(v)], return_dtype=pl.Boolean)
+        in_programme = _list_has(frame["OC_DESCRIZIONE_PROGRAMMA"].str.to_uppercase(),
+                                 PROGRAMME_NAMES[programme])
     else:
         raise LandingError(source, "no OC_CODICE_PROGRAMMA column to select the programme",
                            row=1)
-    wanted_name = COMUNE_NAMES.get(comune, comune).upper()
     if "COD_COMUNE" in frame.columns and comune.isdigit():
-        in_comune = frame["COD_COMUNE"].map_elements(
-            lambda v: comune.zfill(9) in [p.zfill(9) for p in split_list(v)],
-            return_dtype=pl.Boolean)
+        in_comune = _list_has(frame["COD_COMUNE"], comune.zfill(9))
     elif "DEN_COMUNE" in frame.columns:
-        in_comune = frame["DEN_COMUNE"].map_elements(
-            lambda v: wanted_name in [p.upper() for p in split_list(v)],
-            return_dtype=pl.Boolean)
+        in_comune = _list_has(frame["DEN_COMUNE"].str.to_uppercase(),
+                              COMUNE_NAMES.get(comune, comune).upper())
     else:
         raise LandingError(source, "no COD_COMUNE or DEN_COMUNE column to select the comune",
                            row=1)

@@ -195,3 +195,21 @@ def test_ds65_with_quoted_numbers_as_newer_exports(realdata, tmp_path):
 def test_ds65_download_through_package_show(http_server, tmp_path):
     _, rows, _ = portal.import_bike_stations(tmp_path, None, portal=http_server.base)
     assert rows == 322
+
+
+def test_located_command_places_records_like_the_portal_geocoder(realdata, tmp_path):
+    """ds503 carries the portal's own ID_NIL/MUNICIPIO: containment agrees on every row."""
+    from click.testing import CliRunner
+
+    from etl.connectors.cli import portal as portal_cli
+
+    source = realdata / "portal_misc/ds503_aree_edifici_degradati_abbandonati_0_final.csv"
+    out = tmp_path / "placed.csv"
+    result = CliRunner().invoke(portal_cli, [
+        "located", str(source), "--to", str(out), "--geography", str(realdata / NIL),
+        "--municipi", str(realdata / MUNICIPI)])
+    assert result.exit_code == 0, result.output
+    assert "wrote 174 records (174 with coordinates)" in result.output
+    placed = pl.read_csv(out, infer_schema=False)
+    assert (placed["ID_NIL"] == placed["nil_id"]).all()
+    assert (placed["MUNICIPIO"] == placed["municipio_id"]).all()
