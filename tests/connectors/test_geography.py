@@ -156,3 +156,24 @@ def test_ds65_connector_output_lands_in_the_reference_nil(real_marts, realdata, 
     both = placed.join(reference, left_on="station_id", right_on="numero_stazione")
     assert both.height == 281
     assert (both["nil_id"] == both["id_nil"]).all()
+
+
+def test_point_index_places_municipio_by_municipi_containment(real_marts, realdata):
+    """``point_index`` (for the build) gets the reference municipio for every station,
+    including those in NIL that straddle two municipi."""
+    from etl.domains.geography import point_index
+
+    nil, municipi = real_marts
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA mart")
+    for name, frame in (("nil", nil), ("municipi", municipi)):
+        con.register("_f", frame.to_arrow())
+        con.execute(f"CREATE TABLE mart.{name} AS SELECT * FROM _f")
+        con.unregister("_f")
+    reference = pl.read_csv(realdata / REFERENCE)
+    placed = point_index(con).with_areas(reference, lon="longitudine", lat="latitudine")
+    assert (placed["nil_id"] == placed["id_nil"]).all()
+    assert (placed["municipio_id"] == placed["municipio"]).all()
+    via_nil = Geography.from_frame(nil.select("nil_id", "municipio_id", "geometry")) \
+        .with_areas(reference, lon="longitudine", lat="latitudine")
+    assert (via_nil["municipio_id"] == via_nil["municipio"]).sum() == 247  # the old way

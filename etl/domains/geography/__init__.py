@@ -16,6 +16,7 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from etl.contracts import Column, Contract
+from etl.domains.geography.index import point_index  # noqa: F401 (used by the build)
 from etl.geo import centroid_and_area
 from etl.validate import LandingError
 
