@@ -48,3 +48,18 @@ def test_gbfs_import_through_the_real_executable(realdata, tmp_path):
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [
         "error: GET http://127.0.0.1:9/gbfs.json: cannot connect (ConnectionError)"]
+
+
+def test_connectors_run_as_a_module(realdata, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "etl.connectors", "portal", "nil",
+         str(realdata / "nil/administrative-nil.geo.json"), "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "geography/nil.geojson").exists()
+    bad = subprocess.run(
+        [sys.executable, "-m", "etl.connectors", "portal", "nil",
+         str(realdata / "nil/nil.csv"), "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    assert bad.stderr.startswith("error: ") and "use the GeoJSON resource" in bad.stderr

@@ -1,0 +1,18 @@
+"""``python -m etl.connectors gbfs|portal|opencoesione ...``: the connector commands on
+their own, for schedulers that call the connectors without the rest of the CLI."""
+
+import click
+
+from etl.connectors.cli import gbfs, opencoesione, portal
+
+
+@click.group()
+def connectors() -> None:
+    """PON Metro Milano real-source connectors."""
+
+
+for group in (gbfs, portal, opencoesione):
+    connectors.add_command(group)
+
+if __name__ == "__main__":
+    connectors()
