@@ -45,7 +45,7 @@ def _facet_block(facet: str, counts, selected: dict[str, list[str]], q: str, lan
         new[facet] = [v for v in selected.get(facet, []) if v != value] if chosen else \
             [*selected.get(facet, []), value]
         label = f"{facet_label(facet, value, lang)} ({counts[value]})"
-        items.append(html.Li(dcc.Link(
+        items.append(html.Li(html.A(
             [html.Span("✓ " if chosen else "", **{"aria-hidden": "true"}), label],
             href=_href(lang, q, new), className="pm-facet" + (" is-selected" if chosen else ""),
             **{"aria-current": "true" if chosen else None,
@@ -58,7 +58,7 @@ def _facet_block(facet: str, counts, selected: dict[str, list[str]], q: str, lan
 def _result(ds: catalog.Dataset, lang: str):
     _ = translator(lang)
     return html.Li(html.Article([
-        html.H3(dcc.Link(ds.title(lang), href=localized_href(f"/data/{ds.id}", lang)),
+        html.H3(html.A(ds.title(lang), href=localized_href(f"/data/{ds.id}", lang)),
                 className="h5"),
         html.P(ds.description(lang)),
         html.P([
@@ -97,7 +97,7 @@ def layout(lang=None, q=None, theme=None, axis=None, format=None, frequency=None
     ], action="/data", method="get", role="search", className="mb-4")
     summary = _("{n} datasets").format(n=len(results)) if len(results) != 1 else \
         _("1 dataset")
-    clear = dcc.Link(_("Clear filters"), href=localized_href("/data", lang),
+    clear = html.A(_("Clear filters"), href=localized_href("/data", lang),
                      className="ms-3") if q or any(selected.values()) else None
     return html.Div([
         html.H1(_("Open data")),

@@ -73,7 +73,7 @@ def _preview(ds: catalog.Dataset, lang: str, query: dict):
         active = c.name == sort
         aria = ("descending" if desc else "ascending") if active else None
         next_desc = "1" if active and not desc else None
-        header.append(html.Th(dcc.Link(
+        header.append(html.Th(html.A(
             [c.name, html.Span(" ▼" if active and desc else " ▲" if active else "",
                                **{"aria-hidden": "true"})],
             href=_page_href(ds, lang, state, sort=c.name, desc=next_desc, page=None),
@@ -81,13 +81,13 @@ def _preview(ds: catalog.Dataset, lang: str, query: dict):
             scope="col", **{"aria-sort": aria, "data-col": c.name}))
     body = [html.Tr([html.Td(_cell(v)) for v in row]) for row in result["rows"]]
     nav = html.Nav(html.Ul([
-        html.Li(dcc.Link(_("Previous"), href=_page_href(ds, lang, state, page=page - 1),
+        html.Li(html.A(_("Previous"), href=_page_href(ds, lang, state, page=page - 1),
                          className="page-link", id="preview-prev"), className="page-item")
         if page > 1 else None,
         html.Li(html.Span(_("Page {p} of {n}").format(p=fmt_number(page, lang),
                                                      n=fmt_number(pages, lang)),
                           className="page-link", id="preview-page"), className="page-item"),
-        html.Li(dcc.Link(_("Next"), href=_page_href(ds, lang, state, page=page + 1),
+        html.Li(html.A(_("Next"), href=_page_href(ds, lang, state, page=page + 1),
                          className="page-link", id="preview-next"), className="page-item")
         if page < pages else None,
     ], className="pagination"), **{"aria-label": _("Preview pages")})
@@ -245,12 +245,12 @@ def layout(dataset_id=None, lang=None, **query):
         return html.Div([
             html.H1(_("Dataset not found")),
             html.P(_("There is no published dataset with this identifier.")),
-            dcc.Link(_("Back to the catalogue"), href=localized_href("/data", lang)),
+            html.A(_("Back to the catalogue"), href=localized_href("/data", lang)),
         ], id="dataset-not-found")
     base = flask.request.url_root if flask.has_request_context() else "/"
     return html.Div([
         html.Nav(html.Ol([
-            html.Li(dcc.Link(_("Open data"), href=localized_href("/data", lang)),
+            html.Li(html.A(_("Open data"), href=localized_href("/data", lang)),
                     className="breadcrumb-item"),
             html.Li(ds.title(lang), className="breadcrumb-item active",
                     **{"aria-current": "page"})], className="breadcrumb"),
