@@ -76,4 +76,8 @@ def city_map(key: str, lang: str, *, bounds: list[list[float]],
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     return html.Div(role="region", **{"aria-label": label}, children=dl.Map(
         id=key, bounds=bounds, center=center, zoom=12, children=layers, className="pm-map", scrollWheelZoom=False,
-        attributionControl=bool(tile_url()), style={"height": "420px"}))
+        attributionControl=bool(tile_url()), style={"height": "420px"},
+        # Maps are re-drawn when filters change; without animations Leaflet never
+        # touches a map that React has already removed (the `_leaflet_pos` error).
+        zoomAnimation=False, fadeAnimation=False, markerZoomAnimation=False,
+        trackViewport=False))
