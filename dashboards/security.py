@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import logging
 import os
 import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+import dash
+from dash.exceptions import DependencyException
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException, RequestURITooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestURITooLarge
 
 from dashboards import warehouse
 from ponmetro.settings import ENV_TILE_URL
@@ -37,6 +40,11 @@ MAX_BODY_BYTES = 1 << 20
 MAX_QUERY_BYTES = 8 * 1024
 
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script>", re.S | re.I)
+
+#: Deepest JSON nesting accepted in a request body (Python's parser would overflow its stack).
+MAX_JSON_DEPTH = 64
+#: What a browser's dcc.Location can send: Dash's page router trusts these shapes.
+_LOCATION_PROPS = {"pathname": "/", "search": "?", "hash": "#", "href": "http"}
 
 #: Routes answered as JSON (machine clients), everything else gets plain text.
 _JSON_PREFIXES = ("/api/", "/_dash-", "/healthz")
@@ -107,6 +115,71 @@ def _limit_query_string() -> None:
         raise RequestURITooLarge()
 
 
+def _json_depth_ok(body: bytes) -> bool:
+    """False when brackets nest deeper than MAX_JSON_DEPTH (counted outside strings)."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return True
+    try:
+        json.loads(body, parse_constant=float)
+    except RecursionError:
+        return False
+    except ValueError:
+        return True  # not JSON at all: the route's own parser reports it
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in body.decode("utf-8", "replace"):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest <= MAX_JSON_DEPTH
+
+
+def _check_json_body() -> None:
+    if request.method in ("POST", "PUT", "PATCH") and request.is_json and \
+            not _json_depth_ok(request.get_data(cache=True)):
+        raise BadRequest("JSON nested too deeply")
+
+
+def _check_dash_callback() -> None:
+    """Refuse callback requests no Dash renderer would send, before Dash dispatches them.
+
+    Dash trusts the shape of its own renderer's requests: an unknown output, a
+    non-object body or a non-string URL part raises inside Dash (a 500). Those are
+    client errors, so they are answered 400 here.
+    """
+    if request.method != "POST" or not request.path.endswith("/_dash-update-component"):
+        return
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str) or \
+            not isinstance(body.get("inputs"), list) or \
+            not isinstance(body.get("outputs"), (dict, list)):
+        raise BadRequest("not a Dash callback request")
+    if body["output"] not in dash.get_app().callback_map:
+        raise BadRequest("unknown callback")
+    for item in [*body["inputs"], *(body.get("state") or [])]:
+        if not isinstance(item, dict) or "property" not in item:
+            raise BadRequest("malformed callback input")
+        prefix = _LOCATION_PROPS.get(item["property"])
+        value = item.get("value")
+        if item["property"] == "pathname" and not (isinstance(value, str)
+                                                   and value.startswith("/")):
+            raise BadRequest("malformed location")
+        if prefix is not None and value is not None and not (
+                isinstance(value, str) and (value == "" or value.startswith(prefix))):
+            raise BadRequest("malformed location")
+
+
 def _wants_json() -> bool:
     return request.path.startswith(_JSON_PREFIXES) or request.accept_mimetypes.best == \
         "application/json"
@@ -129,6 +202,11 @@ def _http_error(exc: HTTPException) -> Response:
     return response
 
 
+def _unknown_dependency(exc: DependencyException) -> Response:
+    """A request for a script Dash never registered is a 404, not a server fault."""
+    return _answer(404, "Not Found")
+
+
 def _unavailable(exc: warehouse.WarehouseUnavailable) -> Response:
     log.warning("warehouse unavailable: %s", exc)
     return _answer(503, "The data is temporarily unavailable; please try again later.")
@@ -136,7 +214,7 @@ def _unavailable(exc: warehouse.WarehouseUnavailable) -> Response:
 
 def _unexpected(exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return _answer(500, "Internal error; it has been logged.")
+    return _answer(500, "Something went wrong on our side; it has been logged.")
 
 
 def register(server: Flask) -> None:
@@ -149,7 +227,10 @@ def register(server: Flask) -> None:
         DEBUG=False,
     )
     server.before_request(_limit_query_string)
+    server.before_request(_check_json_body)
+    server.before_request(_check_dash_callback)
     server.after_request(_secure_headers)
     server.register_error_handler(HTTPException, _http_error)
+    server.register_error_handler(DependencyException, _unknown_dependency)
     server.register_error_handler(warehouse.WarehouseUnavailable, _unavailable)
     server.register_error_handler(Exception, _unexpected)

@@ -36,7 +36,7 @@ PARAMS = ["q", "filters", "sort", "fields", "sql", "limit", "offset", "id", "res
 LEAKS = re.compile(
     r"Traceback \(most recent|File \"/|site-packages|/work/|/usr/lib/python|"
     r"_duckdb|duckdb\.|Binder Error|Catalog Error|Parser Error|Conversion Error|"
-    r"Invalid Input Error|Out of Range Error|Internal Error|IO Error|"
+    r"Invalid Input Error|Out of Range Error|INTERNAL Error:|IO Error:|"
     r"root:x:0:0|werkzeug\.|jinja2\.|PONMETRO_|warehouse\.duckdb|\.building-",
     re.I)
 
@@ -67,8 +67,9 @@ def check(reply: requests.Response, what: str, reflected: str | None = None) -> 
         problems.append(Verdict(what, f"leaks {leak.group(0)!r} (HTTP {reply.status_code})"))
     if reply.elapsed.total_seconds() > TIME_BOUND_S:
         problems.append(Verdict(what, f"took {reply.elapsed.total_seconds():.1f} s"))
-    gunicorn_refusal = reply.status_code == 400 and "Bad Request" in body and \
-        "Content-Security-Policy" not in reply.headers
+    # gunicorn itself refuses over-long request lines and headers before the app runs
+    gunicorn_refusal = reply.status_code in (400, 414, 431) and body.startswith("<html>") \
+        and "Content-Security-Policy" not in reply.headers
     if not gunicorn_refusal:
         missing = [h for h in SECURITY_HEADERS if h not in reply.headers]
         if missing:
@@ -97,6 +98,20 @@ def dash_callback_body(dep: dict, values: list[object]) -> dict:
     changed = [f"{_id_text(i['id'])}.{i['property']}" for i in dep["inputs"][:1]]
     return {"output": out, "outputs": outputs, "inputs": inputs, "state": state,
             "changedPropIds": changed}
+
+
+def location_body(dep: dict, pathname: str, search: str) -> dict:
+    """A callback request as the browser sends it when the URL is ``pathname + search``."""
+    by_prop = {"pathname": pathname, "search": search, "hash": "",
+               "href": f"http://127.0.0.1{pathname}{search}"}
+    body = dash_callback_body(dep, [None])
+    for item in body["inputs"] + body["state"]:
+        item["value"] = by_prop.get(item["property"], item["value"])
+    return body
+
+
+def is_location_driven(dep: dict) -> bool:
+    return any(i["property"] == "pathname" for i in dep["inputs"])
 
 
 def _component_id(text: str) -> object:
