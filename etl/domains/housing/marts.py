@@ -71,23 +71,38 @@ def vacancy_monthly(units: pl.DataFrame, assignments: pl.DataFrame,
     last day: it became vacant on or before that day and was not yet re-let.
     """
     months = pl.DataFrame({"month": pl.date_range(start, end, "1mo", eager=True)})
-    months = months.with_columns(pl.col("month").dt.month_end().alias("month_end"))
+    first, last = months["month"].min(), months["month"].max()
     areas = units.select("unit_id", "municipio_id")
-    spells = vacancy_spells(units, assignments).join(areas, on="unit_id")
-    vacant = (months.join(spells, how="cross")
-              .filter((pl.col("start") <= pl.col("month_end"))
-                      & (pl.col("end").is_null() | (pl.col("end") > pl.col("month_end"))))
-              .group_by("month", "municipio_id")
-              .agg(pl.col("unit_id").n_unique().cast(pl.Int64).alias("vacant_units")))
+    # A spell covers month m's last day iff month(start) <= m < month(end): count it
+    # with +1 at its first month and -1 at its end month, then a running sum.
+    # Linear in spells, so it scales to a city-size stock.
+    spells = (vacancy_spells(units, assignments).join(areas, on="unit_id")
+              .with_columns(pl.col("start").dt.truncate("1mo"),
+                            pl.col("end").dt.truncate("1mo"))
+              .filter((pl.col("start") <= last)
+                      & (pl.col("end").is_null() | (pl.col("end") > first))
+                      & (pl.col("end").is_null() | (pl.col("end") > pl.col("start")))))
+    events = pl.concat([
+        spells.select(pl.max_horizontal(pl.col("start"), pl.lit(first)).alias("month"),
+                      "municipio_id", pl.lit(1).alias("delta")),
+        spells.filter(pl.col("end").is_not_null() & (pl.col("end") <= last))
+        .select(pl.col("end").alias("month"), "municipio_id", pl.lit(-1).alias("delta")),
+    ]).group_by("month", "municipio_id").agg(pl.col("delta").sum())
+    municipi = units.select("municipio_id").unique()
+    grid = months.join(municipi, how="cross")
+    vacant = (grid.join(events, on=["month", "municipio_id"], how="left", nulls_equal=True)
+              .with_columns(pl.col("delta").fill_null(0))
+              .sort("month")
+              .with_columns(pl.col("delta").cum_sum().over("municipio_id")
+                            .cast(pl.Int64).alias("vacant_units"))
+              .drop("delta"))
     assigned = (assignments.join(areas, on="unit_id")
                 .with_columns(pl.col("assigned_on").dt.truncate("1mo").alias("month"))
                 .group_by("month", "municipio_id")
                 .agg(pl.len().cast(pl.Int64).alias("assigned_units")))
-    municipi = units.select("municipio_id").unique()
-    grid = months.select("month").join(municipi, how="cross")
-    return (grid.join(vacant, on=["month", "municipio_id"], how="left", nulls_equal=True)
+    return (vacant
             .join(assigned, on=["month", "municipio_id"], how="left", nulls_equal=True)
-            .with_columns(pl.col("vacant_units", "assigned_units").fill_null(0))
+            .with_columns(pl.col("assigned_units").fill_null(0))
             .sort("month", "municipio_id", nulls_last=True))
 
 
