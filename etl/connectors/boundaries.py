@@ -20,7 +20,7 @@ from etl.connectors.located import MILAN_BBOX, read_portal_csv
 from etl.validate import LandingError
 
 GEOMETRY_COLUMNS = ("geometry", "the_geom", "geom", "wkt", "geo_shape", "Geo Shape", "shape")
-_CRS_OK = re.compile(r"(EPSG:+4326|CRS84)$")
+CRS_OK = re.compile(r"(EPSG:+4326|CRS84)$")
 CRS84 = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
 
 
@@ -49,7 +49,7 @@ def _from_geojson(doc: object, source: str) -> list[tuple[dict, BaseGeometry]]:
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise LandingError(source, "GeoJSON: expected a FeatureCollection")
     crs = ((doc.get("crs") or {}).get("properties") or {}).get("name", "")
-    if crs and not _CRS_OK.search(str(crs)):
+    if crs and not CRS_OK.search(str(crs)):
         raise LandingError(source, f"GeoJSON: CRS {crs!r} is not WGS84 (EPSG:4326 / CRS84)")
     features = doc.get("features")
     if not isinstance(features, list) or not features:

@@ -8,8 +8,10 @@ the data came from; files it does not touch keep their own entries.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,17 +71,29 @@ class Landing:
                        encoding="utf-8")
         tmp.replace(path)
 
+    @contextmanager
+    def _manifest_lock(self):
+        """Serialise read-modify-write of the manifest between connector processes
+        (a poller and an import running at once must not lose each other's entries)."""
+        with (self.root / f".{MANIFEST}.lock").open("w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def record(self, relpath: str, *, source: str, rows: int, note: str | None = None,
                synthetic: bool = False) -> None:
         """Record ``relpath`` in ``manifest.json``: real unless it still holds demo rows
         (``synthetic``), so the build's demo label stays true."""
-        manifest = self.read_manifest()
         entry = {"synthetic": synthetic, "source": source, "rows": rows,
                  "fetched_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
         if note:
             entry["note"] = note
-        manifest["files"][relpath] = entry
-        self._save_manifest(manifest)
+        with self._manifest_lock():
+            manifest = self.read_manifest()
+            manifest["files"][relpath] = entry
+            self._save_manifest(manifest)
 
     def forget(self, relpath_glob: str, *, synthetic_only: bool = False) -> list[str]:
         """Delete files matching a glob and drop their manifest entries.
@@ -87,15 +101,16 @@ class Landing:
         Used for demo partitions a real feed replaces (``synthetic_only``), so a build
         never mixes a demo history with a real one of the same feed.
         """
-        manifest = self.read_manifest()
         removed = []
-        for candidate in sorted(self.root.glob(relpath_glob)):
-            rel = str(candidate.relative_to(self.root))
-            if synthetic_only and not manifest["files"].get(rel, {}).get("synthetic"):
-                continue
-            candidate.unlink()
-            manifest["files"].pop(rel, None)
-            removed.append(rel)
-        if removed:
-            self._save_manifest(manifest)
+        with self._manifest_lock():
+            manifest = self.read_manifest()
+            for candidate in sorted(self.root.glob(relpath_glob)):
+                rel = str(candidate.relative_to(self.root))
+                if synthetic_only and not manifest["files"].get(rel, {}).get("synthetic"):
+                    continue
+                candidate.unlink()
+                manifest["files"].pop(rel, None)
+                removed.append(rel)
+            if removed:
+                self._save_manifest(manifest)
         return removed

@@ -86,7 +86,7 @@ def _station_rows(where: str, data: bytes) -> pl.DataFrame:
             raise LandingError(where, f"invalid GeoJSON ({exc})") from exc
         crs = ((doc.get("crs") or {}).get("properties") or {}).get("name", "") \
             if isinstance(doc, dict) else ""
-        if crs and not boundaries._CRS_OK.search(str(crs)):
+        if crs and not boundaries.CRS_OK.search(str(crs)):
             raise LandingError(where, f"GeoJSON: CRS {crs!r} is not WGS84 (EPSG:4326 / CRS84)")
         features = doc.get("features") if isinstance(doc, dict) else None
         if not isinstance(features, list) or not features:
