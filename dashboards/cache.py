@@ -26,10 +26,20 @@ from ponmetro.settings import ENV_CACHE_DIR, ENV_CACHE_TYPE, ENV_REDIS_URL
 F = TypeVar("F", bound=Callable[..., Any])
 cache = Cache()
 TIMEOUT = 24 * 3600
+#: Per-process counters, reported by /healthz (shows whether workers share the cache).
+STATS = {"hits": 0, "misses": 0, "errors": 0}
+
+
+def backend() -> str:
+    return os.environ.get(ENV_CACHE_TYPE, "filesystem").lower()
+
+
+def stats() -> dict[str, Any]:
+    return {"backend": backend(), "pid": os.getpid(), **STATS}
 
 
 def cache_config() -> dict[str, Any]:
-    kind = os.environ.get(ENV_CACHE_TYPE, "filesystem").lower()
+    kind = backend()
     if kind == "redis":
         return {"CACHE_TYPE": "RedisCache",
                 "CACHE_REDIS_URL": os.environ.get(ENV_REDIS_URL, "redis://127.0.0.1:6379/0"),
@@ -59,14 +69,17 @@ def memoize(fn: F) -> F:
         try:
             hit = cache.get(key)
         except Exception:  # a cache outage must not take pages down
+            STATS["errors"] += 1
             hit = None
         if hit is not None:
+            STATS["hits"] += 1
             return hit
+        STATS["misses"] += 1
         value = fn(*args, **kwargs)
         try:
             cache.set(key, value)
         except Exception:
-            pass
+            STATS["errors"] += 1
         return value
 
     return wrapper  # type: ignore[return-value]

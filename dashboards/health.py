@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from dashboards import warehouse
+from dashboards import cache, warehouse
 
 bp = Blueprint("health", __name__)
 
@@ -15,6 +15,6 @@ def healthz():
         info = warehouse.build_info()
         warehouse.query("SELECT 1")
     except warehouse.WarehouseUnavailable as exc:
-        return jsonify(status="unhealthy", reason=str(exc)), 503
+        return jsonify(status="unhealthy", reason=str(exc), cache=cache.stats()), 503
     return jsonify(status="ok", build_id=info.build_id, built_at=info.built_at.isoformat() + "Z",
-                   demo=info.is_demo, geography=info.geography)
+                   demo=info.is_demo, geography=info.geography, cache=cache.stats())

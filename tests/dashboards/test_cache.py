@@ -1,0 +1,109 @@
+"""Query cache backends against real servers: Redis (redis-server) and a shared directory
+across two gunicorn workers. Keys carry the build id, so a rebuild never serves stale data."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from tests.browser.conftest import PatientServer
+from tests.conftest import Server, free_port
+from tests.dashboards.conftest import render_route
+
+REDIS = shutil.which("redis-server")
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    if REDIS is None:
+        pytest.skip("redis-server not installed (apt-get install redis-server): "
+                    "Redis cache backend not tested")
+    port = free_port()
+    proc = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    import redis
+
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0", client, proc
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_redis_backend_shares_results_keyed_on_build_id(app, redis_url, monkeypatch):
+    from flask import Flask
+
+    from dashboards import cache as cache_module
+    from dashboards import warehouse
+    from dashboards.queries import programme
+
+    url, client, proc = redis_url
+    monkeypatch.setenv("PONMETRO_CACHE_TYPE", "redis")
+    monkeypatch.setenv("PONMETRO_REDIS_URL", url)
+    server = Flask("redis-test")
+    cache_module.init_cache(server)
+    build_id = warehouse.build_info().build_id
+    with server.app_context():
+        before = dict(cache_module.STATS)
+        first = programme.axis_summary()
+        second = programme.axis_summary()
+        assert second.equals(first)
+        assert cache_module.STATS["misses"] == before["misses"] + 1
+        assert cache_module.STATS["hits"] == before["hits"] + 1
+        keys = [k.decode() for k in client.keys("ponmetro:*")]
+        assert keys and all(f"q:{build_id}:" in k for k in keys)
+        # an outage of Redis degrades to uncached queries, never to an error page
+        proc.terminate()
+        proc.wait(10)
+        assert programme.axis_summary().equals(first)
+        assert cache_module.STATS["errors"] > before["errors"]
+    cache_module.init_cache(Flask("reset"))  # leave no Redis config behind
+
+
+def _stats_by_worker(base_url: str) -> dict[int, dict]:
+    seen: dict[int, dict] = {}
+    with ThreadPoolExecutor(8) as pool:
+        for _attempt in range(10):
+            for reply in pool.map(lambda _: requests.get(base_url + "/healthz", timeout=30),
+                                  range(16)):
+                stats = reply.json()["cache"]
+                seen[stats["pid"]] = stats
+            if len(seen) == 2:
+                break
+    return seen
+
+
+def test_filesystem_cache_is_shared_by_two_gunicorn_workers(warehouse, tmp_path):
+    server = PatientServer.start(Server(warehouse, workers=2, env={
+        "PONMETRO_CACHE_TYPE": "filesystem", "PONMETRO_CACHE_DIR": str(tmp_path / "cache")},
+        log=tmp_path / "gunicorn.log"))
+    try:
+        first = render_route(server.url, "/axis/3")
+        assert "Asse 3" in str(first)
+        with ThreadPoolExecutor(6) as pool:  # sync workers: both serve some of these
+            replies = list(pool.map(lambda _: render_route(server.url, "/axis/3"), range(24)))
+        assert all(r == first for r in replies)
+        workers = _stats_by_worker(server.url)
+        assert len(workers) == 2, "both gunicorn workers should have answered"
+        computed = [s for s in workers.values() if s["misses"] > 0]
+        assert len(computed) == 1, f"only the first worker computes: {workers}"
+        other = next(s for s in workers.values() if s["misses"] == 0)
+        assert other["hits"] > 0, f"the second worker reads the first one's results: {workers}"
+        assert any((tmp_path / "cache").iterdir())
+    finally:
+        server.stop()
