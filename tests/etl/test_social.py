@@ -118,6 +118,26 @@ def test_no_suppressed_usage_cell_can_be_recomputed(con):
                            margins=USAGE_MARGINS).any()
 
 
+def test_service_totals_are_exact_protected_and_consistent(con):
+    raw = dict(((m, s), n) for m, s, n in rows(con, """
+        SELECT u.month, u.service, sum(u.users) FROM staging.social_usage_monthly u
+        GROUP BY ALL"""))
+    totals = rows(con, "SELECT month, service, users, flag FROM "
+                       "mart.social_usage_total_monthly")
+    assert len(totals) == len(raw)
+    for month, service, users, flag in totals:
+        assert (users is None) == (flag == "c")
+        assert users is None or users == raw[(month, service)]
+        assert users is None or not 1 <= users <= 4
+    # where no cell of the service is hidden, the cells add up to the published total
+    mismatch = rows(con, """
+        SELECT count(*) FROM mart.social_usage_total_monthly t JOIN (
+            SELECT month, service, sum(users) AS users FROM mart.social_usage_monthly
+            GROUP BY ALL HAVING bool_and(flag IS NULL)) c USING (month, service)
+        WHERE t.users <> c.users""")
+    assert mismatch == [(0,)]
+
+
 def test_published_values_and_clean_totals_equal_the_raw_ones(con):
     raw = con.sql("""
         SELECT u.month, s.municipio_id, u.service, u.beneficiary_group, sum(u.users) AS raw

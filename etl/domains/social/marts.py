@@ -71,11 +71,13 @@ def usage_by_municipio(usage: pl.DataFrame, sites: pl.DataFrame) -> pl.DataFrame
 
 
 #: Totals a reader can form or that the city publishes: all groups of a service in a
-#: municipio (row) and all municipi of a service and group (area). Users are not
-#: additive across services (one person sleeps, eats and showers), so no total
-#: across services is ever published and none is protected against.
+#: municipio (row), all municipi of a service and group (area), and all cells of a
+#: service (published in mart.social_usage_total_monthly). Users are not additive
+#: across services (one person sleeps, eats and showers), so no total across
+#: services is ever published and none is protected against.
 USAGE_MARGINS = (("month", "municipio_id", "service"),
-                 ("month", "service", "beneficiary_group"))
+                 ("month", "service", "beneficiary_group"),
+                 ("month", "service"))
 
 
 def protect_usage(raw: pl.DataFrame) -> pl.DataFrame:
@@ -98,6 +100,32 @@ def protect_usage(raw: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
+def usage_totals(raw: pl.DataFrame, protected: pl.DataFrame) -> pl.DataFrame:
+    """Users per month and service over all sites, protected like the cells.
+
+    The suppression of ``protected`` already treats these totals as published
+    (third margin of ``USAGE_MARGINS``). A total is itself suppressed when it is
+    a small count (below the highest threshold of its cells) or when its only
+    cell is suppressed (the total would then be that cell).
+    """
+    special = pl.col("beneficiary_group").is_in(SPECIAL_CATEGORY_GROUPS)
+    cells = raw.join(protected.select(*USAGE_DIMS, "flag"), on=list(USAGE_DIMS),
+                     nulls_equal=True)
+    totals = cells.group_by("month", "service").agg(
+        pl.col("users").sum().cast(pl.Int64),
+        pl.when(special).then(SPECIAL_CATEGORY_THRESHOLD).otherwise(PRIMARY_THRESHOLD)
+        .max().alias("__threshold"),
+        pl.len().alias("__cells"),
+        (pl.col("flag") == "c").sum().alias("__hidden"))
+    hide = (((pl.col("users") >= 1) & (pl.col("users") < pl.col("__threshold")))
+            | ((pl.col("__cells") == 1) & (pl.col("__hidden") == 1)))
+    return (totals.with_columns(
+        pl.when(hide).then(None).otherwise(pl.col("users")).alias("users"),
+        pl.when(hide).then(pl.lit("c")).otherwise(pl.lit(None, dtype=pl.String)).alias("flag"))
+        .select("month", "service", "users", "flag")
+        .sort("month", "service"))
+
+
 def protect_beds(beds: pl.DataFrame) -> pl.DataFrame:
     """Suppress 1-4 occupied beds (and the rate that would reveal them).
 
@@ -114,7 +142,7 @@ def protect_beds(beds: pl.DataFrame) -> pl.DataFrame:
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
-    """Build mart.social_sites, mart.social_usage_monthly, mart.bed_occupancy_daily."""
+    """Build mart.social_sites, mart.social_usage_(total_)monthly, mart.bed_occupancy_daily."""
     sites = con.sql("SELECT * FROM staging.social_sites").pl()
     usage = con.sql("SELECT * FROM staging.social_usage_monthly").pl()
     beds = con.sql("SELECT * FROM staging.social_bed_occupancy_daily").pl()
@@ -125,8 +153,10 @@ def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
                       "lon", "lat", "nil_id", "municipio_id", "project_code", "opened_on")
               .sort("site_id"))
     ctx.write_table(con, "mart.social_sites", placed)
-    ctx.write_table(con, "mart.social_usage_monthly",
-                    protect_usage(usage_by_municipio(usage, placed)))
+    raw = usage_by_municipio(usage, placed)
+    protected = protect_usage(raw)
+    ctx.write_table(con, "mart.social_usage_monthly", protected)
+    ctx.write_table(con, "mart.social_usage_total_monthly", usage_totals(raw, protected))
     ctx.write_table(con, "mart.bed_occupancy_daily",
                     protect_beds(beds.sort("date", "site_id"))
                     .select("date", "site_id", "beds_available", "beds_occupied", "flag",
