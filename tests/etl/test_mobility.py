@@ -223,8 +223,12 @@ def crafted_build(demo_landing, tmp_path_factory):
         "true,true,true",
     ]) + "\n", encoding="utf-8")
     target = tmp_path_factory.mktemp("mob_wh") / "warehouse.duckdb"
-    build(demo_landing, target, overrides={"mobility_station_status": status},
-          progress=False)
+    # one month of bay events and trips keeps this second build light
+    month = sorted((demo_landing / "mobility/trips").glob("*.csv"))[-1].name
+    build(demo_landing, target, progress=False, overrides={
+        "mobility_station_status": status,
+        "mobility_spot_status": demo_landing / "mobility/spot_status" / month,
+        "mobility_trips": demo_landing / "mobility/trips" / month})
     with duckdb.connect(str(target), read_only=True) as connection:
         yield connection, station
 
