@@ -222,3 +222,31 @@ def test_totals_that_disclose_by_themselves_fail_closed():
                  (1, "r2", "c1"): 0, (1, "r2", "c2"): 0, (1, "r3", "c2"): 1})
     with pytest.raises(DisclosureError, match="recoverable"):
         protect(raw)
+
+
+@st.composite
+def cubes(draw):
+    cells = {}
+    for a in range(draw(st.integers(1, 3))):
+        for b in range(draw(st.integers(1, 3))):
+            for c in range(draw(st.integers(1, 3))):
+                if draw(st.booleans()) or (a == b == c == 0):
+                    cells[(1, f"a{a}", f"b{b}", f"c{c}")] = draw(small_counts)
+    return pl.DataFrame([{"month": m, "row": r, "col": c, "layer": k, "n": v}
+                         for (m, r, c, k), v in cells.items()])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cubes())
+def test_three_way_tables_with_default_margins_are_protected(raw):
+    dims = ["month", "row", "col", "layer"]
+    margins = default_margins(dims, ["month"])
+    try:
+        out = suppress(raw, "n", dims, partition=["month"])
+    except DisclosureError:
+        everything = raw.with_columns(pl.lit("c").alias("flag"), pl.lit(None).alias("n"))
+        assert determined_cells(everything, margins)
+        return
+    published = out["n"].drop_nulls()
+    assert not ((published >= 1) & (published <= 4)).any()
+    assert determined_cells(out, margins) == []
