@@ -417,3 +417,39 @@ def test_station_lattice_is_deterministic_and_dense_in_the_centre(tmp_path):
     inner = (one["dist_km"] < 1.5).sum() / (np.pi * 1.5 ** 2)
     outer = ((one["dist_km"] >= 1.5) & (one["dist_km"] < 3)).sum() / (np.pi * (9 - 2.25))
     assert inner > outer
+
+
+# ------------------------------------------------------- real recorded BikeMi files
+
+
+def test_real_bikemi_station_file_meets_the_contract(realdata):
+    path = realdata / "bikemi_gbfs_status" / "bikemi_stations.csv"
+    if not path.exists():
+        pytest.skip(f"real BikeMi station file not present at {path}")
+    stations = read_landing(CONTRACT["mobility_station_information"], path)
+    assert stations.height > 0 and stations["station_id"].dtype == pl.String
+    assert stations["system_id"].null_count() == stations.height  # optional in the real file
+
+
+def test_real_bikemi_orphan_statuses_are_reported_not_fatal(realdata, tmp_path):
+    folder = realdata / "bikemi_gbfs_status"
+    if not (folder / "bikemi_data.csv").exists():
+        pytest.skip(f"real BikeMi status file not present in {folder}")
+    stations = read_landing(CONTRACT["mobility_station_information"],
+                            folder / "bikemi_stations.csv")
+    # what the GBFS connector does: 2.3 names -> 3.0 names, UTC kept
+    raw = pl.read_csv(folder / "bikemi_data.csv", infer_schema=False).rename(
+        {"timestamp": "last_reported", "num_bikes_available": "num_vehicles_available"}
+    ).with_columns(is_installed=pl.lit("true"), is_renting=pl.lit("true"),
+                   is_returning=pl.lit("true"))
+    path = tmp_path / "status.csv"
+    raw.write_csv(path)
+    contract = CONTRACT["mobility_station_status"]
+    status = read_landing(contract, path)
+    findings = check_foreign_keys(contract, path, status, {
+        "mobility_station_information.station_id": stations["station_id"]})
+    expected = set(status["station_id"].unique()) - set(stations["station_id"])
+    assert expected, "the recorded feed is known to name stations it does not describe"
+    assert len(findings) == 1
+    assert set(findings[0]["values"].split(", ")) == expected
+    assert findings[0]["rows"] == status["station_id"].is_in(sorted(expected)).sum()
