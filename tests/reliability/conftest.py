@@ -112,17 +112,19 @@ def enumerate_routes() -> list[Route]:
 
 def sample_values(warehouse_path: Path) -> dict[str, list[str]]:
     """Valid values for route arguments, read from the warehouse and the app's registries."""
-    import duckdb
+    from dashboards import warehouse as door
 
+    os.environ["PONMETRO_WAREHOUSE"] = str(warehouse_path)
+    door.reset()
     values: dict[str, list[str]] = {}
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
-        values["dataset_id"] = [r[0] for r in con.execute(
-            "SELECT dataset_id FROM meta.datasets ORDER BY 1").fetchall()]
-        try:
-            values["code"] = [r[0] for r in con.execute(
-                "SELECT project_code FROM mart.projects ORDER BY 1").fetchall()]
-        except duckdb.Error:
-            values["code"] = ["MI1.1.1.a"]
+    values["dataset_id"] = door.query(
+        "SELECT dataset_id FROM meta.datasets ORDER BY 1")["dataset_id"].to_list()
+    try:
+        values["code"] = door.query(
+            "SELECT project_code FROM mart.projects ORDER BY 1")["project_code"].to_list()
+    except Exception:  # the programme domain not built yet
+        values["code"] = ["MI1.1.1.a"]
+    door.reset()  # release the file: other tests open it with their own settings
     try:
         from dashboards.hub.ckan import ACTIONS
         values["name"] = sorted(ACTIONS)
