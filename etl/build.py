@@ -7,6 +7,7 @@ a failed or killed build leaves the previous warehouse exactly as it was.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -185,13 +186,24 @@ def build(landing: Path, warehouse: Path, *, overrides: dict[str, Path] | None =
         con.execute("CHECKPOINT")
         con.close()
         atomic_publish(scratch, warehouse)
-    except BaseException:
+    except BaseException as exc:
         try:
             con.close()
         except duckdb.Error:
             pass
         for leftover in (scratch, scratch.with_name(scratch.name + ".wal")):
             leftover.unlink(missing_ok=True)
+        if _is_write_failure(exc):  # disk full, file too large, read-only file system
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise BuildError(f"cannot write the warehouse next to {warehouse} "
+                             f"(disk full?): {reason}") from exc
         raise
     return ctx
+
+
+def _is_write_failure(exc: BaseException) -> bool:
+    """True for storage failures (DuckDB reports them as I/O or commit errors)."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS)
+    return isinstance(exc, (duckdb.IOException, duckdb.TransactionException))
 
