@@ -1,0 +1,149 @@
+"""The sections that need the app: browser, callbacks, cache, downloads, load."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import requests
+
+from bench import browser, caching, callbacks, downloads, load, procs
+from bench.naive import Naive
+from bench.report import Report
+
+#: Render targets are advisory (the issue asks to measure and reduce, not a number).
+FIRST_VISUAL_TARGET_MS = 3000
+
+
+def page_paths(warehouse: Path) -> list[str]:
+    """Every registered page without URL variables (those need an id to be opened)."""
+    os.environ["PONMETRO_WAREHOUSE"] = str(warehouse)
+    os.environ["PONMETRO_CACHE_TYPE"] = "null"
+    import dash
+    import duckdb
+
+    import dashboards.app  # noqa: F401 - registers the pages
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        dataset = con.execute("SELECT dataset_id FROM meta.datasets ORDER BY rows DESC "
+                              "LIMIT 1").fetchall()
+    finally:
+        con.close()
+    examples = {"axis_id": "2", "code": "MI2.2.3.a",
+                "dataset_id": dataset[0][0] if dataset else None}
+    paths = []
+    for page in dash.page_registry.values():
+        template = page.get("path_template")
+        if not template:
+            if page["path"] != "/404":
+                paths.append(page["path"])
+            continue
+        path = template
+        for name, value in examples.items():
+            if value is not None:
+                path = path.replace(f"<{name}>", value)
+        if "<" not in path:
+            paths.append(path)
+    return sorted(paths)
+
+
+def run_all(args, sections: list[str], warehouse: Path, workdir: Path, rep: Report) -> None:
+    paths = page_paths(warehouse)
+    from dashboards.app import server as flask_server
+
+    null_env = {"PONMETRO_CACHE_TYPE": "null"}
+    visits, cbs = [], []
+    with procs.Gunicorn(warehouse, workdir / "gunicorn-null.log", workers=2,
+                        env=null_env) as app:
+        def record() -> None:
+            visits.extend(browser.visit_pages(app.url, paths))
+            cbs.extend(callbacks.unique_payloads(visits))
+            if "render" in sections:
+                render_rows(app.url, visits, rep)
+
+        section(rep, "render", record)
+
+        def time_callbacks() -> None:
+            callbacks.trace(flask_server, cbs)
+            callbacks.time_server(app.url, cbs, args.repeats)
+            callbacks.time_bare(warehouse, cbs, args.repeats)
+            landing = workdir / f"landing-{args.scale}"
+            if landing.exists():
+                callbacks.time_naive(Naive(landing, warehouse), cbs)
+            else:
+                rep.error("callbacks", f"no landing files at {landing}: no pandas baseline")
+            callbacks.report(cbs, rep)
+
+        if "callbacks" in sections or "cache" in sections:
+            section(rep, "callbacks", time_callbacks)
+    if "cache" in sections:
+        section(rep, "cache", caching.run, warehouse, workdir, cbs, rep)
+    if "downloads" in sections:
+        section(rep, "downloads", downloads.run, warehouse, workdir,
+                 {"PONMETRO_CACHE_DIR": str(workdir / "cache-dl")}, rep)
+    if "load" in sections:
+        def run_load() -> None:
+            env = {"PONMETRO_CACHE_TYPE": "filesystem",
+                   "PONMETRO_CACHE_DIR": str(workdir / "cache-load")}
+            with procs.Gunicorn(warehouse, workdir / "gunicorn-load.log", workers=2,
+                                env=env) as app:
+                reqs = load.mix(app.url, paths, [(cb.url_path, cb.payload) for cb in cbs])
+                with requests.Session() as http:  # one warm pass, as in production
+                    for method, path, headers, body in reqs:
+                        http.request(method, app.url + path, headers=headers, data=body,
+                                     timeout=300)
+                load.run(app.url, reqs, args.clients, args.duration, workdir, rep,
+                         workers=2)
+
+        section(rep, "load", run_load)
+
+
+def render_rows(base: str, visits: list[browser.PageVisit], rep: Report) -> None:
+    for v in visits:
+        rep.add("render", f"{v.path}: first chart or map", v.first_visual_ms, "ms",
+                target=f"<= {FIRST_VISUAL_TARGET_MS} ms",
+                met=None if v.first_visual_ms is None else
+                v.first_visual_ms <= FIRST_VISUAL_TARGET_MS)
+        rep.add("render", f"{v.path}: network idle", v.settled_ms, "ms")
+        rep.add("render", f"{v.path}: bytes transferred (cold cache)",
+                v.transfer_bytes / 1e3, "kB", note=f"{v.requests} requests, "
+                f"{v.decoded_bytes / 1e3:,.0f} kB decoded")
+        for e in v.errors[:3]:
+            rep.error("render", f"{v.path}: {e}")
+    if not visits:
+        return
+    first = visits[0]
+    rep.add("render", "plotly.js transferred", first.plotly_transfer_bytes / 1e3, "kB",
+            note=f"{first.plotly_decoded_bytes / 1e3:,.0f} kB decoded")
+    url = next((v.plotly_url for v in visits if v.plotly_url), None)
+    if url:
+        _compression_rows(url, rep)
+
+
+def _compression_rows(url: str, rep: Report) -> None:
+    """Is the app compressing its JS? What would gzip save on plotly.js?"""
+    resp = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=60, stream=True)
+    raw = resp.raw.read()
+    encoding = resp.headers.get("Content-Encoding", "identity")
+    body = gzip.decompress(raw) if encoding == "gzip" else raw
+    rep.add("render", f"plotly.js as served ({encoding})", len(raw) / 1e3, "kB")
+    rep.add("render", "plotly.js if gzip-compressed", len(gzip.compress(body, 6)) / 1e3, "kB",
+            baseline=len(body) / 1e3)
+
+
+def section(rep: Report, name: str, fn, *args) -> None:
+    start = time.perf_counter()
+    print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+    try:
+        fn(*args)
+    except Exception as exc:  # noqa: BLE001 - every section must report, not abort
+        traceback.print_exc(file=sys.stderr)
+        rep.error(name, f"{type(exc).__name__}: {exc}")
+    print(f"[bench] {name} done in {time.perf_counter() - start:.0f} s", file=sys.stderr,
+          flush=True)
+

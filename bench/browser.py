@@ -1,0 +1,118 @@
+"""Page first render in Debian Chromium, and the callback payloads pages really send.
+
+Each page is opened in a fresh browser context (empty HTTP cache, like a first
+visit). We record the time to the first drawn chart or map, the bytes the
+browser transferred (Resource Timing ``transferSize``: compressed bytes on the
+wire), and every ``POST /_dash-update-component`` body, which the callback
+benchmark then replays against gunicorn.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Same launch arguments as tests/conftest.py (Debian chromium as root, in a container).
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic"]
+#: A drawn chart (Plotly SVG) or map (Leaflet panes) is the first visual.
+FIRST_VISUAL = ".js-plotly-plot .main-svg, .leaflet-container .leaflet-pane"
+CALLBACK_PATH = "/_dash-update-component"
+
+#: Installed before any page script: notes when the first chart or map is attached.
+_OBSERVER_JS = """(() => {
+  const sel = __SELECTOR__;
+  const check = () => {
+    if (window.__firstVisual === undefined && document.querySelector(sel)) {
+      window.__firstVisual = performance.now();
+      observer.disconnect();
+    }
+  };
+  const observer = new MutationObserver(check);
+  document.addEventListener('DOMContentLoaded', () => {
+    observer.observe(document.body, {childList: true, subtree: true}); check();
+  });
+})();""".replace("__SELECTOR__", json.dumps(FIRST_VISUAL))
+
+_RESOURCES_JS = """() => performance.getEntriesByType('resource').concat(
+    performance.getEntriesByType('navigation')).map(e => ({
+        name: e.name, transfer: e.transferSize || 0, decoded: e.decodedBodySize || 0}))"""
+
+
+@dataclass
+class PageVisit:
+    path: str
+    first_visual_ms: float | None
+    settled_ms: float
+    transfer_bytes: int
+    decoded_bytes: int
+    requests: int
+    plotly_transfer_bytes: int
+    plotly_decoded_bytes: int
+    plotly_url: str | None = None
+    payloads: list[dict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def visit_pages(base_url: str, paths: list[str], timeout_s: float = 60) -> list[PageVisit]:
+    """Open every page once, cold, and measure it; raises if Chromium cannot start."""
+    from playwright.sync_api import sync_playwright
+
+    visits = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            for path in paths:
+                visits.append(_visit(browser, base_url, path, timeout_s))
+        finally:
+            browser.close()
+    return visits
+
+
+def _visit(browser, base_url: str, path: str, timeout_s: float) -> PageVisit:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    payloads: list[dict] = []
+    errors: list[str] = []
+
+    def on_request(req) -> None:
+        url = urlsplit(req.url)
+        if req.method == "POST" and url.path == CALLBACK_PATH and req.post_data:
+            try:
+                payloads.append({"query": url.query, "body": json.loads(req.post_data)})
+            except ValueError:
+                errors.append("unparseable callback body")
+
+    def on_response(resp) -> None:
+        if resp.status >= 400:
+            errors.append(f"{resp.status} {resp.url.replace(base_url, '')}")
+
+    page.on("request", on_request)
+    page.on("response", on_response)
+    page.on("pageerror", lambda exc: errors.append(f"js: {str(exc)[:120]}"))
+    page.add_init_script(_OBSERVER_JS)
+    try:
+        page.goto(base_url + path, wait_until="networkidle", timeout=timeout_s * 1000)
+        if page.query_selector(".js-plotly-plot, .leaflet-container"):
+            page.wait_for_function("() => window.__firstVisual !== undefined",
+                                   timeout=timeout_s * 1000)
+        # both in ms since navigation start; first is None on a page without visuals
+        first, settled = page.evaluate(
+            "() => [window.__firstVisual === undefined ? null : window.__firstVisual, "
+            "performance.now()]")
+        resources = page.evaluate(_RESOURCES_JS)
+    finally:
+        context.close()
+    plotly = [r for r in resources if "plotly" in r["name"].rsplit("/", 1)[-1]]
+    return PageVisit(
+        path=path, first_visual_ms=first, settled_ms=settled,
+        transfer_bytes=sum(r["transfer"] for r in resources),
+        decoded_bytes=sum(r["decoded"] for r in resources), requests=len(resources),
+        plotly_transfer_bytes=sum(r["transfer"] for r in plotly),
+        plotly_decoded_bytes=sum(r["decoded"] for r in plotly),
+        plotly_url=next((r["name"] for r in plotly), None),
+        payloads=payloads, errors=errors)

@@ -1,0 +1,175 @@
+"""Dash callbacks three ways in one run: through gunicorn, bare DuckDB, naive pandas.
+
+* server time: ``POST /_dash-update-component`` with the exact bodies Chromium
+  sent for each page, against a real gunicorn whose cache is off (``null``), so
+  every call runs its queries; timed on loopback from a keep-alive client.
+* bare query: the statements that callback issued (traced in-process through
+  the warehouse door) run directly on a read-only DuckDB connection.
+* naive: :mod:`bench.naive` recomputes the marts those statements read with pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import requests
+
+from bench.naive import Naive, tables_in
+from bench.report import Report
+
+CALLBACK_PATH = "/_dash-update-component"
+MAX_OVERHEAD = 2.0
+MIN_SPEEDUP = 10.0
+
+
+@dataclass
+class Callback:
+    page: str
+    query: str
+    payload: dict
+    statements: list[tuple[str, Any]] = field(default_factory=list)
+    server_ms: list[float] = field(default_factory=list)
+    bare_ms: list[float] = field(default_factory=list)
+    naive_s: float | None = None
+    naive_kind: str = ""
+    failures: int = 0
+
+    @property
+    def url_path(self) -> str:
+        return CALLBACK_PATH + (f"?{self.query}" if self.query else "")
+
+    @property
+    def label(self) -> str:
+        out = str(self.payload.get("output", "?")).strip(".")
+        first = out.split("...")[0]
+        return f"{self.page} {first}"[:60]
+
+
+def unique_payloads(visits) -> list[Callback]:
+    """One Callback per distinct body, in the order the browser first sent it."""
+    seen: set[str] = set()
+    out = []
+    for visit in visits:
+        for sent in visit.payloads:
+            key = json.dumps(sent["body"], sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                out.append(Callback(visit.path, sent["query"], sent["body"]))
+    return out
+
+
+def p95(values: list[float]) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=20, method="inclusive")[18]
+
+
+def time_server(url: str, callbacks: list[Callback], repeats: int) -> None:
+    """Replay each body ``repeats`` times (after one warm-up) and keep the latencies."""
+    with requests.Session() as http:
+        for cb in callbacks:
+            for i in range(repeats + 1):
+                start = time.perf_counter()
+                resp = http.post(url + cb.url_path, json=cb.payload, timeout=300)
+                elapsed = (time.perf_counter() - start) * 1000
+                if resp.status_code not in (200, 204):
+                    cb.failures += 1
+                elif i:
+                    cb.server_ms.append(elapsed)
+
+
+@contextmanager
+def _recording(sink: list):
+    """Record every (sql, params) the query layer sends through the warehouse door."""
+    from dashboards import warehouse
+
+    original = warehouse.query
+
+    def recorder(sql, params=None):
+        sink.append((sql, params))
+        return original(sql, params)
+
+    warehouse.query = recorder
+    try:
+        yield
+    finally:
+        warehouse.query = original
+
+
+def trace(server, callbacks: list[Callback]) -> None:
+    """Run each callback in-process (cache off) to learn the statements it issues."""
+    client = server.test_client()
+    for cb in callbacks:
+        with _recording(cb.statements):
+            client.post(cb.url_path, json=cb.payload)
+
+
+def time_bare(warehouse: Path, callbacks: list[Callback], repeats: int) -> None:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        for cb in callbacks:
+            if not cb.statements:
+                continue
+            for i in range(repeats + 1):
+                start = time.perf_counter()
+                for sql, params in cb.statements:
+                    con.sql(sql, params=params or None).pl()
+                if i:
+                    cb.bare_ms.append((time.perf_counter() - start) * 1000)
+    finally:
+        con.close()
+
+
+def time_naive(naive: Naive, callbacks: list[Callback]) -> None:
+    for cb in callbacks:
+        tables = set().union(*(tables_in(sql) for sql, _ in cb.statements)) \
+            if cb.statements else set()
+        if tables:
+            cb.naive_s = naive.cost(tables)
+            cb.naive_kind = naive.kind(tables)
+
+
+def report(callbacks: list[Callback], rep: Report) -> None:
+    overheads, speedups = [], []
+    for cb in callbacks:
+        server, bare = p95(cb.server_ms), p95(cb.bare_ms)
+        if cb.failures:
+            rep.add("callbacks", f"{cb.label}: failed requests", cb.failures, "req",
+                    target="0", met=False)
+        if server is None:
+            continue
+        if bare is None:
+            rep.add("callbacks", f"{cb.label}: p95 server (no SQL)", server, "ms")
+            continue
+        overhead = server / bare
+        overheads.append(overhead)
+        rep.add("callbacks", f"{cb.label}: p95 server vs bare SQL", server, "ms",
+                baseline=bare, ratio=overhead, target=f"<= {MAX_OVERHEAD:g}x",
+                met=overhead <= MAX_OVERHEAD,
+                note=f"{len(cb.statements)} statements")
+        if cb.naive_s is not None:
+            speedup = cb.naive_s * 1000 / server
+            speedups.append(speedup)
+            rep.add("callbacks", f"{cb.label}: p95 server vs pandas", server, "ms",
+                    baseline=cb.naive_s * 1000, ratio=speedup,
+                    target=f">= {MIN_SPEEDUP:g}x", met=speedup >= MIN_SPEEDUP,
+                    note=cb.naive_kind)
+    rep.add("callbacks", "callbacks measured (distinct bodies from the pages)",
+            len(callbacks), "callbacks")
+    if overheads:
+        worst = max(overheads)
+        rep.add("callbacks", "worst p95 server / bare SQL", worst, "x",
+                target=f"<= {MAX_OVERHEAD:g}x", met=worst <= MAX_OVERHEAD)
+    if speedups:
+        least = min(speedups)
+        rep.add("callbacks", "least speed-up over pandas", least, "x",
+                target=f">= {MIN_SPEEDUP:g}x", met=least >= MIN_SPEEDUP)
