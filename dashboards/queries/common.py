@@ -35,10 +35,10 @@ def has_table(schema: str, table: str) -> bool:
 
 def as_int(value: object, allowed: tuple[int, ...] | range) -> int | None:
     """``value`` as an int when it is one of ``allowed``, else None (the "all" choice)."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
+    text = str(value).strip() if value is not None else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 6):
         return None
+    number = int(text)
     return number if number in allowed else None
 
 
