@@ -100,6 +100,8 @@ CONTRACTS = (
         ),
         notes=("Statuses of stations missing from station_information are kept and "
                "reported in meta.quality (real feeds publish them).",
+               "A station whose last_reported has not changed since the previous poll has "
+               "not reported again: write it once (the key is station_id, last_reported).",
                f"num_vehicles_available + num_docks_available above capacity + "
                f"{CAPACITY_TOLERANCE} is reported in meta.quality."),
     ),
@@ -192,9 +194,11 @@ CONTRACTS = (
             _lat("end_lat"),
             Column("distance_m", "float", "Distance travelled", unit="m", min=0, max=200_000),
             Column("start_station_id", "str", "Docking station of departure",
-                   required=False, nullable=True),
+                   required=False, nullable=True,
+                   fk="mobility_station_information.station_id", fk_policy="report"),
             Column("end_station_id", "str", "Docking station of arrival",
-                   required=False, nullable=True),
+                   required=False, nullable=True,
+                   fk="mobility_station_information.station_id", fk_policy="report"),
         ),
         notes=("Trips ending before they start are reported in meta.quality and left out "
                "of the marts.",),
