@@ -453,3 +453,49 @@ def test_real_bikemi_orphan_statuses_are_reported_not_fatal(realdata, tmp_path):
     assert len(findings) == 1
     assert set(findings[0]["values"].split(", ")) == expected
     assert findings[0]["rows"] == status["station_id"].is_in(sorted(expected)).sum()
+
+
+# ------------------------------------------------------ bay occupancy arithmetic
+
+
+def test_bay_occupancy_weights_time_not_events():
+    """Occupied 10:00-10:30, unknown 10:30-10:45, free 10:45-11:30: hour 10 is 2/3."""
+    from etl.domains.mobility.marts import _bay_occupancy
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA staging; CREATE SCHEMA mart")
+    con.execute("CREATE TABLE staging.mobility_areas AS SELECT 'A1' AS area_id")
+    con.execute("CREATE TABLE staging.mobility_parking_spots AS "
+                "SELECT * FROM (VALUES ('S1', 'A1'), ('S2', 'A1')) t(spot_id, area_id)")
+    con.execute("""CREATE TABLE staging.mobility_spot_status AS
+        SELECT spot_id, observed_at::TIMESTAMP AS observed_at, status FROM (VALUES
+            ('S1', '2023-07-03 10:00:00', 'occupied'),
+            ('S1', '2023-07-03 10:30:00', 'unknown'),
+            ('S1', '2023-07-03 10:45:00', 'free'),
+            ('S2', '2023-07-03 11:00:00', 'occupied'),
+            ('S2', '2023-07-03 11:30:00', 'closed')) t(spot_id, observed_at, status)""")
+    _bay_occupancy(con)
+    hourly = rows(con, "SELECT hour::VARCHAR, occupied_share, observed_spots "
+                       "FROM mart.bay_occupancy_hourly ORDER BY hour")
+    assert hourly == [("2023-07-03 10:00:00", pytest.approx(30 / 45), 1),
+                      ("2023-07-03 11:00:00", pytest.approx(30 / 60), 2)]
+    # 10:00 UTC on a Monday in July is 12:00 in Rome
+    heat = dict(((w, h), r) for w, h, r in rows(
+        con, "SELECT weekday, hour_of_day, occupancy_rate FROM mart.bay_occupancy_heatmap"))
+    assert len(heat) == 7 * 24
+    assert heat[(1, 12)] == pytest.approx(30 / 45)
+    assert heat[(1, 10)] is None
+
+
+def test_mobility_demo_is_deterministic(tmp_path):
+    from etl.demo import DemoContext
+    from etl.domains import mobility
+
+    digests = []
+    for run in ("a", "b"):
+        ctx = DemoContext(out=tmp_path / run, seed=7, scale=1)
+        mobility.generate(ctx)
+        digests.append({p.relative_to(ctx.out): p.read_bytes()
+                        for p in sorted(ctx.out.rglob("*")) if p.is_file()})
+    assert digests[0].keys() == digests[1].keys()
+    assert digests[0] == digests[1]
