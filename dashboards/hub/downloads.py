@@ -92,7 +92,8 @@ def _streamed(ds: catalog.Dataset, fmt: str, filename: str) -> Response:
     cursor = ExitStack()  # closes the DuckDB cursor once the body is sent
     try:
         filters = filters_from_args(ds)
-        mode = {"csv": "excel_csv" if excel else "csv", "xlsx": "xlsx"}.get(fmt, "native")
+        mode = {"csv": "excel_csv" if excel else "csv", "xlsx": "xlsx",
+                "json": "json"}.get(fmt, "native")
         # Prepared here, so bad input fails before the first byte is sent.
         reader, _ = cursor.enter_context(stream(
             ds, fields=request.args.get("fields") or None, filters=filters,

@@ -87,8 +87,7 @@ def _convert(col: Column, value: Any, field: str) -> Any:
                 return False
             raise ValueError
         if family == "date":
-            return date.fromisoformat(str(text)[:10]) if len(str(text)) >= 10 else \
-                date.fromisoformat(str(text))
+            return date.fromisoformat(str(text))
         if family == "datetime":
             return datetime.fromisoformat(str(text).replace("Z", "+00:00")).replace(tzinfo=None)
         if family == "complex":
@@ -210,27 +209,41 @@ def select_columns(ds: Dataset, fields: Any) -> list[Column]:
     return [check_column(ds, f, "fields") for f in fields]
 
 
-def _projection(cols: list[Column], text: bool) -> str:
-    """Select list; ``text`` renders lists and timestamps for CSV/XLSX readers."""
+#: How values are rendered: ``native`` (Arrow types, for Parquet/JSON), ``csv``
+#: (ISO text timestamps, lists as text), ``excel_csv`` (as csv, decimal comma for
+#: Italian Excel), ``xlsx`` (native dates and numbers, lists as text) and
+#: ``json`` (ISO timestamps, native lists).
+MODES = ("native", "csv", "excel_csv", "xlsx", "json")
+
+
+def _projection(cols: list[Column], mode: str = "native") -> str:
     out = []
     for col in cols:
         ident = quote(col.name)
-        if text and col.is_complex:
+        if mode not in ("native", "json") and col.is_complex:
             out.append(f"CAST({ident} AS VARCHAR) AS {ident}")
-        elif text and col.family == "datetime":
+        elif mode in ("csv", "excel_csv", "json") and col.family == "datetime":
             out.append(f"strftime({ident}, '%Y-%m-%dT%H:%M:%S') AS {ident}")
+        elif mode == "excel_csv" and col.family == "number":
+            out.append(f"replace(CAST({ident} AS VARCHAR), '.', ',') AS {ident}")
         else:
             out.append(ident)
     return ", ".join(out)
 
 
 def build_query(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = None,
-                sort: Any = None, text: bool = False) -> tuple[str, list[Any], list[Column]]:
-    """The checked SELECT for one dataset; identifiers only from the catalogue."""
+                sort: Any = None, mode: str = "native", default_order: bool = True,
+                ) -> tuple[str, list[Any], list[Column]]:
+    """The checked SELECT for one dataset; identifiers only from the catalogue.
+
+    ``default_order=False`` keeps the mart's own row order when no sort is asked
+    for, so a full download streams without sorting the whole table in memory
+    (the marts are written in key order by the ETL).
+    """
     cols = select_columns(ds, fields)
     where, params = where_clause(ds, filters, q)
-    order = order_clause(ds, sort)
-    sql = f"SELECT {_projection(cols, text)} FROM {ds.table}{where}{order}"  # noqa: S608 (allow-listed)
+    order = order_clause(ds, sort) if sort not in (None, "") or default_order else ""
+    sql = f"SELECT {_projection(cols, mode)} FROM {ds.table}{where}{order}"  # noqa: S608 (allow-listed)
     return sql, params, cols
 
 
@@ -296,7 +309,7 @@ def _bounded_int(value: Any, field: str, default: int, low: int, high: int) -> i
 
 @contextmanager
 def stream(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = None,
-           sort: Any = None, text: bool = False, batch_size: int = 20_000,
+           sort: Any = None, mode: str = "native", batch_size: int = 20_000,
            ) -> Iterator[tuple[pa.RecordBatchReader, list[Column]]]:
     """Arrow record batches of the whole (filtered) dataset, in constant memory.
 
@@ -304,7 +317,7 @@ def stream(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = Non
     so a bad filter fails before any response byte is sent.
     """
     sql, params, cols = build_query(ds, fields=fields, filters=filters, q=q, sort=sort,
-                                    text=text)
+                                    mode=mode, default_order=False)
     cur = warehouse.cursor()
     try:
         try:
@@ -397,7 +410,7 @@ def run_sql(sql: str, *, max_rows: int = SQL_MAX_ROWS, timeout_s: float = SQL_TI
     """Run a checked SELECT over views of the published columns, capped and timed."""
     used = check_sql(sql)
     views = ", ".join(
-        f"{quote(ds.id)} AS (SELECT {_projection(list(ds.columns), False)} FROM {ds.table})"  # noqa: S608
+        f"{quote(ds.id)} AS (SELECT {_projection(list(ds.columns))} FROM {ds.table})"  # noqa: S608
         for ds in used)
     # The user text was parsed above: one SELECT over published datasets only.
     wrapped = (f"WITH {views} " if views else "") + \
