@@ -21,7 +21,7 @@ from tqdm import tqdm
 from etl import catalog
 from etl.contracts import Contract
 from etl.domains import DOMAINS, all_contracts
-from etl.geo import Geography
+from etl.domains.geography.index import CityGeography
 from etl.publish import BuildError, atomic_publish, scratch_path
 from etl.validate import LandingError, check_foreign_keys, read_landing
 
@@ -36,7 +36,7 @@ class BuildContext:
     build_id: str
     built_at: datetime
     manifest: dict
-    geo: Geography | None = None
+    geo: CityGeography | None = None
     findings: list[dict[str, object]] = field(default_factory=list)
 
     def is_synthetic(self, relpath: str) -> bool:
@@ -178,9 +178,8 @@ def build(landing: Path, warehouse: Path, *, overrides: dict[str, Path] | None =
         ctx.build_id = f"{built_at:%Y%m%dT%H%M%SZ}-{digest[:8]}"
         for domain in tqdm(DOMAINS, desc="marts", unit="domain", disable=not progress):
             domain.build_marts(con, ctx)
-            if domain.__name__.endswith(".geography"):
-                ctx.geo = Geography.from_frame(
-                    con.sql("SELECT nil_id, municipio_id, geometry FROM mart.nil").pl())
+            if hasattr(domain, "point_index"):  # the geography domain: index it for the rest
+                ctx.geo = domain.point_index(con)
         catalog.write_catalog(con, ctx)
         _write_meta(con, ctx, sources, manifest.get("scale"), manifest.get("seed"))
         con.execute("CHECKPOINT")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from etl.connectors.cli import gbfs
+from etl.connectors.cli import gbfs, opencoesione, portal
 from ponmetro.settings import warehouse_path
 
 EXIT_BAD_INPUT = 2
@@ -134,6 +134,8 @@ def eu_report(as_of, out: Path, warehouse: Path | None) -> None:
 
 
 main.add_command(gbfs)
+main.add_command(portal)
+main.add_command(opencoesione)
 
 
 if __name__ == "__main__":  # pragma: no cover
