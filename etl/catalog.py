@@ -28,14 +28,19 @@ PROGRAMME_END = date(2023, 12, 31)
 TELEMETRY_START = date(2023, 1, 1)
 
 SUPPRESSION_IT = (
-    "Dati aggregati, nessun dato personale. Le celle con conteggio tra 1 e 4 sono "
-    "oscurate (valore vuoto, flag = 'c'); un'ulteriore cella dello stesso municipio e mese "
-    "è oscurata (soppressione secondaria) perché i totali non permettano di ricalcolare "
-    "una cella nascosta.")
+    "Dati aggregati, nessun dato personale. Soppressione primaria: i conteggi tra 1 e 4 "
+    "(tra 1 e 9 per le categorie particolari, es. disabilità) sono oscurati: valore vuoto e "
+    "flag = 'c'; gli zeri sono pubblicati. Soppressione secondaria: in ogni gruppo di celle il "
+    "cui totale è pubblicato o ricavabile (stesso mese o giorno) vengono oscurate altre celle "
+    "finché nessuna cella nascosta può essere ricalcolata dai totali. Lo schema è stabile nel "
+    "tempo, quindi il confronto tra rilasci non rivela valori.")
 SUPPRESSION_EN = (
-    "Aggregates only, no personal data. Cells with a count between 1 and 4 are suppressed "
-    "(empty value, flag = 'c'); one more cell in the same municipio and month is also "
-    "suppressed (secondary suppression) so that totals cannot reveal a hidden cell.")
+    "Aggregates only, no personal data. Primary suppression: counts from 1 to 4 (1 to 9 for "
+    "special categories such as disability) are suppressed: empty value and flag = 'c'; zeros "
+    "are published. Secondary suppression: in every group of cells whose total is published "
+    "or derivable (same month or day) further cells are suppressed until no hidden cell can "
+    "be recomputed from totals. The pattern is stable over time, so comparing releases "
+    "reveals nothing.")
 
 
 @dataclass(frozen=True)
