@@ -499,3 +499,20 @@ def test_mobility_demo_is_deterministic(tmp_path):
                         for p in sorted(ctx.out.rglob("*")) if p.is_file()})
     assert digests[0].keys() == digests[1].keys()
     assert digests[0] == digests[1]
+
+
+def test_marts_match_the_mobility_section_of_the_data_model(con):
+    import re
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "data-model.md").read_text("utf-8")
+    section = doc[doc.index("## Mobility"):]
+    section = section[:section.find("\n## ", 3)] if "\n## " in section[3:] else section
+    tables = re.findall(r"^\| `(mart\.\w+)` \| (.*) \|$", section, re.M)
+    assert len(tables) == 12
+    for table, columns in tables:
+        declared = re.findall(r"`(\w+)`", re.sub(r"\([^)]*\)", "", columns))
+        schema, name = table.split(".")
+        actual = [r[0] for r in rows(con, """SELECT column_name FROM information_schema.columns
+            WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position""",
+                                     [schema, name])]
+        assert actual == declared, table
