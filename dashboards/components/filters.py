@@ -51,13 +51,16 @@ def filter_bar(children: list[Any], label: str) -> html.Div:
     return html.Div(children, className="pm-filters", role="search", **{"aria-label": label})
 
 
-def register_sync(url_id: str, params: dict[str, str], defaults: dict[str, str]) -> None:
+def register_sync(url_id: str, params: dict[str, str], defaults: dict[str, str],
+                  normalise: Any = None) -> None:
     """Keep ``url_id``'s query string and the filter components ``params`` in step.
 
     ``params`` maps a query parameter to the id of the radio group holding it.
     One callback owns both directions (Dash allows a circular update within one
     callback); it returns no_update where nothing changed so charts do not
-    re-render for nothing.
+    re-render for nothing. ``normalise(values) -> values`` fixes combinations that
+    cannot stand (a NIL outside the chosen municipio) before they reach the URL, so
+    history never holds an impossible view.
     """
     from dash import Input, Output, callback, ctx, no_update
 
@@ -69,10 +72,13 @@ def register_sync(url_id: str, params: dict[str, str], defaults: dict[str, str])
     def _sync(search: str | None, *values: Any):
         query = parse_search(search)
         current = dict(zip(names, values, strict=True))
+        fix = normalise or (lambda values: values)
         if ctx.triggered_id == url_id:
-            wanted = [query.get(n, defaults.get(n, ALL)) for n in names]
-            return no_update, *[w if w != current[n] else no_update
-                                for n, w in zip(names, wanted, strict=True)]
+            wanted = fix({n: query.get(n, defaults.get(n, ALL)) for n in names})
+            return no_update, *[wanted[n] if wanted[n] != current[n] else no_update
+                                for n in names]
+        fixed = fix(dict(current))
         fresh = build_search(query.get("lang"), {
-            n: (v if v != defaults.get(n, ALL) else None) for n, v in current.items()})
-        return (fresh if fresh != (search or "") else no_update), *[no_update] * len(names)
+            n: (v if v != defaults.get(n, ALL) else None) for n, v in fixed.items()})
+        return (fresh if fresh != (search or "") else no_update), *[
+            fixed[n] if fixed[n] != current[n] else no_update for n in names]

@@ -75,19 +75,22 @@ def layout(lang=None, municipio=None, nil=None, status=None, year=None, **_query
     ])
 
 
+def consistent(values: dict) -> dict:
+    """A NIL only within the chosen municipio (else "all")."""
+    nil_id = as_nil(values.get("nil"), as_municipio(values.get("municipio")))
+    return {**values, "nil": str(nil_id) if nil_id else filters.ALL}
+
+
 filters.register_sync("housing-url", {"municipio": "housing-municipio", "nil": "housing-nil",
                                       "status": "housing-status", "year": "housing-year"},
-                      {"status": "vacant"})
+                      {"status": "vacant"}, normalise=consistent)
 
 
-@callback(Output("housing-nil", "options"), Output("housing-nil", "value", allow_duplicate=True),
-          Input("housing-municipio", "value"), State("housing-nil", "value"),
+@callback(Output("housing-nil", "options"), Input("housing-municipio", "value"),
           State("housing-lang", "data"), prevent_initial_call=True)
-def update_nil_options(municipio: str, nil: str, lang: str):
-    municipio_id = as_municipio(municipio)
-    options = nil_options(municipio_id, resolve_lang(lang))
-    keep = nil if nil in [v for v, _ in options] else filters.ALL
-    return [{"label": label, "value": v} for v, label in options], keep
+def update_nil_options(municipio: str, lang: str):
+    options = nil_options(as_municipio(municipio), resolve_lang(lang))
+    return [{"label": label, "value": v} for v, label in options]
 
 
 @callback(Output("housing-map-wrap", "children"), *charts.outputs("housing-by-nil", graph=False),

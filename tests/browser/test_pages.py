@@ -161,3 +161,25 @@ def test_language_switch_keeps_filters(page, console, live_server):
     page.wait_for_selector("text=Sustainable mobility")
     assert "lang=en" in page.url
     assert console.unexpected() == []
+
+
+def test_nil_filter_follows_the_municipio_and_history(page, console, live_server):
+    settle(page, live_server + "/housing")
+    page.locator("#housing-municipio input[value='2']").check()
+    page.wait_for_url(re.compile(r"municipio=2$"))
+    page.wait_for_function("() => document.querySelectorAll('#housing-nil input').length > 2")
+    nil = page.locator("#housing-nil input").nth(1).get_attribute("value")
+    page.locator(f"#housing-nil input[value='{nil}']").check()
+    page.wait_for_url(re.compile(rf"municipio=2&nil={nil}$"))
+    page.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")
+    narrow = summary(page, "housing-status")
+    page.locator("#housing-municipio input[value='5']").check()
+    page.wait_for_url(re.compile(r"/housing\?municipio=5$"))  # the NIL of municipio 2 is gone
+    page.go_back()
+    page.wait_for_url(re.compile(rf"municipio=2&nil={nil}$"))
+    page.wait_for_function(
+        f"() => document.querySelector(\"#housing-nil input[value='{nil}']\")?.checked")
+    page.wait_for_function(
+        "(f) => document.querySelector(\"figcaption[id*='housing-status']\").innerText === f",
+        arg=narrow)
+    assert console.unexpected() == []
