@@ -38,7 +38,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if args.smoke:
         args.scale = 1
     args.duration = args.duration or (5 if args.smoke else 60)
-    args.repeats = args.repeats or (5 if args.smoke else 30)
+    args.repeats = args.repeats or (3 if args.smoke else 30)
     return args
 
 
@@ -53,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     report = Report(args.scale, args.smoke)
     try:
         warehouse = args.warehouse
+        if warehouse is not None and (workdir / "etl.json").exists():
+            report.load_rows(workdir / "etl.json", "etl")  # the build that made it
         if warehouse is None:
             warehouse = workdir / f"warehouse-{args.scale}.duckdb"
             landing = etl_run.landing(args.scale, workdir, report)

@@ -24,11 +24,10 @@ def page_paths(warehouse: Path) -> list[str]:
     os.environ["PONMETRO_WAREHOUSE"] = str(warehouse)
     os.environ["PONMETRO_CACHE_TYPE"] = "null"
     import dash
-    import duckdb
 
     import dashboards.app  # noqa: F401 - registers the pages
 
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = procs.open_warehouse(warehouse)
     try:
         dataset = con.execute("SELECT dataset_id FROM meta.datasets ORDER BY rows DESC "
                               "LIMIT 1").fetchall()
@@ -82,10 +81,12 @@ def run_all(args, sections: list[str], warehouse: Path, workdir: Path, rep: Repo
         if "callbacks" in sections or "cache" in sections:
             section(rep, "callbacks", time_callbacks)
     if "cache" in sections:
-        section(rep, "cache", caching.run, warehouse, workdir, cbs, rep)
+        section(rep, "cache", caching.run, warehouse, workdir, cbs, rep,
+                *((3, 3) if args.smoke else ()))
     if "downloads" in sections:
         section(rep, "downloads", downloads.run, warehouse, workdir,
-                 {"PONMETRO_CACHE_DIR": str(workdir / "cache-dl")}, rep)
+                 {"PONMETRO_CACHE_DIR": str(workdir / "cache-dl")}, rep,
+                 *((20_000,) if args.smoke else ()))
     if "load" in sections:
         def run_load() -> None:
             env = {"PONMETRO_CACHE_TYPE": "filesystem",

@@ -22,11 +22,12 @@ WARM_REPEATS = 10
 MAX_CALLBACKS = 12
 
 
-def _measure(url: str, callbacks: list[Callback]) -> tuple[list[float], list[float]]:
+def _measure(url: str, callbacks: list[Callback], repeats: int,
+             ) -> tuple[list[float], list[float]]:
     cold, warm = [], []
     with requests.Session() as http:
         for cb in callbacks:
-            for i in range(WARM_REPEATS + 1):
+            for i in range(repeats + 1):
                 start = time.perf_counter()
                 resp = http.post(url + cb.url_path, json=cb.payload, timeout=300)
                 elapsed = (time.perf_counter() - start) * 1000
@@ -36,9 +37,10 @@ def _measure(url: str, callbacks: list[Callback]) -> tuple[list[float], list[flo
     return cold, warm
 
 
-def run(warehouse: Path, workdir: Path, callbacks: list[Callback], rep: Report) -> None:
+def run(warehouse: Path, workdir: Path, callbacks: list[Callback], rep: Report,
+        limit: int = MAX_CALLBACKS, repeats: int = WARM_REPEATS) -> None:
     chosen = sorted((cb for cb in callbacks if cb.statements),
-                    key=lambda cb: -(max(cb.bare_ms) if cb.bare_ms else 0))[:MAX_CALLBACKS]
+                    key=lambda cb: -(max(cb.bare_ms) if cb.bare_ms else 0))[:limit]
     if not chosen:
         rep.error("cache", "no callback issues SQL; nothing to cache")
         return
@@ -58,11 +60,11 @@ def run(warehouse: Path, workdir: Path, callbacks: list[Callback], rep: Report) 
         try:
             with procs.Gunicorn(warehouse, workdir / f"gunicorn-cache-{name}.log",
                                 workers=2, env=env) as app:
-                cold, warm = _measure(app.url, chosen)
+                cold, warm = _measure(app.url, chosen, repeats)
         finally:
             if server is not None:
                 server.__exit__()
         c, w = statistics.median(cold), statistics.median(warm)
         rep.add("cache", f"{name}: callback median, cold (empty cache)", c, "ms")
         rep.add("cache", f"{name}: callback median, warm", w, "ms", baseline=c,
-                note=f"{len(chosen)} heaviest callbacks x {WARM_REPEATS} calls, 2 workers")
+                note=f"{len(chosen)} heaviest callbacks x {repeats} calls, 2 workers")

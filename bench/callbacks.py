@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import requests
 
-from bench.naive import Naive, tables_in
+from bench import procs
+from bench.naive import RECOMPUTED, Naive, tables_in
 from bench.report import Report
 
 CALLBACK_PATH = "/_dash-update-component"
@@ -114,7 +114,7 @@ def trace(server, callbacks: list[Callback]) -> None:
 
 
 def time_bare(warehouse: Path, callbacks: list[Callback], repeats: int) -> None:
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = procs.open_warehouse(warehouse)
     try:
         for cb in callbacks:
             if not cb.statements:
@@ -158,10 +158,13 @@ def report(callbacks: list[Callback], rep: Report) -> None:
                 note=f"{len(cb.statements)} statements")
         if cb.naive_s is not None:
             speedup = cb.naive_s * 1000 / server
-            speedups.append(speedup)
+            if cb.naive_kind == RECOMPUTED:
+                speedups.append(speedup)
+            telemetry = cb.naive_kind == RECOMPUTED
             rep.add("callbacks", f"{cb.label}: p95 server vs pandas", server, "ms",
                     baseline=cb.naive_s * 1000, ratio=speedup,
-                    target=f">= {MIN_SPEEDUP:g}x", met=speedup >= MIN_SPEEDUP,
+                    target=f">= {MIN_SPEEDUP:g}x" if telemetry else "",
+                    met=speedup >= MIN_SPEEDUP if telemetry else None,
                     note=cb.naive_kind)
     rep.add("callbacks", "callbacks measured (distinct bodies from the pages)",
             len(callbacks), "callbacks")
@@ -171,5 +174,5 @@ def report(callbacks: list[Callback], rep: Report) -> None:
                 target=f"<= {MAX_OVERHEAD:g}x", met=worst <= MAX_OVERHEAD)
     if speedups:
         least = min(speedups)
-        rep.add("callbacks", "least speed-up over pandas", least, "x",
+        rep.add("callbacks", "least speed-up over pandas (telemetry callbacks)", least, "x",
                 target=f">= {MIN_SPEEDUP:g}x", met=least >= MIN_SPEEDUP)

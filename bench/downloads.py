@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import requests
 
 from bench import procs
@@ -39,7 +38,7 @@ class Transfer:
 
 def largest_dataset(warehouse: Path) -> tuple[str, str, int]:
     """(dataset id, table, rows) of the biggest published dataset in this build."""
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = procs.open_warehouse(warehouse)
     try:
         return con.execute("SELECT dataset_id, table_name, rows FROM meta.datasets "
                            "ORDER BY rows DESC LIMIT 1").fetchall()[0]
@@ -49,7 +48,7 @@ def largest_dataset(warehouse: Path) -> tuple[str, str, int]:
 
 def _cutoff(warehouse: Path, table: str, rows: int) -> str | None:
     """A value of the table's first ordering column below which about ``rows`` rows lie."""
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = procs.open_warehouse(warehouse)
     try:
         order = con.execute("SELECT order_by FROM meta.datasets WHERE table_name = ?",
                             [table]).fetchall()[0][0]
@@ -99,16 +98,17 @@ def fetch(url: str, worker: int) -> Transfer:
     return Transfer(status, total, seconds, first or seconds, peak, idle)
 
 
-def run(warehouse: Path, workdir: Path, env: dict[str, str], rep: Report) -> None:
+def run(warehouse: Path, workdir: Path, env: dict[str, str], rep: Report,
+        xlsx_rows: int = XLSX_ROWS) -> None:
     dataset, table, rows = largest_dataset(warehouse)
     with procs.Gunicorn(warehouse, workdir / "gunicorn-downloads.log", workers=1,
                         env=env) as server:
         worker = server.worker_pids()[0]
         requests.get(server.url + "/healthz", timeout=30)
-        xlsx_filter = _cutoff(warehouse, table, XLSX_ROWS) if rows > XLSX_ROWS else None
+        xlsx_filter = _cutoff(warehouse, table, xlsx_rows) if rows > xlsx_rows else None
         plans = [("csv", "", rows), ("parquet", "", rows),
                  ("xlsx", f"?{xlsx_filter}" if xlsx_filter else "",
-                  XLSX_ROWS if xlsx_filter else rows)]
+                  xlsx_rows if xlsx_filter else rows)]
         for fmt, query, n in plans:
             t = fetch(f"{server.url}/download/{dataset}.{fmt}{query}", worker)
             if t.status != 200:

@@ -83,3 +83,6 @@ def build(landing_dir: Path, warehouse: Path, workdir: Path, report: Report) -> 
                total / seconds if seconds else None, "rows/s")
     report.add("etl", "build peak RSS", peak, "MB")
     (workdir / "sources.json").write_text(json.dumps(rows, indent=1))
+    etl_only = Report(report.scale, report.smoke)
+    etl_only.rows = [r for r in report.rows if r.section == "etl"]
+    etl_only.save(workdir / "etl.json")

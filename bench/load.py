@@ -43,8 +43,11 @@ end
 """
 
 
-def _lua_string(text: str) -> str:
-    return json.dumps(text)  # JSON string escapes are valid Lua for our ASCII bodies
+def lua_string(text: str) -> str:
+    """A Lua string literal for any text: UTF-8 bytes, unsafe ones as decimal escapes."""
+    safe = set(range(0x20, 0x7F)) - {ord('"'), ord("\\")}
+    return '"' + "".join(chr(b) if b in safe else f"\\{b:03d}"
+                         for b in text.encode("utf-8")) + '"'
 
 
 def mix(base: str, pages: list[str], callback_bodies: list[tuple[str, dict]]) -> list[tuple]:
@@ -71,10 +74,10 @@ def mix(base: str, pages: list[str], callback_bodies: list[tuple[str, dict]]) ->
 def _lua(reqs: list[tuple]) -> str:
     lines = []
     for method, path, headers, body in reqs:
-        h = "{" + ",".join(f"[{_lua_string(k)}]={_lua_string(v)}"
+        h = "{" + ",".join(f"[{lua_string(k)}]={lua_string(v)}"
                            for k, v in (headers or {}).items()) + "}"
-        lines.append(f"reqs[#reqs+1] = {{{_lua_string(method)}, {_lua_string(path)}, {h}, "
-                     f"{_lua_string(body) if body else 'nil'}}}")
+        lines.append(f"reqs[#reqs+1] = {{{lua_string(method)}, {lua_string(path)}, {h}, "
+                     f"{lua_string(body) if body else 'nil'}}}")
     return _SCRIPT % "\n".join(lines)
 
 

@@ -15,8 +15,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
+from bench import procs
 
+RECOMPUTED = "recomputed from landing"
 TABLE_RE = re.compile(r"\b(mart|staging)\.([a-z_][a-z0-9_]*)", re.IGNORECASE)
 
 
@@ -56,7 +57,7 @@ class Naive:
         return total
 
     def kind(self, tables: set[str]) -> str:
-        return "recomputed from landing" if tables & set(self.recipes) else "pandas copy"
+        return RECOMPUTED if tables & set(self.recipes) else "pandas copy"
 
     # ----------------------------------------------------------------- reading
 
@@ -66,10 +67,12 @@ class Naive:
         return self.pd.concat(frames, ignore_index=True)
 
     def _local(self, series):
-        return series.dt.tz_localize("UTC").dt.tz_convert("Europe/Rome")
+        if series.dt.tz is None:
+            series = series.dt.tz_localize("UTC")
+        return series.dt.tz_convert("Europe/Rome")
 
     def _copy(self, table: str):
-        con = duckdb.connect(str(self.warehouse), read_only=True)
+        con = procs.open_warehouse(self.warehouse)
         try:
             return con.sql(f"SELECT * FROM {table}").df()  # noqa: S608 - name from the SQL we traced
         finally:

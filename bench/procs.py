@@ -60,6 +60,20 @@ def children(pid: int) -> list[int]:
         return []
 
 
+def open_warehouse(path: Path):
+    """A read-only DuckDB connection configured like the app's.
+
+    DuckDB refuses a second connection to one file with a different
+    configuration, and the harness imports the app in-process for tracing.
+    """
+    import duckdb
+
+    from dashboards import warehouse
+
+    return duckdb.connect(str(path), read_only=True,
+                          config=dict(getattr(warehouse, "_CONFIG", {})))
+
+
 class Gunicorn:
     """``gunicorn dashboards.app:server`` on a free loopback port, like production."""
 

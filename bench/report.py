@@ -46,6 +46,12 @@ class Report:
     def error(self, section: str, message: str) -> None:
         self.errors.append(f"{section}: {message}")
 
+    def load_rows(self, path: Path, section: str) -> None:
+        """Reuse one section of a saved run (e.g. the ETL of a warehouse built earlier)."""
+        for row in json.loads(path.read_text(encoding="utf-8"))["rows"]:
+            if row["section"] == section:
+                self.rows.append(Row(**row))
+
     # -------------------------------------------------------------------- output
 
     def markdown(self) -> str:
