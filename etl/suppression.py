@@ -58,6 +58,7 @@ class DisclosureError(RuntimeError):
     """The table cannot be published safely: a suppressed cell stays recoverable."""
 
 _ROW = "__row"
+_PART = "__partition"
 
 
 def default_margins(dims: Sequence[str], partition: Sequence[str] = ()) -> list[list[str]]:
@@ -109,8 +110,10 @@ def suppress(
 
     limit = pl.col(threshold) if isinstance(threshold, str) else pl.lit(threshold)
     work = frame.with_row_index(_ROW).with_columns(
-        ((pl.col(value) >= 1) & (pl.col(value) < limit)).alias(_SUPPRESSED))
+        ((pl.col(value) >= 1) & (pl.col(value) < limit)).alias(_SUPPRESSED),
+        pl.Series(_PART, _group_codes(frame, list(partition))))
 
+    dirty = work[_PART].unique()  # partitions whose pattern changed since their audit
     while True:
         changed = True
         while changed:
@@ -118,20 +121,23 @@ def suppress(
             for margin in margins:
                 complement = _complements(work, margin, margins, value, dims)
                 if complement is not None:
+                    dirty = pl.concat([dirty, work[_PART].gather(complement)]).unique()
                     work = _mark(work, complement)
                     changed = True
         # The "no lonely cell" rule is a heuristic; the exact audit catches the
         # rarer patterns where totals of several groups still pin a cell down.
-        exposed = work.filter(_recoverable_mask(work, _SUPPRESSED, margins, partition))
+        audited = work.filter(pl.col(_PART).is_in(dirty.implode()))
+        exposed = audited.filter(_recoverable_mask(audited, _SUPPRESSED, margins, [_PART]))
         if exposed.is_empty():
             break
-        extra = _protect_exposed(work, exposed, [*margins, list(partition)], value, dims)
+        extra = _protect_exposed(work, exposed, [*margins, [_PART]], value, dims)
         if extra is None:
             first = exposed.row(0, named=True)
             raise DisclosureError(
                 f"{exposed.height} suppressed cell(s) stay recoverable from the totals even "
                 f"with every cell of their partition suppressed, e.g. "
                 f"{ {d: first[d] for d in dims} }: publish fewer totals or a coarser table")
+        dirty = work[_PART].gather(extra).unique()
         work = _mark(work, extra)
 
     return (work.with_columns(
@@ -139,7 +145,7 @@ def suppress(
         pl.when(pl.col(_SUPPRESSED)).then(pl.lit(FLAG_CONFIDENTIAL))
         .otherwise(pl.lit(None, dtype=pl.String)).alias(flag))
         .sort(_ROW)
-        .drop(_ROW, _SUPPRESSED))
+        .drop(_ROW, _SUPPRESSED, _PART))
 
 
 def _mark(work: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
@@ -219,13 +225,7 @@ def _protect_exposed(work: pl.DataFrame, exposed: pl.DataFrame, margins: list[li
         return None
     order = [pl.col(value) == 0, pl.col(value), *[pl.col(d) for d in dims]]
     for margin in margins:
-        published = work.filter(~pl.col(_SUPPRESSED))
-        if not margin:  # no partition: the whole table is one group
-            chosen = published.sort(order, nulls_last=True).head(1)
-            if not chosen.is_empty():
-                return chosen[_ROW]
-            continue
-        chosen = (published
+        chosen = (work.filter(~pl.col(_SUPPRESSED))
                   .join(exposed.select(margin).unique(), on=margin, how="semi",
                         nulls_equal=True)
                   .sort(order, nulls_last=True)
