@@ -516,3 +516,27 @@ def test_marts_match_the_mobility_section_of_the_data_model(con):
             WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position""",
                                      [schema, name])]
         assert actual == declared, table
+
+
+def test_programme_stations_report_from_their_opening():
+    """A new station has no status before it opened; an expanded one had fewer docks."""
+    from datetime import date
+
+    from etl.domains.mobility import telemetry
+
+    stations = pl.DataFrame({
+        "station_id": ["new", "grown", "plain"], "capacity": [20, 30, 25],
+        "dist_km": [1.0, 3.0, 2.0], "intervention": ["new", "expanded", None],
+        "opened_on": [date(2023, 12, 15), date(2023, 12, 10), None],
+        "docks_added": [20, 10, None]})
+    frame = pl.concat(f for _, f in telemetry.station_status(
+        stations, np.random.default_rng(1), date(2023, 12, 1), date(2023, 12, 31)))
+    first = dict(frame.group_by("station_id").agg(pl.col("last_reported").min()).iter_rows())
+    assert first["new"].date() >= date(2023, 12, 14)  # reports may lead the poll by seconds
+    assert first["plain"].date() <= date(2023, 12, 1)
+    docks = (frame.filter(pl.col("station_id") == "grown")
+             .with_columns(total=pl.col("num_vehicles_available")
+                           + pl.col("num_docks_available"),
+                           early=pl.col("last_reported") < pl.datetime(2023, 12, 9)))
+    by_period = dict(docks.group_by("early").agg(pl.col("total").max()).iter_rows())
+    assert by_period[True] <= 20 and by_period[False] == 30

@@ -54,7 +54,9 @@ def generate(ctx) -> None:
 
     last = TELEMETRY_END
     first = last - timedelta(days=ctx.telemetry_days - 1)
-    sampled = pl.concat([status_sample(stations, programme, ctx.scale, rng), orphans])
+    sampled = pl.concat([status_sample(stations, programme, ctx.scale, rng), orphans]).join(
+        programme.select("station_id", "intervention", "opened_on", "docks_added"),
+        on="station_id", how="left", maintain_order="left")
     for month, frame in telemetry.station_status(sampled, ctx.rng("mobility.status"),
                                                  first, last):
         ctx.write_csv(f"mobility/station_status/{month}.csv", frame, source=DEMO_SOURCE)

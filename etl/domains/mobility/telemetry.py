@@ -59,9 +59,21 @@ def _timestamps(secs: np.ndarray) -> pl.Series:
 
 def station_status(stations: pl.DataFrame, rng: np.random.Generator, first_day: date,
                    last_day: date) -> Iterator[tuple[str, pl.DataFrame]]:
-    """10-minute GBFS snapshots with commuter flows: the centre fills in the morning."""
+    """10-minute GBFS snapshots with commuter flows: the centre fills in the morning.
+
+    ``stations`` may carry the programme's ``intervention``, ``opened_on`` and
+    ``docks_added``: a new station reports only from its opening, an expanded one
+    has ``docks_added`` fewer docks before it.
+    """
     n = stations.height
     cap = stations["capacity"].to_numpy().astype(float)
+    opened = _epoch_days(stations, "opened_on")
+    intervention = (stations["intervention"].fill_null("").to_numpy()
+                    if "intervention" in stations.columns else np.full(n, ""))
+    opens_at = np.where(intervention == "new", opened, np.iinfo(np.int64).min)
+    grows_at = np.where(intervention == "expanded", opened, np.iinfo(np.int64).min)
+    added = (stations["docks_added"].fill_null(0).to_numpy()
+             if "docks_added" in stations.columns else np.zeros(n))
     dist = stations["dist_km"].to_numpy()
     role = np.clip((2.2 - dist) / 1.4, -1.0, 1.0)  # +1 centre (destination), -1 periphery
     base = np.clip(rng.normal(0.45, 0.12, n), 0.15, 0.8)
@@ -85,7 +97,8 @@ def station_status(stations: pl.DataFrame, rng: np.random.Generator, first_day: 
                                                   + phases[:, k, None])
         fill = np.clip(fill + drift + rng.normal(0, 0.03, fill.shape), 0.0, 1.0)
         broken = rng.integers(0, 3, n)[:, None] * (rng.random(n) < 0.4)[:, None]
-        usable = cap[:, None] - broken
+        before = secs[None, :] < grows_at[:, None]
+        usable = cap[:, None] - np.where(before, added[:, None], 0) - broken
         vehicles = np.round(fill * usable).astype(np.int64)
         docks = (usable - vehicles).astype(np.int64)
         # a few maintenance stops per month: station neither renting nor returning
@@ -97,6 +110,7 @@ def station_status(stations: pl.DataFrame, rng: np.random.Generator, first_day: 
         renting[stops] = ~((steps[None, :] >= begin[:, None])
                            & (steps[None, :] < (begin + length)[:, None]))
         lag = rng.integers(0, 120, fill.shape)  # stations report a little before the poll
+        live = (secs[None, :] >= opens_at[:, None]).ravel()
         frame = pl.DataFrame({
             "station_id": np.repeat(ids, secs.size),
             "last_reported": _timestamps((secs[None, :] - lag).ravel()),
@@ -105,7 +119,7 @@ def station_status(stations: pl.DataFrame, rng: np.random.Generator, first_day: 
             "is_installed": np.ones(vehicles.size, dtype=bool),
             "is_renting": renting.ravel(),
             "is_returning": renting.ravel(),
-        })
+        }).filter(pl.Series(live))
         yield label, frame.sort("last_reported", "station_id", maintain_order=True)
 
 
@@ -247,6 +261,14 @@ def trips(stations: pl.DataFrame, rng: np.random.Generator, first_day: date,
         ).drop("docked")
         serial += m
         yield label, frame
+
+
+def _epoch_days(frame: pl.DataFrame, column: str) -> np.ndarray:
+    """Epoch seconds of a date column at 00:00 UTC (the minimum int where absent/null)."""
+    if column not in frame.columns:
+        return np.full(frame.height, np.iinfo(np.int64).min)
+    secs = frame[column].cast(pl.Datetime("us")).cast(pl.Int64) // 1_000_000
+    return secs.fill_null(np.iinfo(np.int64).min).to_numpy()
 
 
 def _rome_offset_hours(secs: np.ndarray) -> np.ndarray:
