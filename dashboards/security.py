@@ -8,7 +8,9 @@ can forget it:
   from the response itself, so clientside callbacks added later keep working
   without ``'unsafe-inline'``), and ``frame-ancestors 'none'`` against clickjacking;
 * ``X-Content-Type-Options``, ``Referrer-Policy``, ``X-Frame-Options`` and friends;
-* a cap on request bodies (Dash callback payloads are small) and on query strings;
+* a cap on request bodies (Dash callback payloads are small), on query strings and
+  on JSON nesting, and a gate that answers 400 to Dash callback requests no Dash
+  renderer would send (Dash trusts their shape and would fail with a 500);
 * error handlers that answer with a short generic message and never a traceback,
   a SQL error or a file path: internals go to the server log only.
 """
@@ -167,13 +169,14 @@ def _check_dash_callback() -> None:
         raise BadRequest("not a Dash callback request")
     if body["output"] not in dash.get_app().callback_map:
         raise BadRequest("unknown callback")
-    for item in [*body["inputs"], *(body.get("state") or [])]:
+    inputs = body["inputs"]
+    for item in [*inputs, *(body.get("state") or [])]:
         if not isinstance(item, dict) or "property" not in item:
             raise BadRequest("malformed callback input")
         prefix = _LOCATION_PROPS.get(item["property"])
         value = item.get("value")
-        if item["property"] == "pathname" and not (isinstance(value, str)
-                                                   and value.startswith("/")):
+        if item in inputs and item["property"] == "pathname" and not (
+                isinstance(value, str) and value.startswith("/")):
             raise BadRequest("malformed location")
         if prefix is not None and value is not None and not (
                 isinstance(value, str) and (value == "" or value.startswith(prefix))):
