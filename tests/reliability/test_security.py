@@ -132,3 +132,19 @@ def test_every_page_renders_under_the_csp(page, live_server, warehouse):
         problems += [f"{path}: CSP {v}" for v in page.evaluate("() => window.__cspViolations")]
         assert page.inner_text("#_pages_content").strip(), f"{path}: blank page"
     assert problems == [], "\n".join(problems[:20])
+
+
+def test_policy_helpers():
+    from dashboards.security import _json_depth_ok, inline_script_hashes, tile_origin
+
+    assert tile_origin("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png") == \
+        "https://*.tile.openstreetmap.org"
+    assert tile_origin("https://tiles.example.org/{z}/{x}/{y}.png") == \
+        "https://tiles.example.org"
+    assert tile_origin("") is None and tile_origin("javascript:alert(1)") is None
+    html = b'<script src="/a.js"></script><script>var a=1;</script><script>var a=1;</script>'
+    # sha256 of "var a=1;" (echo -n 'var a=1;' | openssl dgst -sha256 -binary | base64)
+    assert inline_script_hashes(html) == ["'sha256-gaaMFNHZyRta8zB2VHkWLMP4tMxJ+d8v3dTW7nw2r6M='"]
+    assert _json_depth_ok(b"[" * 64 + b"]" * 64) and not _json_depth_ok(b"[" * 65 + b"]" * 65)
+    assert _json_depth_ok(b'["' + b"[" * 500 + b'"]')  # brackets inside a string do not count
+    assert not _json_depth_ok(b"[" * 50000)
