@@ -127,7 +127,8 @@ def suppress(
         # The "no lonely cell" rule is a heuristic; the exact audit catches the
         # rarer patterns where totals of several groups still pin a cell down.
         audited = work.filter(pl.col(_PART).is_in(dirty.implode()))
-        exposed = audited.filter(_recoverable_mask(audited, _SUPPRESSED, margins, [_PART]))
+        exposed = audited.filter(_recoverable_mask(audited, _SUPPRESSED, margins,
+                                                   [_PART, *_shared_keys(margins)]))
         if exposed.is_empty():
             break
         extra = _protect_exposed(work, exposed, [*margins, [_PART]], value, dims)
@@ -153,6 +154,11 @@ def _mark(work: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
         (pl.col(_SUPPRESSED) | pl.col(_ROW).is_in(rows.implode())).alias(_SUPPRESSED))
 
 
+def _shared_keys(margins: list[list[str]]) -> list[str]:
+    """Keys present in every margin: no group crosses them, so the audit splits on them."""
+    return [k for k in margins[0] if all(k in m for m in margins)] if margins else []
+
+
 def recoverable(frame: pl.DataFrame, dims: Sequence[str], *, partition: Sequence[str] = (),
                 margins: Sequence[Sequence[str]] | None = None,
                 flag: str = "flag") -> pl.Series:
@@ -168,7 +174,8 @@ def recoverable(frame: pl.DataFrame, dims: Sequence[str], *, partition: Sequence
                                  else default_margins(dims, partition))]
     work = frame.with_columns((pl.col(flag) == FLAG_CONFIDENTIAL).fill_null(False)
                               .alias(_SUPPRESSED))
-    return _recoverable_mask(work, _SUPPRESSED, margins, partition).alias("recoverable")
+    blocks = list(dict.fromkeys([*partition, *_shared_keys(margins)]))
+    return _recoverable_mask(work, _SUPPRESSED, margins, blocks).alias("recoverable")
 
 
 def _recoverable_mask(work: pl.DataFrame, suppressed: str, margins: list[list[str]],
