@@ -394,9 +394,17 @@ def status_show(params: dict, base: str) -> dict[str, Any]:
             "extensions": ["datastore", "dcat", "dcatapit"], "build_id": info.build_id}
 
 
+def help_show(params: dict, base: str) -> str:
+    """The docstring of an action (CKAN's ``help`` links point here)."""
+    name = params.get("name")
+    if not isinstance(name, str) or name not in ACTIONS:
+        raise not_found("Action not found")
+    return (ACTIONS[name].__doc__ or f"{name}: see docs/open-data.md").strip()
+
+
 ACTIONS: dict[str, Callable[[dict, str], Any]] = {
     f.__name__: f for f in (
-        package_list, package_search, package_show, resource_show, organization_list,
+        help_show, package_list, package_search, package_show, resource_show, organization_list,
         organization_show, group_list, group_show, tag_list, license_list, status_show,
         datastore_search, datastore_search_sql)}
 
