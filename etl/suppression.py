@@ -138,7 +138,8 @@ def suppress(
                 f"{exposed.height} suppressed cell(s) stay recoverable from the totals even "
                 f"with every cell of their partition suppressed, e.g. "
                 f"{ {d: first[d] for d in dims} }: publish fewer totals or a coarser table")
-        dirty = work[_PART].gather(extra).unique()
+        # exposed partitions stay dirty even if this round's complements went elsewhere
+        dirty = pl.concat([exposed[_PART], work[_PART].gather(extra)]).unique()
         work = _mark(work, extra)
 
     return (work.with_columns(
