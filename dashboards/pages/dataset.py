@@ -216,7 +216,8 @@ def _api(ds: catalog.Dataset, lang: str, base: str):
     return html.Section([html.H2(_("API"), id="api-title"),
                          html.P(_("The hub answers the CKAN Action API; ckanapi and other "
                                   "CKAN clients work unchanged.")),
-                         html.Pre(html.Code(examples), tabIndex="0", className="pm-code")],
+                         html.Pre(html.Code(examples), tabIndex="0", className="pm-code",
+                                  style={"overflowX": "auto"})],
                         **{"aria-labelledby": "api-title"})
 
 

@@ -177,3 +177,16 @@ def test_ckanapi_cli_search_and_dump(hub, published, tmp_path):
     dumped = [json.loads(line) for line in dump.read_text().splitlines()]
     assert sorted(d["name"] for d in dumped) == sorted(published)
     assert all(d["resources"] for d in dumped)
+
+
+def test_ckanapi_get_only_mode(hub):
+    """GET callers send lists as repeated keys and dicts as JSON strings."""
+    remote = ckanapi.RemoteCKAN(hub, get_only=True)
+    res = remote.action.package_search(q="bike", rows=3, **{"facet.field": ["groups",
+                                                                            "res_format"]})
+    assert set(res["facets"]) == {"groups", "res_format"} and res["count"] >= 1
+    rows = remote.action.datastore_search(resource_id="nil", limit=5,
+                                          filters=json.dumps({"municipio_id": 1}))
+    assert {r["municipio_id"] for r in rows["records"]} == {1}
+    with pytest.raises(ckanapi.ValidationError):
+        remote.action.datastore_search(resource_id="nil", filters="{not json")
