@@ -250,3 +250,13 @@ def test_three_way_tables_with_default_margins_are_protected(raw):
     published = out["n"].drop_nulls()
     assert not ((published >= 1) & (published <= 4)).any()
     assert determined_cells(out, margins) == []
+
+
+def test_an_unprotectable_month_is_caught_even_beside_a_fixable_one():
+    """Regression: the re-audit must revisit every exposed month, not only changed ones."""
+    cells = {(1, "r0", "c0"): 0, (1, "r0", "c1"): 1, (1, "r0", "c2"): 2, (1, "r0", "c3"): 30,
+             (1, "r1", "c1"): 2, (1, "r1", "c2"): 0, (1, "r1", "c3"): 0, (1, "r2", "c1"): 1,
+             (2, "r0", "c0"): 0, (2, "r0", "c1"): 0, (2, "r0", "c3"): 2, (2, "r1", "c3"): 0,
+             (2, "r2", "c0"): 2, (2, "r2", "c1"): 2}
+    with pytest.raises(DisclosureError, match="'month': 2"):
+        protect(table(cells))
