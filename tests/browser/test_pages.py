@@ -10,7 +10,6 @@ import csv
 import io
 import re
 
-import duckdb
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS, settle
@@ -36,6 +35,13 @@ ROUTES = [
 NOT_FOUND = ("status of 404", "http 404")
 
 
+def expected(sql: str):
+    """Ground truth read through the warehouse door (one DuckDB configuration per process)."""
+    from dashboards import warehouse as door
+
+    return door.query(sql)
+
+
 @pytest.mark.parametrize(("route", "shot", "charts", "maps"), ROUTES,
                          ids=[r[0] for r in ROUTES])
 def test_route_loads_renders_and_is_accessible(page, console, axe_serious, live_server,
@@ -55,9 +61,8 @@ def test_route_loads_renders_and_is_accessible(page, console, axe_serious, live_
 
 
 def test_every_project_page_loads(page, console, live_server, warehouse):
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        codes = [r[0] for r in con.execute(
-            "SELECT project_code FROM mart.projects ORDER BY 1").fetchall()]
+    codes = expected("SELECT project_code FROM mart.projects ORDER BY 1")["project_code"]
+    codes = codes.to_list()
     assert len(codes) >= 28
     for code in codes:
         settle(page, f"{live_server}/projects/{code}")
@@ -135,12 +140,10 @@ def test_chart_download_returns_exactly_its_rows(page, live_server, warehouse):
     with page.expect_download() as info:
         block.get_by_role("button", name=re.compile("^Scarica CSV")).click()
     rows = list(csv.DictReader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        expected = con.execute(
-            "SELECT month, paid_cum_eur FROM mart.axis_finance_monthly WHERE axis_id = 2 "
-            "AND year(month) = 2021 ORDER BY month").fetchall()
-    assert [r["month"] for r in rows] == [m.isoformat() for m, _ in expected]
-    assert [float(r["paid_cum_eur"]) for r in rows] == [p for _, p in expected]
+    truth = expected("SELECT month, paid_cum_eur FROM mart.axis_finance_monthly "
+                     "WHERE axis_id = 2 AND year(month) = 2021 ORDER BY month")
+    assert [r["month"] for r in rows] == [m.isoformat() for m in truth["month"]]
+    assert [float(r["paid_cum_eur"]) for r in rows] == truth["paid_cum_eur"].to_list()
     assert info.value.suggested_filename == "axis_finance.csv"
     with page.expect_download() as xlsx:
         block.get_by_role("button", name=re.compile("^Scarica XLSX")).click()
