@@ -19,8 +19,18 @@ from dashboards.hub.labels import facet_label
 from dashboards.i18n import fmt_date, fmt_number, localized_href, resolve_lang, translator
 from dashboards.queries import catalog, datastore
 
-dash.register_page(__name__, path_template="/data/<dataset_id>",
-                   title="Dataset · PON Metro Milano", name="Dataset")
+
+def page_title(dataset_id=None, **_query) -> str:
+    """The browser title names the dataset (Italian title; the page body follows ?lang)."""
+    try:
+        ds = catalog.get(dataset_id)
+    except warehouse.WarehouseUnavailable:
+        ds = None
+    return f"{ds.title_it if ds else 'Dataset'} · Open data PON Metro Milano"
+
+
+dash.register_page(__name__, path_template="/data/<dataset_id>", title=page_title,
+                   name="Dataset")
 
 PAGE_SIZE = 25
 MAX_CELL = 120

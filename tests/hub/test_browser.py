@@ -79,6 +79,7 @@ def test_bad_preview_filter_shows_an_error(page, hub):
 
 def test_downloads_start(page, hub):
     open_page(page, f"{hub}/data/projects")
+    page.wait_for_function("document.title.startsWith('Progetti PON Metro')")
     for fmt in ("csv", "xlsx", "geojson"):
         with page.expect_download() as info:
             page.click(f"#dataset-downloads a[data-format={fmt}]")

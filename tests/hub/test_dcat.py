@@ -7,6 +7,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib")  # inside pyshacl
 DCATAPIT = "http://dati.gov.it/onto/dcatapit#"
 SHAPES = ("dcat-ap-3.0.1-SHACL.ttl", "dcatapit-min.shapes.ttl")
 
