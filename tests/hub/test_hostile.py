@@ -112,3 +112,29 @@ def test_user_values_never_reach_sql_text(warehouse, value):
     assert not value or value.lower() in [str(p) for p in params]
     if len(value) > 3:
         assert value not in sql
+
+
+def _page_layout(path_key: str):
+    import dash
+
+    import dashboards.app  # noqa: F401  (registers the pages)
+
+    for page in dash.page_registry.values():
+        if page["module"].endswith(path_key):
+            return page["layout"]
+    raise LookupError(path_key)
+
+
+page_params = st.dictionaries(
+    st.sampled_from(["q", "theme", "axis", "format", "frequency", "page", "sort", "desc",
+                     "col", "val", "lang", "zzz"]), st.one_of(text, st.integers().map(str)),
+    max_size=5)
+
+
+@settings(max_examples=80, deadline=None)
+@given(params=page_params, dataset_id=st.one_of(st.sampled_from(
+    ["nil", "projects", "social-usage-monthly", "station-status-hourly"]), text))
+def test_page_layouts_never_raise(warehouse, params, dataset_id):
+    """Pages render (in a Dash callback, where an exception would be a 500) for any URL."""
+    _page_layout("data_catalog")(**params)
+    _page_layout("pages.dataset")(dataset_id=dataset_id, **params)
