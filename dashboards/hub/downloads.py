@@ -53,6 +53,11 @@ def filters_from_args(ds: catalog.Dataset) -> dict[str, Any]:
     return filters
 
 
+def _wants_excel() -> bool:
+    """``?excel=1`` (or ``?bom=1``): the CSV variant for spreadsheet users."""
+    return request.args.get("excel", request.args.get("bom", "")).lower() in ("1", "true", "yes")
+
+
 def _etag(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
@@ -82,8 +87,7 @@ def _conditional(etag: str) -> tuple[dict[str, str], Response | None]:
 
 
 def _streamed(ds: catalog.Dataset, fmt: str, filename: str) -> Response:
-    excel = fmt == "csv" and request.args.get("excel", request.args.get("bom")) in (
-        "1", "true", "yes")
+    excel = fmt == "csv" and _wants_excel()
     info = warehouse.build_info()
     etag = _etag(info.build_id, ds.id, fmt, request.query_string.decode("latin-1"))
     headers, not_modified = _conditional(etag)
@@ -137,7 +141,7 @@ def download(dataset_id: str, fmt: str):
     ds = _dataset_or_404(dataset_id)
     if fmt not in ds.formats:
         abort(404)
-    suffix = "-excel" if fmt == "csv" and request.args.get("excel") in ("1", "true") else ""
+    suffix = "-excel" if fmt == "csv" and _wants_excel() else ""
     return _streamed(ds, fmt, f"{ds.id}{suffix}.{fmt}")
 
 

@@ -343,7 +343,8 @@ _DENY_NAMES = {"glob", "getenv", "query", "query_table", "sniff_csv", "checkpoin
                "has_table_privilege", "has_schema_privilege", "col_description",
                "obj_description", "shobj_description", "format_pg_type",
                "pg_typeof", "system", "shell", "import_database", "export_database",
-               "repeat", "range", "generate_series", "make_timestamp_ns"}
+               "repeat", "range", "generate_series", "lpad", "rpad", "printf", "format",
+               "make_timestamp_ns"}
 _ALLOWED_TABLE_REFS = {"BASE_TABLE", "JOIN", "SUBQUERY", "EMPTY", "EXPRESSION_LIST"}
 
 
