@@ -22,6 +22,7 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 #: A drawn chart (Plotly SVG) or map (Leaflet panes) is the first visual.
 FIRST_VISUAL = ".js-plotly-plot .main-svg, .leaflet-container .leaflet-pane"
 CALLBACK_PATH = "/_dash-update-component"
+VIEWPORT = {"width": 1280, "height": 900}
 
 #: Installed before any page script: notes when the first chart or map is attached.
 _OBSERVER_JS = """(() => {
@@ -58,23 +59,34 @@ class PageVisit:
     errors: list[str] = field(default_factory=list)
 
 
-def visit_pages(base_url: str, paths: list[str], timeout_s: float = 60) -> list[PageVisit]:
-    """Open every page once, cold, and measure it; raises if Chromium cannot start."""
+def visit_pages(base_url: str, paths: list[str], timeout_s: float = 60,
+                cold: bool = True) -> list[PageVisit]:
+    """Open every page once and measure it; raises if Chromium cannot start.
+
+    ``cold``: a fresh context (empty HTTP cache) per page, like a first visit.
+    Otherwise one context for all, so only the first page loads the scripts
+    (the smoke run, where the figures only need to exist).
+    """
     from playwright.sync_api import sync_playwright
 
     visits = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        shared = None if cold else browser.new_context(viewport=VIEWPORT)
         try:
             for path in paths:
-                visits.append(_visit(browser, base_url, path, timeout_s))
+                context = shared or browser.new_context(viewport=VIEWPORT)
+                try:
+                    visits.append(_visit(context, base_url, path, timeout_s))
+                finally:
+                    if shared is None:
+                        context.close()
         finally:
             browser.close()
     return visits
 
 
-def _visit(browser, base_url: str, path: str, timeout_s: float) -> PageVisit:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def _visit(context, base_url: str, path: str, timeout_s: float) -> PageVisit:
     page = context.new_page()
     payloads: list[dict] = []
     errors: list[str] = []
@@ -106,7 +118,7 @@ def _visit(browser, base_url: str, path: str, timeout_s: float) -> PageVisit:
             "performance.now()]")
         resources = page.evaluate(_RESOURCES_JS)
     finally:
-        context.close()
+        page.close()
     plotly = [r for r in resources if "plotly" in r["name"].rsplit("/", 1)[-1]]
     return PageVisit(
         path=path, first_visual_ms=first, settled_ms=settled,

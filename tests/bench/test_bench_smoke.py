@@ -68,9 +68,12 @@ def test_callbacks_are_compared_with_bare_sql_and_pandas(smoke):
     vs_pandas = [r for f, r in rows.items() if f.endswith("p95 server vs pandas")]
     assert vs_bare and vs_pandas
     for r in vs_bare + vs_pandas:
-        assert r["baseline"] > 0 and r["ratio"] > 0 and r["met"] is not None
-    # the mobility telemetry is recomputed from the landing files, not copied
-    assert any(r["note"] == "recomputed from landing" for r in vs_pandas)
+        assert r["baseline"] > 0 and r["ratio"] > 0
+    assert all(r["met"] is not None for r in vs_bare)
+    # telemetry marts are recomputed from the landing files and judged against >= 10x;
+    # small tables are only copied into pandas, reported without a target
+    recomputed = [r for r in vs_pandas if r["note"] == "recomputed from landing"]
+    assert recomputed and all(r["met"] is not None for r in recomputed)
     assert "worst p95 server / bare SQL" in rows and "least speed-up over pandas (telemetry callbacks)" in rows
 
 
