@@ -56,6 +56,7 @@ app = CouncilDash(
     suppress_callback_exceptions=True,
     index_string=INDEX,
     update_title=None,
+    compress=True,  # gzip/brotli: plotly.js is 4.6 MB raw, 1.4 MB compressed
     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
 )
 server = app.server
