@@ -55,12 +55,12 @@ class Report:
     # -------------------------------------------------------------------- output
 
     def markdown(self) -> str:
-        head = ("| scale | section | figure | value | unit | baseline | ratio | target | met |\n"
-                "|---:|---|---|---:|---|---:|---:|---|:-:|\n")
+        head = ("| scale | section | figure | value | unit | baseline | ratio | target | met "
+                "| note |\n|---:|---|---|---:|---|---:|---:|---|:-:|---|\n")
         lines = [
             f"| {self.scale} | {r.section} | {r.figure} | {_num(r.value)} | {r.unit} | "
             f"{_num(r.baseline)} | {_num(r.ratio, 1)}{'x' if r.ratio else ''} | {r.target} | "
-            f"{'' if r.met is None else ('yes' if r.met else '**no**')} |"
+            f"{'' if r.met is None else ('yes' if r.met else '**no**')} | {r.note} |"
             for r in self.rows]
         return head + "\n".join(lines) + "\n"
 

@@ -140,4 +140,4 @@ def test_ratio_defaults_to_speed_up_and_skips_missing_values():
     assert Row("s", "f", 0.0, "ms", baseline=20.0).ratio is None
     report = Report(1, True)
     report.add("s", "f", 4.0, "ms", baseline=2.0, ratio=2.0, target="<= 2x", met=True)
-    assert "| 1 | s | f | 4.00 | ms | 2.00 | 2.0x | <= 2x | yes |" in report.markdown()
+    assert "| 1 | s | f | 4.00 | ms | 2.00 | 2.0x | <= 2x | yes |  |" in report.markdown()
