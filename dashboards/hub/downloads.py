@@ -81,7 +81,9 @@ def _conditional(etag: str) -> tuple[dict[str, str], Response | None]:
     info = warehouse.build_info()
     headers = {"ETag": f'"{etag}"', "Last-Modified": http_date(info.built_at),
                "Cache-Control": "public, max-age=300", "X-Build-Id": info.build_id}
-    if request.if_none_match and request.if_none_match.contains(etag):
+    # the compression layer (flask-compress) suffixes strong ETags with ":<algorithm>"
+    candidates = [etag] + [f"{etag}:{alg}" for alg in ("gzip", "br", "deflate", "zstd")]
+    if request.if_none_match and any(request.if_none_match.contains(c) for c in candidates):
         return headers, Response(status=304, headers=headers)
     return headers, None
 
