@@ -264,18 +264,18 @@ def _usage_figure(frame: pl.DataFrame, lang: str) -> dict[str, Any]:
 
 def _usage_summary(frame: pl.DataFrame, lang: str) -> str:
     _ = translator(lang)
-    suppressed = frame.filter(pl.col("flag") == "c").height
-    return _("{services} services over {months} months; {suppressed} cells suppressed "
-             "(1 to 4 people), shown as gaps.").format(
+    return _("{services} services over {months} months; totals add up the published cells "
+             "only: {suppressed} cells of 1 to 4 people are suppressed and left out.").format(
                  services=frame["service"].n_unique(), months=frame["month"].n_unique(),
-                 suppressed=fmt_number(suppressed, lang))
+                 suppressed=fmt_number(frame["suppressed_cells"].sum(), lang))
 
 
 SOCIAL_USAGE = register(ChartSpec(
     name="social_usage", title="Monthly users by service",
     fetch=lambda municipio_id, year: social.usage_monthly(municipio_id, year),
     figure=_usage_figure, summary=_usage_summary,
-    columns={"month": "Month", "service": "Service", "users": "Users", "flag": "Flag"},
+    columns={"month": "Month", "service": "Service", "users": "Users (published cells)",
+             "suppressed_cells": "Suppressed cells (1-4 people)", "flag": "Flag"},
     clean=lambda p: {"municipio_id": as_municipio(p.get("municipio")),
                      "year": as_year(p.get("year"))}))
 

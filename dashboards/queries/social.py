@@ -38,12 +38,19 @@ def services() -> tuple[str, ...]:
 
 @memoize
 def usage_monthly(municipio_id: int | None = None, year: int | None = None) -> pl.DataFrame:
-    """Monthly users per service; a month with any suppressed cell is itself suppressed."""
+    """Monthly users per service, summed over the *published* cells only.
+
+    Suppressed cells (NULL, ``flag = 'c'``) stay out of the sum and are counted in
+    ``suppressed_cells``; the sum is what anyone can add up from the published table, so it
+    reveals nothing new (a true total would let a reader recover the hidden cells). A month
+    whose cells are all suppressed is itself NULL with ``flag = 'c'``. Sums of published
+    cells (each 0 or at least 5) can never be 1 to 4.
+    """
     start, end = year_bounds(year)
     return fetch("""
-        SELECT month, service,
-               CASE WHEN bool_or(flag = 'c') THEN NULL ELSE sum(users)::BIGINT END AS users,
-               CASE WHEN bool_or(flag = 'c') THEN 'c' END AS flag
+        SELECT month, service, sum(users)::BIGINT AS users,
+               count(*) FILTER (WHERE flag = 'c') AS suppressed_cells,
+               CASE WHEN bool_and(coalesce(flag = 'c', false)) THEN 'c' END AS flag
         FROM mart.social_usage_monthly
         WHERE (? IS NULL OR municipio_id = ?) AND month BETWEEN ? AND ?
         GROUP BY month, service ORDER BY month, service""",
