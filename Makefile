@@ -27,7 +27,7 @@ demo-warehouse: install
 	$(BIN)/ponmetro build --demo --scale $(SCALE) --warehouse $(PONMETRO_WAREHOUSE)
 
 serve:
-	$(BIN)/gunicorn dashboards.app:server --bind $(HOST):$(PORT) --workers $(WORKERS) --timeout 120
+	$(BIN)/gunicorn dashboards.app:server --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS)
 
 test-deps: $(BIN)/python
 	@missing=""; for p in $(APT_TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

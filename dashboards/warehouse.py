@@ -25,8 +25,10 @@ from ponmetro.settings import warehouse_path
 
 RECHECK_SECONDS = 1.0
 #: The app never reads files, URLs or extensions through SQL, and cannot be made to.
+#: Memory and threads are capped per process so one expensive query cannot starve the host.
 _CONFIG = {"enable_external_access": False, "autoinstall_known_extensions": False,
-           "autoload_known_extensions": False, "lock_configuration": True}
+           "autoload_known_extensions": False, "memory_limit": "1GB", "threads": 2,
+           "lock_configuration": True}
 
 
 class WarehouseUnavailable(RuntimeError):

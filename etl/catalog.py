@@ -423,17 +423,26 @@ DATASETS: tuple[Dataset, ...] = (
         frequency="DAILY", axis=2, temporal=(TELEMETRY_START, PROGRAMME_END),
         title_it="Matrice origine-destinazione giornaliera degli spostamenti",
         title_en="Daily origin-destination trip matrix",
-        description_it="Spostamenti in sharing per giorno, NIL di origine, NIL di "
-                       "destinazione e tipo di veicolo. Solo aggregati.",
-        description_en="Shared-mobility trips by day, origin NIL, destination NIL and "
-                       "vehicle type. Aggregates only.",
-        keywords=("origine destinazione", "spostamenti", "sharing", "nil"),
+        description_it="Spostamenti in sharing per giorno, municipio di origine, municipio di "
+                       "destinazione e tipo di veicolo. Solo aggregati: le celle con meno di "
+                       "10 spostamenti non sono pubblicate (valore vuoto, flag 'c'), perché "
+                       "potrebbero rivelare il viaggio di una singola persona.",
+        description_en="Shared-mobility trips by day, origin municipio, destination municipio "
+                       "and vehicle type. Aggregates only: cells of fewer than 10 trips are "
+                       "withheld (empty value, flag 'c'), as they could reveal one person's "
+                       "journey.",
+        keywords=("origine destinazione", "spostamenti", "sharing", "municipi"),
         columns=("date",
-                 Col("origin_nil_id", "NIL di origine", "Origin NIL"),
-                 Col("destination_nil_id", "NIL di destinazione", "Destination NIL"),
+                 Col("origin_municipio_id", "Municipio di origine", "Origin municipio"),
+                 Col("destination_municipio_id", "Municipio di destinazione",
+                     "Destination municipio"),
                  "vehicle_type_id",
-                 Col("trips", "Numero di spostamenti", "Number of trips", "trips")),
-        order_by=("date", "origin_nil_id", "destination_nil_id", "vehicle_type_id")),
+                 Col("trips", "Numero di spostamenti (vuoto se meno di 10)",
+                     "Number of trips (empty when fewer than 10)", "trips"),
+                 Col("flag", "c = valore non pubblicato (meno di 10 spostamenti)",
+                     "c = value withheld (fewer than 10 trips)")),
+        order_by=("date", "origin_municipio_id", "destination_municipio_id",
+                  "vehicle_type_id")),
     Dataset(
         id="cycle-routes", table="mart.cycle_routes", domain="mobility", theme="TRAN",
         frequency="IRREG", axis=2,

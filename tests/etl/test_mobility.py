@@ -155,10 +155,14 @@ def test_trips_cover_every_vehicle_type_and_od_adds_up(con):
                                     "FROM mart.trips_daily")} == types
     daily = scalar(con, "SELECT sum(trips) FROM mart.trips_daily")
     od = scalar(con, "SELECT sum(trips) FROM mart.trips_daily_od")
-    assert daily == od > 50_000
-    # most trips start and end inside the city
-    assert scalar(con, "SELECT sum(trips) FILTER (WHERE origin_nil_id IS NOT NULL AND "
-                       "destination_nil_id IS NOT NULL) / sum(trips) "
+    assert daily > 50_000 and 0.3 * daily < od <= daily
+    # cells under the k = 10 threshold are withheld, flagged, never published
+    assert scalar(con, "SELECT count(*) FROM mart.trips_daily_od WHERE trips < 10") == 0
+    assert scalar(con, "SELECT bool_and((trips IS NULL) = (flag = 'c')) "
+                       "FROM mart.trips_daily_od") is True
+    # most published trips start and end inside the city
+    assert scalar(con, "SELECT sum(trips) FILTER (WHERE origin_municipio_id IS NOT NULL AND "
+                       "destination_municipio_id IS NOT NULL) / sum(trips) "
                        "FROM mart.trips_daily_od") > 0.95
     for vt, minutes, km in rows(con, "SELECT vehicle_type_id, avg(avg_duration_min), "
                                      "avg(avg_distance_km) FROM mart.trips_daily GROUP BY 1"):

@@ -17,6 +17,9 @@ from etl.domains.mobility.contracts import CAPACITY_TOLERANCE
 
 #: Local wall-clock time of a UTC TIMESTAMP column (Rome's offset is whole hours).
 _LOCAL = "(({col} AT TIME ZONE 'UTC') AT TIME ZONE 'Europe/Rome')"
+OD_KEYS = ("date", "origin_municipio_id", "destination_municipio_id", "vehicle_type_id")
+#: k-anonymity threshold for published trip counts (MDS 2.0 reports use k = 10)
+OD_MIN_TRIPS = 10
 OD_BATCH_ROWS = 1_000_000
 
 #: Display names of GBFS (form_factor, propulsion_type) pairs, Italian and English.
@@ -237,19 +240,24 @@ def _trips(con, ctx) -> None:
         frame = pl.from_arrow(batch)
         if frame.height == 0:
             continue
-        o_nil, _ = _nil_of(ctx, frame["start_lon"], frame["start_lat"])
-        d_nil, _ = _nil_of(ctx, frame["end_lon"], frame["end_lat"])
+        _, o_mun = _nil_of(ctx, frame["start_lon"], frame["start_lat"])
+        _, d_mun = _nil_of(ctx, frame["end_lon"], frame["end_lat"])
         parts.append(frame.select("date", "vehicle_type_id").with_columns(
-            pl.Series("origin_nil_id", o_nil), pl.Series("destination_nil_id", d_nil),
-        ).group_by("date", "origin_nil_id", "destination_nil_id", "vehicle_type_id")
-            .agg(pl.len().alias("trips")))
-    schema = {"date": pl.Date, "origin_nil_id": pl.Int64, "destination_nil_id": pl.Int64,
-              "vehicle_type_id": pl.String, "trips": pl.Int64}
-    od = (pl.concat(parts).group_by("date", "origin_nil_id", "destination_nil_id",
-                                    "vehicle_type_id").agg(pl.col("trips").sum())
+            pl.Series("origin_municipio_id", o_mun),
+            pl.Series("destination_municipio_id", d_mun),
+        ).group_by(*OD_KEYS).agg(pl.len().alias("trips")))
+    schema = {"date": pl.Date, "origin_municipio_id": pl.Int64,
+              "destination_municipio_id": pl.Int64, "vehicle_type_id": pl.String,
+              "trips": pl.Int64}
+    od = (pl.concat(parts).group_by(*OD_KEYS).agg(pl.col("trips").sum())
           if parts else pl.DataFrame(schema=schema))
-    od = od.select(list(schema)).cast(schema).sort(
-        "date", "origin_nil_id", "destination_nil_id", "vehicle_type_id", nulls_last=True)
+    # Published trip matrices follow the MDS reports rule: a cell of fewer than
+    # OD_MIN_TRIPS trips could single out one person's journey, so it is withheld.
+    small = pl.col("trips") < OD_MIN_TRIPS
+    od = od.select(list(schema)).cast(schema).with_columns(
+        pl.when(small).then(None).otherwise(pl.col("trips")).alias("trips"),
+        pl.when(small).then(pl.lit("c")).otherwise(None).alias("flag"),
+    ).sort(*OD_KEYS, nulls_last=True)
     ctx.write_table(con, "mart.trips_daily_od", od)
 
 
