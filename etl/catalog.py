@@ -322,6 +322,29 @@ DATASETS: tuple[Dataset, ...] = (
                  "flag"),
         order_by=("month", "municipio_id", "service", "beneficiary_group")),
     Dataset(
+        id="social-usage-total-monthly", table="mart.social_usage_total_monthly",
+        domain="social", theme="SOCI", frequency="MONTHLY", axis=3, temporal=PROGRAMME_YEARS,
+        suppressed=True,
+        title_it="Utenti dei servizi sociali per mese e servizio, totale città "
+                 "(aggregati protetti)",
+        title_en="Social service users by month and service, city total "
+                 "(protected aggregates)",
+        description_it="Totale cittadino degli utenti per mese e servizio: è uno dei totali "
+                       "di cui la soppressione secondaria tiene conto, quindi non rivela celle "
+                       "oscurate del dataset per municipio. I totali tra servizi diversi non "
+                       "si sommano (una persona può usare più servizi). " + SUPPRESSION_IT,
+        description_en="City-wide users by month and service: one of the totals the secondary "
+                       "suppression protects, so it reveals no hidden cell of the per-municipio "
+                       "dataset. Totals across services do not add up (one person may use "
+                       "several services). " + SUPPRESSION_EN,
+        keywords=("servizi sociali", "utenti", "inclusione sociale", "aggregati", "totali"),
+        columns=("month",
+                 Col("service", "Servizio", "Service"),
+                 Col("users", "Utenti (vuoto se oscurato)", "Users (empty when suppressed)",
+                     "persons"),
+                 "flag"),
+        order_by=("month", "service")),
+    Dataset(
         id="bed-occupancy-daily", table="mart.bed_occupancy_daily", domain="social",
         theme="SOCI", frequency="DAILY", axis=3, temporal=PROGRAMME_YEARS,
         suppressed=True,
