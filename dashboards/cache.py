@@ -14,6 +14,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -28,6 +29,12 @@ cache = Cache()
 TIMEOUT = 24 * 3600
 #: Per-process counters, reported by /healthz (shows whether workers share the cache).
 STATS = {"hits": 0, "misses": 0, "errors": 0}
+_STATS_LOCK = threading.Lock()  # gunicorn runs threaded workers (gunicorn.conf.py)
+
+
+def _count(name: str) -> None:
+    with _STATS_LOCK:
+        STATS[name] += 1
 
 
 def backend() -> str:
@@ -69,17 +76,17 @@ def memoize(fn: F) -> F:
         try:
             hit = cache.get(key)
         except Exception:  # a cache outage must not take pages down
-            STATS["errors"] += 1
+            _count("errors")
             hit = None
         if hit is not None:
-            STATS["hits"] += 1
+            _count("hits")
             return hit
-        STATS["misses"] += 1
+        _count("misses")
         value = fn(*args, **kwargs)
         try:
             cache.set(key, value)
         except Exception:
-            STATS["errors"] += 1
+            _count("errors")
         return value
 
     return wrapper  # type: ignore[return-value]
