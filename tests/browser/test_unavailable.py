@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.browser.conftest import PatientServer, settle
+from tests.browser.conftest import settle
 from tests.conftest import Server
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,7 @@ def broken_server(request, tmp_path_factory):
     path = folder / "warehouse.duckdb"
     if request.param == "corrupt":
         path.write_bytes(b"this is not a DuckDB file\x00" * 100)
-    server = PatientServer.start(Server(path, workers=1, log=folder / "gunicorn.log"))
+    server = Server(path, workers=1, log=folder / "gunicorn.log").start()
     yield server.url
     server.stop()
 

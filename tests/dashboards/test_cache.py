@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.browser.conftest import PatientServer
 from tests.conftest import Server, free_port
 from tests.dashboards.conftest import render_route
 
@@ -89,13 +88,13 @@ def _stats_by_worker(base_url: str) -> dict[int, dict]:
 
 
 def test_filesystem_cache_is_shared_by_two_gunicorn_workers(warehouse, tmp_path):
-    server = PatientServer.start(Server(warehouse, workers=2, env={
-        "PONMETRO_CACHE_TYPE": "filesystem", "PONMETRO_CACHE_DIR": str(tmp_path / "cache")},
-        log=tmp_path / "gunicorn.log"))
+    server = Server(warehouse, workers=2, env={
+        "PONMETRO_CACHE_TYPE": "filesystem", "PONMETRO_CACHE_DIR": str(tmp_path / "cache"),
+        "PONMETRO_THREADS": "1"}, log=tmp_path / "gunicorn.log").start()
     try:
         first = render_route(server.url, "/axis/3")
         assert "Asse 3" in str(first)
-        with ThreadPoolExecutor(6) as pool:  # sync workers: both serve some of these
+        with ThreadPoolExecutor(6) as pool:  # one thread each: both workers serve some
             replies = list(pool.map(lambda _: render_route(server.url, "/axis/3"), range(24)))
         assert all(r == first for r in replies)
         workers = _stats_by_worker(server.url)
