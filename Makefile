@@ -45,10 +45,10 @@ test: test-deps
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadfile
 
-bench: install
+bench: test-deps
 	$(BIN)/python -m bench --scale $(SCALE)
 
-bench-smoke: install
+bench-smoke: test-deps
 	$(BIN)/python -m bench --smoke
 
 clean:

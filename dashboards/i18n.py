@@ -8,14 +8,16 @@ Babel's PO reader: no compile step, nothing to forget in deployment.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
+from babel import Locale
 from babel.dates import format_date as _bdate
 from babel.dates import format_datetime as _bdatetime
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import NumberPattern, parse_pattern
 
 SUPPORTED = ("it", "en")
 DEFAULT = "it"
@@ -50,19 +52,26 @@ def translator(lang: str | None) -> Callable[[str], str]:
     return lambda msgid: table.get(msgid, msgid)
 
 
+@functools.lru_cache(maxsize=64)
+def _number_format(lang: str, decimals: int, percent: bool) -> tuple[NumberPattern, Locale]:
+    """Parsed Babel pattern and locale: tables format thousands of numbers per render."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + ("%" if percent else "")
+    return parse_pattern(pattern), Locale.parse(_LOCALES[lang])
+
+
 def fmt_number(value: float | int | None, lang: str | None, decimals: int = 0) -> str:
     """1.234,5 in Italian, 1,234.5 in English; an en dash for missing values."""
     if value is None:
         return "–"
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=_LOCALES[resolve_lang(lang)])
+    pattern, locale = _number_format(resolve_lang(lang), decimals, False)
+    return pattern.apply(value, locale)
 
 
 def fmt_percent(value: float | None, lang: str | None, decimals: int = 0) -> str:
     if value is None:
         return "–"
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + "%"
-    return format_percent(value, format=pattern, locale=_LOCALES[resolve_lang(lang)])
+    pattern, locale = _number_format(resolve_lang(lang), decimals, True)
+    return pattern.apply(value, locale)
 
 
 def fmt_eur(value: float | None, lang: str | None) -> str:
