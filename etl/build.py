@@ -23,7 +23,15 @@ from etl.contracts import Contract
 from etl.domains import DOMAINS, all_contracts
 from etl.domains.geography.index import CityGeography
 from etl.publish import BuildError, atomic_publish, scratch_path
-from etl.validate import LandingError, check_foreign_keys, read_landing
+from etl.validate import (
+    FileScan,
+    LandingError,
+    check_foreign_keys,
+    load_csv_fast,
+    parent_keys,
+    read_landing,
+    scan_file,
+)
 
 ETL_VERSION = "1"
 
@@ -72,14 +80,6 @@ class SourceFile:
     source: str
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _files_for(landing: Path, contract: Contract,
                overrides: dict[str, Path]) -> list[Path]:
     if contract.name in overrides:
@@ -91,45 +91,57 @@ def _files_for(landing: Path, contract: Contract,
     return files
 
 
-def _fk_targets(contracts: list[Contract]) -> set[str]:
-    return {c.fk for contract in contracts for c in contract.columns if c.fk}
-
-
 def _load_staging(con: duckdb.DuckDBPyConnection, landing: Path, ctx: BuildContext,
                   overrides: dict[str, Path], progress: bool) -> list[SourceFile]:
-    contracts = all_contracts()
-    targets = _fk_targets(contracts)
-    known_keys: dict[str, pl.Series] = {}
+    """Validate every landing file and append it to ``staging.<contract>``.
+
+    Canonical CSV files take the DuckDB fast path; any file it cannot vouch for goes
+    through the Polars validator, which accepts the variant or names the broken rule.
+    """
     sources: list[SourceFile] = []
-    plan = [(c, p) for c in contracts for p in _files_for(landing, c, overrides)]
+    plan = [(c, p) for c in all_contracts() for p in _files_for(landing, c, overrides)]
     for contract, path in tqdm(plan, desc="validate+stage", unit="file", disable=not progress):
-        frame = read_landing(contract, path)
-        ctx.findings += check_foreign_keys(contract, path, frame, known_keys)
-        con.register("_incoming", frame.to_arrow())
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = 'staging' AND table_name = ?", [contract.name]
-        ).fetchone()[0]
-        if exists:
-            con.execute(f"INSERT INTO staging.{contract.name} SELECT * FROM _incoming")
-        else:
-            con.execute(f"CREATE TABLE staging.{contract.name} AS SELECT * FROM _incoming")
-        con.unregister("_incoming")
-        for col in contract.columns:
-            key = f"{contract.name}.{col.name}"
-            if key in targets:
-                seen = frame[col.name].unique()
-                known_keys[key] = (pl.concat([known_keys[key], seen]).unique()
-                                   if key in known_keys else seen)
+        scan = scan_file(path)  # the digest and the byte facts the fast path relies on
+        rows, findings, _ = _stage_file(con, contract, path, scan)
+        ctx.findings += findings
         try:
             relpath = str(path.relative_to(landing))
         except ValueError:
             relpath = str(path)
         entry = ctx.manifest.get("files", {}).get(relpath, {})
-        sources.append(SourceFile(contract.name, relpath, _sha256(path), frame.height,
-                                  path.stat().st_size, bool(entry.get("synthetic")),
+        sources.append(SourceFile(contract.name, relpath, scan.sha256, rows, scan.size,
+                                  bool(entry.get("synthetic")),
                                   str(entry.get("source", contract.source))))
     return sources
+
+
+def _stage_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path,
+                scan: FileScan) -> tuple[int, list[dict[str, object]], bool]:
+    """Append one landing file to staging: (rows, FK findings, took the fast path)."""
+    loaded = load_csv_fast(con, contract, path, scan)
+    if loaded is not None:
+        return loaded.rows, loaded.findings, True
+    return (*_load_validated(con, contract, path), False)
+
+
+def _load_validated(con: duckdb.DuckDBPyConnection, contract: Contract,
+                    path: Path) -> tuple[int, list[dict[str, object]]]:
+    """The Polars path: full validation with precise errors, variants accepted."""
+    frame = read_landing(contract, path)
+    findings = check_foreign_keys(contract, path, frame, parent_keys(con, contract))
+    con.register("_incoming", frame.to_arrow())
+    try:
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'staging' AND table_name = ?", [contract.name]
+        ).fetchall()[0][0]
+        if exists:
+            con.execute(f"INSERT INTO staging.{contract.name} SELECT * FROM _incoming")
+        else:
+            con.execute(f"CREATE TABLE staging.{contract.name} AS SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+    return frame.height, findings
 
 
 def _write_meta(con: duckdb.DuckDBPyConnection, ctx: BuildContext,

@@ -8,12 +8,16 @@ commas and sometimes Latin-1: those variants are accepted, anything else is not.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 from etl.contracts import Column, Contract
@@ -352,3 +356,262 @@ def check_foreign_keys(
             "values": ", ".join(map(str, sample)),
         })
     return findings
+
+
+# --------------------------------------------------------------------- fast path
+#
+# Good canonical CSV partitions (plain UTF-8, no quotes, ISO values) are the bulk
+# of every build: DuckDB's parallel reader loads them and one aggregate query
+# counts every rule violation. Anything the fast path is not sure of (a variant,
+# a broken rule, a reader error) makes it give up; the caller then runs the
+# Polars path above, which accepts the variant or raises the precise error. So the
+# fast path may only ever accept a file the Polars path accepts, with equal values.
+
+_SCAN_CHUNK = 1 << 20
+#: Characters ``str.strip_chars()`` (Rust's White_Space) trims from text cells.
+_WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+               + "\u2028\u2029\u202f\u205f\u3000")
+_SQL_TYPES = {"int": "BIGINT", "float": "DOUBLE", "str": "VARCHAR", "bool": "BOOLEAN",
+              "date": "DATE", "month": "DATE", "datetime": "TIMESTAMP"}
+#: Canonical spellings the fast path converts; any other non-empty cell sends the file
+#: to the Polars path. Plain digits convert to the same value in both engines.
+_CANONICAL = {
+    "int": r"-?[0-9]{1,18}",
+    "float": r"-?[0-9]{1,300}(\.[0-9]{1,300})?",
+    "date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+    "month": r"[0-9]{4}-[0-9]{2}",
+    "datetime": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z",
+}
+
+
+@dataclass
+class FileScan:
+    """What one streaming pass over a file learns: its digest and its byte structure."""
+
+    sha256: str
+    size: int
+    first_line: bytes | None  # None when the header is longer than the first chunk
+    newlines: int
+    separators: int  # occurrences of the separator sniffed from the first line
+    quotes: int
+    carriage_returns: int
+    nul_bytes: int
+    ends_with_newline: bool
+    utf8: bool
+
+
+def scan_file(path: Path) -> FileScan:
+    """Hash ``path`` in 1 MiB chunks while counting what the fast path must rule out."""
+    digest, decoder = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")()
+    size = newlines = seps = quotes = crs = nuls = 0
+    first_line: bytes | None = None
+    sep = b","
+    utf8, last = True, b""
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_SCAN_CHUNK), b""):
+            if not size:
+                end = chunk.find(b"\n")
+                first_line = chunk[:end] if end >= 0 else None  # header-only or too long
+                sep = _sniff_separator(chunk[:max(end, 0)].decode("utf-8", "replace")).encode()
+            digest.update(chunk)
+            size += len(chunk)
+            newlines += chunk.count(b"\n")
+            seps += chunk.count(sep)
+            quotes += chunk.count(b'"')
+            crs += chunk.count(b"\r")
+            nuls += chunk.count(b"\x00")
+            if utf8 and not chunk.isascii():
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+            last = chunk[-1:]
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return FileScan(digest.hexdigest(), size, first_line, newlines, seps, quotes, crs, nuls,
+                    last == b"\n", utf8)
+
+
+@dataclass
+class FastLoad:
+    """A file the fast path loaded into ``staging``: its row count and FK findings."""
+
+    rows: int
+    findings: list[dict[str, object]]
+
+
+class _GiveUp(Exception):
+    """The fast path cannot vouch for this file; the Polars path decides."""
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _fast_header(first_line: bytes | None) -> tuple[str, list[str]] | None:
+    """(separator, column names) of a plain header, or None for anything unusual."""
+    if not first_line or first_line.startswith(b"\xef\xbb\xbf"):
+        return None
+    if any(b in first_line for b in (b'"', b"\r", b"\x00")):
+        return None
+    try:
+        text = first_line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    sep = _sniff_separator(text)
+    names = text.split(sep)
+    if any(not n or n != n.strip() for n in names) or len(set(names)) != len(names):
+        return None
+    return sep, names
+
+
+def _typed_sql(col: Column, raw: str) -> str:
+    """SQL turning the raw text cell into the typed value; non-canonical text aborts."""
+    if col.dtype == "str":  # Unicode trimming is slow: skip it when both ends are visible ASCII
+        return (f"CASE WHEN regexp_full_match({raw}, '[!-~](.*[!-~])?') THEN {raw} "
+                f"ELSE NULLIF(trim({raw}, '{_WHITESPACE}'), '') END")
+    if col.dtype == "bool":
+        value = f"CASE {raw} WHEN 'true' THEN true WHEN 'false' THEN false END"
+    else:
+        cast = f"({raw} || '-01')" if col.dtype == "month" else raw
+        if col.dtype == "datetime":
+            convert = f"TRY_STRPTIME({raw}, '%Y-%m-%dT%H:%M:%SZ')"
+        else:
+            convert = f"TRY_CAST({cast} AS {_SQL_TYPES[col.dtype]})"
+        value = f"CASE WHEN regexp_full_match({raw}, '{_CANONICAL[col.dtype]}') " \
+                f"THEN {convert} END"
+    return (f"CASE WHEN {raw} IS NULL THEN NULL "
+            f"ELSE coalesce({value}, error('fast path: non-canonical cell')) END")
+
+
+def _fk_parent(con, fk: str) -> tuple[str, str] | None:
+    table, column = fk.split(".", 1)
+    exists = con.execute("SELECT count(*) FROM information_schema.tables "
+                         "WHERE table_schema = 'staging' AND table_name = ?",
+                         [table]).fetchall()[0][0]
+    return (table, column) if exists else None
+
+
+def parent_keys(con, contract: Contract) -> dict[str, pl.Series]:
+    """Keys already in ``staging`` that this contract's foreign keys point at."""
+    known: dict[str, pl.Series] = {}
+    for col in contract.columns:
+        parent = _fk_parent(con, col.fk) if col.fk else None
+        if parent:
+            known[col.fk] = con.sql(f"SELECT DISTINCT {_ident(parent[1])} AS k "
+                                    f"FROM staging.{_ident(parent[0])}").pl()["k"]
+    return known
+
+
+def load_csv_fast(con, contract: Contract, path: Path, scan: FileScan) -> FastLoad | None:
+    """Load a canonical CSV file into ``staging.<contract>``, or return None (nothing
+    loaded) when the Polars path must judge it."""
+    path = Path(path)
+    if contract.format != "csv":
+        return None
+    header = _fast_header(scan.first_line)
+    if header is None or not scan.utf8 or scan.quotes or scan.carriage_returns \
+            or scan.nul_bytes:
+        return None
+    sep, names = header
+    if any(c.required and c.name not in names for c in contract.columns):
+        return None
+    con.execute("DROP TABLE IF EXISTS temp._fast")
+    try:
+        return _load_checked(con, contract, path, scan, sep, names)
+    except (_GiveUp, duckdb.Error):
+        return None
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp._fast")
+
+
+def _load_checked(con, contract: Contract, path: Path, scan: FileScan, sep: str,
+                  names: list[str]) -> FastLoad:
+    columns = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'"
+                              for n in names) + "}"
+    select = ", ".join(
+        (_typed_sql(c, _ident(c.name)) if c.name in names
+         else f"CAST(NULL AS {_SQL_TYPES[c.dtype]})") + f" AS {_ident(c.name)}"
+        for c in contract.columns)
+    con.execute(
+        f"CREATE TEMP TABLE _fast AS SELECT {select} FROM read_csv(?, columns={columns}, "
+        "header=true, delim=?, quote='\"', escape='\"', new_line='\\n', auto_detect=false, "
+        "strict_mode=true, null_padding=false, ignore_errors=false, encoding='utf-8', "
+        "skip=0, comment='', allow_quoted_nulls=true, nullstr='', parallel=true)",
+        [str(path), sep])
+    rows = con.execute("SELECT count(*) FROM temp._fast").fetchall()[0][0]
+    lines = scan.newlines + (0 if scan.ends_with_newline else 1)
+    width = len(names)
+    # Every line a record (no blank line DuckDB would skip), every record `width` fields.
+    if rows == 0 or lines != rows + 1 or scan.separators != (width - 1) * (rows + 1):
+        raise _GiveUp
+    checks, reports = _rule_sql(con, contract, names)
+    counts = con.execute(f"SELECT {', '.join(sql for sql, _ in checks)} "
+                         "FROM temp._fast").fetchall()[0]
+    if any(n for n, (_, report) in zip(counts, checks, strict=True) if not report):
+        raise _GiveUp
+    findings = []
+    for n, (col, table, pcol) in zip((n for n, (_, r) in zip(counts, checks, strict=True)
+                                      if r), reports, strict=True):
+        if not n:
+            continue
+        sample = con.execute(
+            f"SELECT DISTINCT {_ident(col.name)} AS v FROM temp._fast "
+            f"WHERE {_orphan_sql(col, table, pcol)} ORDER BY v LIMIT 10").fetchall()
+        findings.append({
+            "contract": contract.name, "file": str(path), "column": col.name,
+            "check": f"foreign key -> {col.fk}", "rows": int(n),
+            "values": ", ".join(str(v) for (v,) in sample),
+        })
+    _append_staging(con, contract)
+    return FastLoad(rows, findings)
+
+
+def _orphan_sql(col: Column, table: str, pcol: str) -> str:
+    return (f"{_ident(col.name)} IS NOT NULL AND {_ident(col.name)} NOT IN "
+            f"(SELECT {_ident(pcol)} FROM staging.{_ident(table)} "
+            f"WHERE {_ident(pcol)} IS NOT NULL)")
+
+
+def _rule_sql(con, contract: Contract, names: list[str]
+              ) -> tuple[list[tuple[str, bool]], list[tuple[Column, str, str]]]:
+    """(count expression, is a report-only finding) per rule; report FK columns."""
+    checks: list[tuple[str, bool]] = []
+    reports: list[tuple[Column, str, str]] = []
+    for col in contract.columns:
+        if col.name not in names:
+            continue
+        v = _ident(col.name)
+        if not col.nullable:
+            checks.append((f"count(*) FILTER (WHERE {v} IS NULL)", False))
+        if col.enum is not None:
+            allowed = ", ".join("'" + e.replace("'", "''") + "'" for e in col.enum)
+            checks.append((f"count(*) FILTER (WHERE {v} NOT IN ({allowed}))", False))
+        if col.min is not None:
+            checks.append((f"count(*) FILTER (WHERE {v} < {float(col.min)!r})", False))
+        if col.max is not None:
+            checks.append((f"count(*) FILTER (WHERE {v} > {float(col.max)!r})", False))
+        if col.unique:
+            checks.append((f"count({v}) - count(DISTINCT {v})", False))
+        parent = _fk_parent(con, col.fk) if col.fk else None
+        if parent:
+            orphans = (f"(SELECT count(*) FROM temp._fast "
+                       f"WHERE {_orphan_sql(col, *parent)})")
+            checks.append((orphans, col.fk_policy == "report"))
+            if col.fk_policy == "report":
+                reports.append((col, *parent))
+    if contract.key:
+        key = ", ".join(_ident(k) for k in contract.key)
+        checks.append((f"count(*) - (SELECT count(*) FROM (SELECT DISTINCT {key} "
+                       "FROM temp._fast))", False))
+    return checks, reports
+
+
+def _append_staging(con, contract: Contract) -> None:
+    table = f"staging.{_ident(contract.name)}"
+    columns = ", ".join(f"{_ident(c.name)} {_SQL_TYPES[c.dtype]}" for c in contract.columns)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    con.execute(f"INSERT INTO {table} SELECT * FROM temp._fast")
