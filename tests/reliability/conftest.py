@@ -148,3 +148,17 @@ def fill(route: Route, values: dict[str, list[str]], override: dict[str, str] | 
         options = values.get(name) or ["x"]
         return options[pick % len(options)]
     return _ARG.sub(one, route.template)
+
+
+def open_readonly(path: Path):
+    """A plain read-only connection to ``path``, after closing this process's app door.
+
+    DuckDB refuses two connections to one file with different settings in one process,
+    and tests of other folders may have left the app's door open on the session file.
+    """
+    import duckdb
+
+    from dashboards import warehouse as door
+
+    door.reset()
+    return duckdb.connect(str(path), read_only=True)

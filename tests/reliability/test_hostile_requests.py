@@ -19,7 +19,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability.conftest import enumerate_routes, fill, sample_values
+from tests.reliability.conftest import enumerate_routes, fill, open_readonly, sample_values
 from tests.reliability.hostile import (
     HOSTILE,
     PARAMS,
@@ -116,10 +116,9 @@ def test_every_api_action_and_parameter(app_map, live_server, campaign):
 
 
 def test_download_filters_sort_and_fields(app_map, live_server, warehouse):
-    import duckdb
 
     _, values = app_map
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_readonly(warehouse) as con:
         columns = dict(con.execute(
             "SELECT dataset_id, list(column_name ORDER BY position) FROM meta.dataset_columns "
             "GROUP BY 1").fetchall())
@@ -230,9 +229,8 @@ OUTSIDE_SQL = [
 
 @pytest.mark.parametrize("sql", OUTSIDE_SQL)
 def test_sql_action_cannot_read_outside_published_tables(sql, live_server, warehouse):
-    import duckdb
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_readonly(warehouse) as con:
         build_id = con.execute("SELECT build_id FROM meta.build").fetchone()[0]
     reply = requests.get(f"{live_server}/api/3/action/datastore_search_sql",
                          params={"sql": sql}, timeout=TIMEOUT)

@@ -14,11 +14,12 @@ import io
 import json
 from collections.abc import Iterator
 
-import duckdb
 import numpy as np
 import polars as pl
 import pytest
 import requests
+
+from tests.reliability.conftest import open_readonly
 
 SMALL = range(1, 5)
 FORMATS = ("csv", "json", "geojson", "parquet", "xlsx")
@@ -28,7 +29,7 @@ FORMATS = ("csv", "json", "geojson", "parquet", "xlsx")
 def suppressed(warehouse) -> dict[str, dict]:
     """dataset id -> {table, counts: [person-count columns], frame}."""
     out = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_readonly(warehouse) as con:
         rows = con.execute("SELECT dataset_id, table_name FROM meta.datasets "
                            "WHERE suppressed ORDER BY 1").fetchall()
         for dataset_id, table in rows:
