@@ -24,11 +24,29 @@ import polars as pl
 from ponmetro.settings import warehouse_path
 
 RECHECK_SECONDS = 1.0
-#: The app never reads files, URLs or extensions through SQL, and cannot be made to.
-#: Memory and threads are capped per process so one expensive query cannot starve the host.
-_CONFIG = {"enable_external_access": False, "autoinstall_known_extensions": False,
-           "autoload_known_extensions": False, "memory_limit": "1GB", "threads": 2,
-           "lock_configuration": True}
+#: The app never reads files, URLs or extensions through SQL, and cannot be made to;
+#: memory and threads are capped per process so one expensive query cannot starve the host.
+#: Applied with SET after connecting (then locked): DuckDB refuses a second connection to
+#: the same file in one process if its connect-time configuration differs.
+_HARDENING = (
+    "SET enable_external_access = false",
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET memory_limit = '1GB'",
+    "SET threads = 2",
+    "SET lock_configuration = true",
+)
+
+
+def open_readonly(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
+    """Open a warehouse file read-only, sandboxed. Raises duckdb.Error if unreadable."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        for statement in _HARDENING:
+            con.execute(statement)
+    except duckdb.InvalidInputException:
+        pass  # already locked by an earlier connection of this process: same settings
+    return con
 
 
 class WarehouseUnavailable(RuntimeError):
@@ -64,12 +82,12 @@ class _Door:
                 st = os.stat(path)
             except OSError as exc:
                 self._close()
-                raise WarehouseUnavailable(f"warehouse not found at {path.name}") from exc
+                raise WarehouseUnavailable("no warehouse has been published yet") from exc
             identity = (st.st_ino, st.st_mtime_ns, st.st_size)
             if self._con is None or identity != self._identity:
                 self._close()
                 try:
-                    con = duckdb.connect(str(path), read_only=True, config=_CONFIG)
+                    con = open_readonly(path)
                     row = con.execute(
                         "SELECT build_id, built_at, is_demo, geography FROM meta.build"
                     ).fetchone()

@@ -23,9 +23,7 @@ from dashboards.queries.reporting import (
     parse_as_of,
 )
 from dashboards.reporting.formats import TABLES, csv_bytes, file_names, xlsx_bytes
-
-_CONFIG = {"enable_external_access": False, "autoinstall_known_extensions": False,
-           "autoload_known_extensions": False, "lock_configuration": True}
+from dashboards.warehouse import open_readonly
 
 
 class ReportError(Exception):
@@ -36,7 +34,7 @@ def _open(warehouse: Path) -> duckdb.DuckDBPyConnection:
     if not warehouse.is_file():
         raise ReportError(f"warehouse not found: {warehouse} (build it with `ponmetro build`)")
     try:
-        con = duckdb.connect(str(warehouse), read_only=True, config=_CONFIG)
+        con = open_readonly(warehouse)
     except duckdb.Error as exc:
         raise ReportError(f"cannot open warehouse {warehouse}: not a readable DuckDB file "
                           f"({str(exc).splitlines()[0][:120]})") from exc
