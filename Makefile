@@ -12,7 +12,7 @@ SCALE ?= 1
 APT_TEST_PKGS := chromium chromium-driver redis-server wrk
 export PONMETRO_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 
-.PHONY: run install demo-warehouse serve test test-deps lint bench bench-smoke clean
+.PHONY: run install demo-warehouse serve test test-deps lint bench bench-smoke reliability-full clean
 
 run: install demo-warehouse serve
 
@@ -50,6 +50,9 @@ bench: test-deps
 
 bench-smoke: test-deps
 	$(BIN)/python -m bench --smoke
+
+reliability-full: test-deps
+	PONMETRO_CAMPAIGN=full PONMETRO_SOAK_REPORT=soak.json $(BIN)/pytest tests/reliability -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) node_modules data/*.duckdb data/.*.building-*
