@@ -181,7 +181,8 @@ def test_tolerated_spellings_still_load_like_polars(tmp_path):
 
 @pytest.mark.parametrize("cell", [
     "2023-01-01T24:00:00Z", "2023-04-31T10:00:00Z", "2023-01-01T10:00:60Z",
-    "2023-1-01T10:00:00Z", " 2023-01-01T10:00:00Z", "2023-01-01T10:00:00+01:00",
+    "2023-1-01T10:00:00Z", " 2023-01-01T10:00:00Z", " 023-01-01T10:00:00Z",
+    "2023-01-01T 1:00:00Z", "+023-01-01T10:00:00Z", "2023-01-01T10:00:00+01:00",
     "2023-01-01 10:00", "2023-01-01T10:00:00.5Z", "0000-01-01T00:00:00Z",
 ])
 def test_odd_timestamps_match_polars(tmp_path, cell):
@@ -298,3 +299,14 @@ def test_partitions_append_and_keys_are_checked_per_file(tmp_path):
     assert took == [True, True, True]
     assert staged(fast, "t_usage").height == 6
     assert staged(fast, "t_usage").equals(staged(slow, "t_usage"))
+
+
+def test_blank_line_across_a_read_chunk_is_seen(tmp_path):
+    """A blank line split between two 1 MiB reads still keeps the file off the fast path."""
+    body = b"sid\n" + b"s\n" * (((1 << 20) - 4) // 2)
+    assert len(body) == 1 << 20  # the first read ends on a newline
+    path = write(tmp_path, "stations.csv", body + b"\n" + b"t\n")
+    scan = scan_file(path)
+    assert scan.blank_lines and scan.first_line == b"sid"
+    clean = write(tmp_path, "clean.csv", body + b"t\n")
+    assert not scan_file(clean).blank_lines
