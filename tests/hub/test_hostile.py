@@ -110,8 +110,11 @@ def test_user_values_never_reach_sql_text(warehouse, value):
     sql, params, _ = datastore.build_query(ds, filters={"name": value}, q=value,
                                            sort="name desc")
     assert not value or value.lower() in [str(p) for p in params]
-    if len(value) > 3:
-        assert value not in sql
+    if value.strip():
+        # the statement text does not depend on the value at all, only its parameters do
+        reference, _, _ = datastore.build_query(ds, filters={"name": "zz"}, q="zz",
+                                                sort="name desc")
+        assert sql == reference
 
 
 def _page_layout(path_key: str):
