@@ -121,7 +121,7 @@ def bike_stations_frame(where: str, data: bytes) -> tuple[pl.DataFrame, int]:
     inactive ones were left out.
 
     The portal numbers stations ``001``..; that number is the station id here and
-    prefixes the name as in the operator's GBFS feed (``19 - Italia - Santa Sofia``).
+    prefixes the name as in the operator's GBFS feed (e.g. ``12 - Piazza Esempio``).
     """
     frame = _station_rows(where, data)
     numero = _required(frame, where, "numero", "numero_stazione")
