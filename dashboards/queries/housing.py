@@ -60,22 +60,6 @@ def renovation_pipeline(municipio_id: int | None = None,
 
 
 @memoize
-def renovations_started(project_code: str | None = None) -> pl.DataFrame:
-    """Works started and completed per quarter (the pipeline over time)."""
-    return fetch("""
-        SELECT quarter::DATE AS quarter, sum(started)::BIGINT AS started,
-               sum(completed)::BIGINT AS completed FROM (
-            SELECT date_trunc('quarter', start_date) AS quarter, 1 AS started, 0 AS completed
-            FROM mart.renovations WHERE (? IS NULL OR project_code = ?) AND start_date IS NOT NULL
-            UNION ALL
-            SELECT date_trunc('quarter', end_date), 0, 1 FROM mart.renovations
-            WHERE (? IS NULL OR project_code = ?) AND stage = 'completed'
-              AND end_date IS NOT NULL)
-        GROUP BY quarter ORDER BY quarter""",
-                 [project_code, project_code, project_code, project_code])
-
-
-@memoize
 def project_units(project_code: str) -> pl.DataFrame:
     """The project's units by status (e.g. the 80 recovered units of MI4.1.1.c)."""
     return fetch("""

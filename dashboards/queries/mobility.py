@@ -45,11 +45,6 @@ def areas(municipio_id: int | None = None) -> pl.DataFrame:
 
 
 @memoize
-def area_ids() -> tuple[int, ...]:
-    return tuple(fetch("SELECT area_id FROM mart.mobility_areas ORDER BY 1")["area_id"])
-
-
-@memoize
 def bay_heatmap(area_id: int | None = None, municipio_id: int | None = None,
                 project_code: str | None = None) -> pl.DataFrame:
     """Mean bay occupancy by weekday and hour, over one area or all selected areas."""
@@ -70,12 +65,6 @@ def trips_weekly(form_factor: str | None = None) -> pl.DataFrame:
         FROM mart.trips_daily d JOIN mart.vehicle_types v USING (vehicle_type_id)
         WHERE ? IS NULL OR v.form_factor = ?
         GROUP BY ALL ORDER BY week, v.form_factor""", [form_factor, form_factor])
-
-
-@memoize
-def form_factors() -> tuple[str, ...]:
-    return tuple(fetch("SELECT DISTINCT form_factor FROM mart.vehicle_types ORDER BY 1")
-                 ["form_factor"])
 
 
 @memoize

@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 
 from dashboards.cache import memoize
-from dashboards.queries.common import as_municipio, as_year, fetch, year_bounds
+from dashboards.queries.common import fetch, year_bounds
 
 #: Project codes look like MI4.1.1.b; anything else is refused before any query.
 CODE_CHARS = set("MI0123456789.abcdefghijklmnopqrstuvwxyz")
@@ -131,15 +131,6 @@ def axis_indicators(axis_id: int) -> pl.DataFrame:
 
 
 @memoize
-def indicator_history(axis_id: int) -> pl.DataFrame:
-    """Achieved values per indicator and year (the KPI trend lines)."""
-    return fetch("""
-        SELECT indicator_code, year, value, target_2023, pct_of_target
-        FROM mart.indicator_progress WHERE axis_id = ? AND series = 'F'
-        ORDER BY indicator_code, year""", [axis_id])
-
-
-@memoize
 def project_indicators(code: str) -> pl.DataFrame:
     """The project's latest selected (S) and achieved (F) values next to the 2023 target."""
     return fetch("""
@@ -157,8 +148,3 @@ def project_indicators(code: str) -> pl.DataFrame:
         LEFT JOIN v f ON f.indicator_code = c.indicator_code AND f.series = 'F' AND f.rn = 1
         ORDER BY i.indicator_code""", [code])
 
-
-def parse_filters(query: dict[str, Any]) -> dict[str, int | None]:
-    """The programme pages' URL filters, checked (unknown values mean "all")."""
-    return {"year": as_year(query.get("year")),
-            "municipio": as_municipio(query.get("municipio"))}

@@ -14,12 +14,6 @@ from dashboards.queries.common import fetch, year_bounds
 
 
 @memoize
-def site_types() -> tuple[str, ...]:
-    return tuple(fetch("SELECT DISTINCT site_type FROM mart.social_sites ORDER BY 1")
-                 ["site_type"])
-
-
-@memoize
 def sites(municipio_id: int | None = None, project_code: str | None = None) -> pl.DataFrame:
     return fetch("""
         SELECT s.site_id, s.name, s.site_type, s.capacity, s.capacity_unit, s.address,
@@ -28,12 +22,6 @@ def sites(municipio_id: int | None = None, project_code: str | None = None) -> p
         WHERE (? IS NULL OR s.municipio_id = ?) AND (? IS NULL OR s.project_code = ?)
         ORDER BY s.site_type, s.name""",
                  [municipio_id, municipio_id, project_code, project_code])
-
-
-@memoize
-def services() -> tuple[str, ...]:
-    return tuple(fetch("SELECT DISTINCT service FROM mart.social_usage_monthly ORDER BY 1")
-                 ["service"])
 
 
 @memoize

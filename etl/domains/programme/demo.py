@@ -30,11 +30,6 @@ def _months(start: date, end: date) -> list[date]:
     return out
 
 
-def _add_months(d: date, n: int) -> date:
-    y, m = divmod(d.month - 1 + n, 12)
-    return date(d.year + y, m + 1, 1)
-
-
 def _budgets() -> dict[str, float]:
     """Split each axis's selected amount over its projects by weight, to the cent."""
     action_axis = {a[0]: a[1] for a in seed.ACTIONS}
