@@ -9,13 +9,12 @@ next ones are warm if the backend is shared by the worker that answers them:
 from __future__ import annotations
 
 import statistics
-import time
 from pathlib import Path
 
 import requests
 
 from bench import procs
-from bench.callbacks import Callback
+from bench.callbacks import Callback, timed_post
 from bench.report import Report
 
 WARM_REPEATS = 10
@@ -28,11 +27,9 @@ def _measure(url: str, callbacks: list[Callback], repeats: int,
     with requests.Session() as http:
         for cb in callbacks:
             for i in range(repeats + 1):
-                start = time.perf_counter()
-                resp = http.post(url + cb.url_path, json=cb.payload, timeout=300)
-                elapsed = (time.perf_counter() - start) * 1000
-                if resp.status_code not in (200, 204):
-                    raise RuntimeError(f"{cb.label}: HTTP {resp.status_code}")
+                ok, elapsed = timed_post(http, url, cb)
+                if not ok:
+                    raise RuntimeError(f"{cb.label}: callback failed")
                 (warm if i else cold).append(elapsed)
     return cold, warm
 

@@ -73,15 +73,20 @@ def p95(values: list[float]) -> float | None:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
 
 
+def timed_post(http: requests.Session, url: str, cb: Callback) -> tuple[bool, float]:
+    """Send one recorded callback body: (answered OK, milliseconds)."""
+    start = time.perf_counter()
+    resp = http.post(url + cb.url_path, json=cb.payload, timeout=300)
+    return resp.status_code in (200, 204), (time.perf_counter() - start) * 1000
+
+
 def time_server(url: str, callbacks: list[Callback], repeats: int) -> None:
     """Replay each body ``repeats`` times (after one warm-up) and keep the latencies."""
     with requests.Session() as http:
         for cb in callbacks:
             for i in range(repeats + 1):
-                start = time.perf_counter()
-                resp = http.post(url + cb.url_path, json=cb.payload, timeout=300)
-                elapsed = (time.perf_counter() - start) * 1000
-                if resp.status_code not in (200, 204):
+                ok, elapsed = timed_post(http, url, cb)
+                if not ok:
                     cb.failures += 1
                 elif i:
                     cb.server_ms.append(elapsed)

@@ -151,14 +151,8 @@ def fill(route: Route, values: dict[str, list[str]], override: dict[str, str] | 
 
 
 def open_readonly(path: Path):
-    """A plain read-only connection to ``path``, after closing this process's app door.
+    """A read-only connection to ``path`` with the app's own settings (so in-process
+    connections to the session warehouse never disagree)."""
+    from dashboards.warehouse import open_readonly as door_open
 
-    DuckDB refuses two connections to one file with different settings in one process,
-    and tests of other folders may have left the app's door open on the session file.
-    """
-    import duckdb
-
-    from dashboards import warehouse as door
-
-    door.reset()
-    return duckdb.connect(str(path), read_only=True)
+    return door_open(path)
