@@ -29,6 +29,8 @@ DCATAPIT = Namespace("http://dati.gov.it/onto/dcatapit#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
+#: DCAT 3 terms (version, series) that rdflib's DCAT namespace, DCAT 2, does not define.
+DCAT3 = Namespace(str(DCAT))
 ADMS_LT = URIRef("http://purl.org/adms/licencetype/Attribution")
 EU = "http://publications.europa.eu/resource/authority/"
 THEME_SCHEME = URIRef(EU + "data-theme")
@@ -145,16 +147,16 @@ def _versions(g: Graph, base: str, ds: catalog.Dataset, node: URIRef, agent: URI
     """``dcat:version``/``adms:versionNotes``; the series of kept releases (newest first)."""
     now = next((r for r in history if r.id == current), None)
     if now is None or ds.id not in now.datasets:
-        g.add((node, DCAT.version, Literal(build_id)))
+        g.add((node, DCAT3.version, Literal(build_id)))
         return
-    g.add((node, DCAT.version, Literal(now.id)))
+    g.add((node, DCAT3.version, Literal(now.id)))
     for lang in ("it", "en"):
         g.add((node, ADMS.versionNotes, Literal(now.notes(ds.id, lang), lang=lang)))
     earlier = [r for r in history if r.id != now.id and ds.id in r.datasets]
     if not earlier:
         return
     series = URIRef(f"{base}data/{ds.id}#releases")
-    g.add((series, RDF.type, DCAT.DatasetSeries))
+    g.add((series, RDF.type, DCAT3.DatasetSeries))
     g.add((series, DCTERMS.title, Literal(f"{ds.title_it}: rilasci", lang="it")))
     g.add((series, DCTERMS.title, Literal(f"{ds.title_en}: releases", lang="en")))
     g.add((series, DCTERMS.description, Literal(
@@ -163,8 +165,8 @@ def _versions(g: Graph, base: str, ds: catalog.Dataset, node: URIRef, agent: URI
     g.add((series, DCTERMS.description, Literal(
         "The kept versions of the dataset, one per release (full build).", lang="en")))
     g.add((series, DCTERMS.publisher, agent))
-    g.add((node, DCAT.inSeries, series))
-    g.add((series, DCAT.last, node))
+    g.add((node, DCAT3.inSeries, series))
+    g.add((series, DCAT3.last, node))
     newer = node
     for rel in earlier:
         member = URIRef(f"{base}data/{ds.id}?release={rel.id}#dataset")
@@ -174,12 +176,12 @@ def _versions(g: Graph, base: str, ds: catalog.Dataset, node: URIRef, agent: URI
         for lang in ("it", "en"):
             g.add((member, DCTERMS.description, Literal(rel.notes(ds.id, lang), lang=lang)))
             g.add((member, ADMS.versionNotes, Literal(rel.notes(ds.id, lang), lang=lang)))
-        g.add((member, DCAT.version, Literal(rel.id)))
+        g.add((member, DCAT3.version, Literal(rel.id)))
         g.add((member, DCTERMS.issued, Literal(rel.created.replace(tzinfo=None).isoformat(
             timespec="seconds"), datatype=XSD.dateTime)))
         g.add((member, DCTERMS.publisher, agent))
-        g.add((member, DCAT.inSeries, series))
-        g.add((newer, DCAT.prev, member))
+        g.add((member, DCAT3.inSeries, series))
+        g.add((newer, DCAT3.prev, member))
         newer = member
         dist = URIRef(f"{base}data/{ds.id}?release={rel.id}#csv")
         g.add((dist, RDF.type, DCAT.Distribution))
@@ -189,7 +191,7 @@ def _versions(g: Graph, base: str, ds: catalog.Dataset, node: URIRef, agent: URI
         g.add((dist, DCTERMS.format, URIRef(f"{EU}file-type/CSV")))
         g.add((dist, DCTERMS.license, licence))
         g.add((member, DCAT.distribution, dist))
-    g.add((series, DCAT.first, newer))
+    g.add((series, DCAT3.first, newer))
 
 
 def catalogue_graph(base: str, page: int | None = None) -> Graph:
