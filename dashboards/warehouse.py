@@ -6,6 +6,9 @@ read-only; when the ETL renames a new build into place the next request (at most
 picked up without restarting gunicorn. A missing or corrupt file raises
 :class:`WarehouseUnavailable`, which pages and ``/healthz`` turn into a clear
 message instead of a crash.
+
+:func:`reading` points the queries of one request at a kept release file instead
+(``?release=``), through the same opener and protections.
 """
 
 from __future__ import annotations

@@ -225,3 +225,17 @@ def test_dcat_version_notes_and_series(service, feed):
     download = str(feed.value(dist, DCAT.downloadURL))
     assert download == f"{url}/download/indicators.csv?release={service['base']}"
     assert requests.get(download, timeout=60).status_code == 200
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_release_list_in_the_browser_is_accessible(service, page, axe, lang):
+    """Debian chromium renders the release list; axe finds no serious violations."""
+    page.goto(f"{service['url']}/data/indicators?lang={lang}")
+    page.wait_for_selector("#releases-table", timeout=60_000)
+    shown = page.locator("#releases-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.release)")
+    assert shown == [service["v1"], service["base"]]
+    title = page.locator("#releases-title").inner_text()
+    assert title == ("Rilasci" if lang == "it" else "Releases")
+    assert axe(page) == []
