@@ -133,7 +133,7 @@ _door = _Door()
 #: released; an evicted door is dropped, not closed, so a download still streaming
 #: from it finishes (DuckDB keeps the database open while a cursor uses it).
 _release_doors: dict[Path, _Door] = {}
-_RELEASE_DOORS_MAX = 16
+_RELEASE_DOORS_MAX = 4  # each is a DuckDB instance with its own memory cap
 _release_lock = threading.Lock()
 _active: ContextVar[_Door | None] = ContextVar("ponmetro_warehouse_door", default=None)
 

@@ -68,9 +68,11 @@ def demo(out: Path, scale: int, seed: int) -> None:
               help="With --demo: demo scale.")
 @click.option("--seed", default=42, show_default=True, type=int, help="With --demo: seed.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--publish", "then_publish", is_flag=True,
+              help="Then publish the build as a release (`ponmetro release publish`).")
 def build(use_demo: bool, landing: Path | None, warehouse: Path | None,
           geography: Path | None, municipi: Path | None, scale: int, seed: int,
-          quiet: bool) -> None:
+          quiet: bool, then_publish: bool) -> None:
     """Validate landing files and atomically build the warehouse."""
     from etl.build import build as run_build
     from etl.publish import BuildError
@@ -96,6 +98,15 @@ def build(use_demo: bool, landing: Path | None, warehouse: Path | None,
                    f"{finding['rows']} rows fail {finding['check']} "
                    f"(values: {finding['values']})", err=True)
     click.echo(f"built {target} (build {ctx.build_id}{', demo data' if ctx.is_demo else ''})")
+    if then_publish:
+        from ponmetro.releases import ReleaseError
+        from ponmetro.releases.store import publish
+
+        try:
+            rel, _ = publish(target, releases_path(), warehouse_path(), releases_keep())
+        except ReleaseError as exc:
+            fail(str(exc))
+        click.echo(f"published release {rel.id}")
 
 
 @main.command()

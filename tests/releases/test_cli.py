@@ -250,3 +250,13 @@ def test_kill_9_during_pull_leaves_the_previous_state_readable(make_host, varian
     edge.ok("release", "pull", str(origin.store))
     assert _assert_consistent(edge, builds) == builds["v1"]
     assert not list(edge.store.glob(".incoming-*"))
+
+
+def test_build_publish_makes_every_build_a_release(host, demo_landing, tmp_path):
+    built = tmp_path / "built.duckdb"
+    out = host.ok("build", "--landing", str(demo_landing), "--warehouse", str(built),
+                  "--quiet", "--publish")
+    rid = host.current()
+    assert f"published release {rid}" in out
+    assert manifest(host, rid)["build_id"] == build_id(built)
+    assert sha(host.served) == sha(built) == manifest(host, rid)["sha256"]
