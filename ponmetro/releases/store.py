@@ -351,7 +351,8 @@ def pull(source: str, store: Path, served: Path | None, rid: str | None, keep: i
     release, location = _remote_manifest(source, rid)
     with _locked(store):
         local = store / release.id
-        if not (local / MANIFEST).is_file():
+        fetched = not (local / MANIFEST).is_file()
+        if fetched:
             def fill(target: Path) -> None:
                 if _is_url(location):
                     _fetch(location, target)
@@ -364,7 +365,8 @@ def pull(source: str, store: Path, served: Path | None, rid: str | None, keep: i
         if local_release.sha256 != release.sha256:
             raise ReleaseError(f"release {release.id} at the source differs from the kept "
                                "copy (sha256); nothing was switched")
-        _verify(local_release, local_release.warehouse)
+        if not fetched:  # a fetched file was verified before it entered the store
+            _verify(local_release, local_release.warehouse)
         _make_current(store, local_release, served)
         _prune(store, keep)
         return local_release

@@ -208,11 +208,18 @@ def _assert_consistent(host, allowed: dict[str, str]) -> str:
     return served_build
 
 
-@pytest.mark.parametrize("delay", [0.8, 1.6, 2.4, 3.2])
-def test_kill_9_during_publish_leaves_the_previous_state_readable(host, variants, delay):
+@pytest.mark.parametrize(("trigger", "delay"), [("start", 2.0), ("incoming", 0.0),
+                                                ("incoming", 0.15), ("incoming", 0.5)])
+def test_kill_9_during_publish_leaves_the_previous_state_readable(host, variants, trigger,
+                                                                  delay):
+    """Killed while comparing (``start`` + 2 s) or once the release folder is being
+    written (``incoming``): copy, rename, switch of the served file, pointer."""
     first = publish(host, variants["base"])
     builds = {"base": build_id(variants["base"]), "v1": build_id(variants["v1"])}
     proc = host.popen("release", "publish", "--warehouse", str(variants["v1"]))
+    if trigger == "incoming":
+        while proc.poll() is None and not list(host.store.glob(".incoming-*")):
+            time.sleep(0.005)
     time.sleep(delay)
     proc.kill()
     proc.wait()
