@@ -194,8 +194,10 @@ def _prune(store: Path, keep: int) -> list[str]:
     """Delete the oldest releases beyond ``keep``; never the current one."""
     current = current_id(store)
     releases = list_releases(store)
-    removed = []
-    for release in releases[:max(0, len(releases) - keep)]:
+    removed: list[str] = []
+    for release in releases:
+        if len(releases) - len(removed) <= keep:
+            break
         if release.id == current:
             continue
         trash = store / f".pruning-{release.id}-{os.getpid()}"

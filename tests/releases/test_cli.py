@@ -94,13 +94,23 @@ def test_rollback_steps_back_one_release_at_a_time(host, variants):
     assert sha(host.served) == sha(variants["v2"])
 
 
-def test_keeps_the_last_n_releases_but_never_the_current_one(host, variants):
-    ids = [publish(host, variants[name], "--keep", "2") for name in ("base", "v1", "v2")]
-    assert [r["id"] for r in listed(host)["releases"]] == ids[1:]
-    assert not (host.store / ids[0]).exists()
-    host.env["PONMETRO_RELEASES_KEEP"] = "3"
-    host.ok("release", "rollback")
-    assert host.current() == ids[1]
+def test_keeps_the_last_n_releases_but_never_the_current_one(make_host, variants):
+    origin, edge = make_host("origin"), make_host("edge")
+    origin.env["PONMETRO_RELEASES_KEEP"] = "2"
+    ids = [publish(origin, variants[name]) for name in ("base", "v1", "v2")]
+    assert [r["id"] for r in listed(origin)["releases"]] == ids[1:]
+    assert not (origin.store / ids[0]).exists()
+    publish(origin, variants["base"], "--keep", "3")  # published again: a new release
+    assert len(listed(origin)["releases"]) == 3
+    # a host that pulls an older release keeps it (it is current) and drops another
+    for rid in (ids[1], ids[2]):
+        edge.ok("release", "pull", str(origin.store), "--release", rid, "--keep", "2")
+    newest = origin.current()
+    edge.ok("release", "pull", str(origin.store), "--release", newest, "--keep", "2")
+    assert [r["id"] for r in listed(edge)["releases"]] == [ids[2], newest]
+    edge.ok("release", "pull", str(origin.store), "--release", ids[1], "--keep", "2")
+    assert edge.current() == ids[1]
+    assert [r["id"] for r in listed(edge)["releases"]] == [ids[1], newest]
 
 
 def test_publish_refuses_bad_input_and_changes_nothing(host, variants, tmp_path):
