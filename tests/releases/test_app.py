@@ -148,17 +148,20 @@ def test_cli_export_from_a_release_is_byte_identical(service, tmp_path):
 
 
 def test_dataset_page_lists_releases_with_changes(service, monkeypatch):
+    import dash
     from dash.development.base_component import Component
 
+    import dashboards.app  # noqa: F401  (registers the pages)
     from dashboards import warehouse
-    from tests.hub.test_hostile import _page_layout
 
+    layout = next(p["layout"] for p in dash.page_registry.values()
+                  if p["module"].endswith("pages.dataset"))
     host = service["host"]
     monkeypatch.setenv("PONMETRO_WAREHOUSE", str(host.served))
     monkeypatch.setenv("PONMETRO_RELEASES", str(host.store))
     warehouse.reset()
     try:
-        tree = _page_layout("pages.dataset")(dataset_id="indicators", lang="en")
+        tree = layout(dataset_id="indicators", lang="en")
     finally:
         monkeypatch.undo()
         warehouse.reset()
