@@ -5,6 +5,10 @@ the DCAT-AP_IT class, and every referenced vocabulary node (theme, frequency,
 file type, licence, language, agent) carries the explicit ``rdf:type`` triples
 the DCAT-AP 3.0.1 shapes check, so the feed validates without the EU vocabularies.
 Paging follows ckanext-dcat (``?page=N``, hydra:PagedCollection).
+Each dataset carries ``dcat:version`` (its current release, or the build id when
+the host keeps no releases) and ``adms:versionNotes`` (what changed); with kept
+releases it is part of a ``dcat:DatasetSeries`` whose other members are the
+earlier kept releases, each downloadable with ``?release=``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from flask import Blueprint, Response, abort, request
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 
-from dashboards import warehouse
+from dashboards import releases, warehouse
 from dashboards.hub import describe
 from dashboards.queries import catalog
 
@@ -24,6 +28,9 @@ bp = Blueprint("hub_dcat", __name__)
 DCATAPIT = Namespace("http://dati.gov.it/onto/dcatapit#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+ADMS = Namespace("http://www.w3.org/ns/adms#")
+#: DCAT 3 terms (version, series) that rdflib's DCAT namespace, DCAT 2, does not define.
+DCAT3 = Namespace(str(DCAT))
 ADMS_LT = URIRef("http://purl.org/adms/licencetype/Attribution")
 EU = "http://publications.europa.eu/resource/authority/"
 THEME_SCHEME = URIRef(EU + "data-theme")
@@ -41,7 +48,8 @@ CONTACT_EMAIL = "mailto:opendata@comune.milano.it"
 
 def _bind(g: Graph) -> None:
     for prefix, ns in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("skos", SKOS),
-                       ("dcatapit", DCATAPIT), ("vcard", VCARD), ("hydra", HYDRA)):
+                       ("dcatapit", DCATAPIT), ("vcard", VCARD), ("hydra", HYDRA),
+                       ("adms", ADMS)):
         g.bind(prefix, ns)
 
 
@@ -134,6 +142,58 @@ def _dataset(g: Graph, base: str, ds: catalog.Dataset, agent: URIRef, licence: U
     return node
 
 
+def _versions(g: Graph, base: str, ds: catalog.Dataset, node: URIRef, agent: URIRef,
+              licence: URIRef, history: list, current: str | None, build_id: str) -> None:
+    """``dcat:version``/``adms:versionNotes``; the series of kept releases (newest first)."""
+    now = next((r for r in history if r.id == current), None)
+    if now is None or ds.id not in now.datasets:
+        g.add((node, DCAT3.version, Literal(build_id)))
+        return
+    g.add((node, DCAT3.version, Literal(now.id)))
+    for lang in ("it", "en"):
+        g.add((node, ADMS.versionNotes, Literal(now.notes(ds.id, lang), lang=lang)))
+    earlier = [r for r in history if r.id != now.id and ds.id in r.datasets]
+    if not earlier:
+        return
+    series = URIRef(f"{base}data/{ds.id}#releases")
+    g.add((series, RDF.type, DCAT3.DatasetSeries))
+    g.add((series, DCTERMS.title, Literal(f"{ds.title_it}: rilasci", lang="it")))
+    g.add((series, DCTERMS.title, Literal(f"{ds.title_en}: releases", lang="en")))
+    g.add((series, DCTERMS.description, Literal(
+        "Le versioni conservate del dataset, una per rilascio (elaborazione completa).",
+        lang="it")))
+    g.add((series, DCTERMS.description, Literal(
+        "The kept versions of the dataset, one per release (full build).", lang="en")))
+    g.add((series, DCTERMS.publisher, agent))
+    g.add((node, DCAT3.inSeries, series))
+    g.add((series, DCAT3.last, node))
+    newer = node
+    for rel in earlier:
+        member = URIRef(f"{base}data/{ds.id}?release={rel.id}#dataset")
+        g.add((member, RDF.type, DCAT.Dataset))
+        g.add((member, DCTERMS.title, Literal(f"{ds.title_it} (rilascio {rel.id})", lang="it")))
+        g.add((member, DCTERMS.title, Literal(f"{ds.title_en} (release {rel.id})", lang="en")))
+        for lang in ("it", "en"):
+            g.add((member, DCTERMS.description, Literal(rel.notes(ds.id, lang), lang=lang)))
+            g.add((member, ADMS.versionNotes, Literal(rel.notes(ds.id, lang), lang=lang)))
+        g.add((member, DCAT3.version, Literal(rel.id)))
+        g.add((member, DCTERMS.issued, Literal(rel.created.replace(tzinfo=None).isoformat(
+            timespec="seconds"), datatype=XSD.dateTime)))
+        g.add((member, DCTERMS.publisher, agent))
+        g.add((member, DCAT3.inSeries, series))
+        g.add((newer, DCAT3.prev, member))
+        newer = member
+        dist = URIRef(f"{base}data/{ds.id}?release={rel.id}#csv")
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCAT.accessURL, URIRef(f"{base}data/{ds.id}")))
+        g.add((dist, DCAT.downloadURL,
+               URIRef(f"{base}download/{ds.id}.csv?release={rel.id}")))
+        g.add((dist, DCTERMS.format, URIRef(f"{EU}file-type/CSV")))
+        g.add((dist, DCTERMS.license, licence))
+        g.add((member, DCAT.distribution, dist))
+    g.add((series, DCAT3.first, newer))
+
+
 def catalogue_graph(base: str, page: int | None = None) -> Graph:
     """The catalogue (all datasets, or one page of ``PER_PAGE``) as an rdflib graph."""
     all_datasets = list(catalog.datasets())
@@ -166,8 +226,11 @@ def catalogue_graph(base: str, page: int | None = None) -> Graph:
     g.add((cat, FOAF.homepage, URIRef(base)))
     g.add((URIRef(base), RDF.type, FOAF.Document))
     g.add((cat, DCAT.themeTaxonomy, THEME_SCHEME))
+    history, current = releases.kept(), releases.current_id()
     for ds in datasets:
-        g.add((cat, DCAT.dataset, _dataset(g, base, ds, agent, licence, contact)))
+        node = _dataset(g, base, ds, agent, licence, contact)
+        _versions(g, base, ds, node, agent, licence, history, current, info.build_id)
+        g.add((cat, DCAT.dataset, node))
     if page is not None:
         coll = URIRef(f"{base}catalog.ttl?page={page}")
         g.add((coll, RDF.type, HYDRA.PagedCollection))
@@ -195,7 +258,7 @@ def catalogue(ext: str):
         page = int(raw_page)
     fmt, media = SERIALISATIONS[ext]
     info = warehouse.build_info()
-    etag = f'"{info.build_id}-{ext}-{page}"'
+    etag = f'"{info.build_id}-{releases.tag()}-{ext}-{page}"'
     if request.if_none_match and request.if_none_match.contains(etag.strip('"')):
         return Response(status=304, headers={"ETag": etag})
     body = catalogue_graph(request.url_root, page).serialize(format=fmt)

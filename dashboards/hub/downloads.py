@@ -19,13 +19,13 @@ from typing import Any
 from flask import Blueprint, Response, abort, request
 from werkzeug.http import http_date
 
-from dashboards import warehouse
+from dashboards import releases, warehouse
 from dashboards.hub import describe, writers
 from dashboards.queries import catalog
 from dashboards.queries.datastore import QueryError, stream
 
 bp = Blueprint("hub_downloads", __name__)
-RESERVED = {"excel", "bom", "fields", "sort", "lang", "q"}
+RESERVED = {"excel", "bom", "fields", "sort", "lang", "q", releases.PARAM}
 OPS = ("gte", "gt", "lte", "lt")
 
 
@@ -138,13 +138,21 @@ def _streamed(ds: catalog.Dataset, fmt: str, filename: str) -> Response:
 
 @bp.get("/download/<dataset_id>.<fmt>")
 def download(dataset_id: str, fmt: str):
-    if dataset_id == "catalog" and fmt == "zip":
-        return catalogue_zip()
-    ds = _dataset_or_404(dataset_id)
-    if fmt not in ds.formats:
-        abort(404)
-    suffix = "-excel" if fmt == "csv" and _wants_excel() else ""
-    return _streamed(ds, fmt, f"{ds.id}{suffix}.{fmt}")
+    """One dataset; ``?release=<id>`` gives it as that kept release had it."""
+    try:
+        release = releases.requested()
+    except releases.UnknownRelease as exc:
+        return releases.not_found(exc.args[0])
+    with releases.reading(release):
+        if dataset_id == "catalog" and fmt == "zip":
+            return catalogue_zip()
+        ds = _dataset_or_404(dataset_id)
+        if fmt not in ds.formats:
+            abort(404)
+        suffix = "-excel" if fmt == "csv" and _wants_excel() else ""
+        if release:
+            suffix += f"_{release.id}"
+        return _streamed(ds, fmt, f"{ds.id}{suffix}.{fmt}")
 
 
 @bp.get("/data/<dataset_id>/<dataset_file>.csv")

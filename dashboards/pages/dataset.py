@@ -14,7 +14,7 @@ import dash
 import flask
 from dash import dcc, html
 
-from dashboards import warehouse
+from dashboards import releases, warehouse
 from dashboards.hub.labels import facet_label
 from dashboards.i18n import fmt_date, fmt_number, localized_href, resolve_lang, translator
 from dashboards.queries import catalog, datastore
@@ -54,6 +54,52 @@ def _int(value, default: int) -> int:
         return max(1, min(int(str(value)), 10**9))
     except (TypeError, ValueError):
         return default
+
+
+def _releases(ds: catalog.Dataset, lang: str):
+    """Kept releases, newest first, with what changed in this dataset and its downloads."""
+    _ = translator(lang)
+    kept = releases.kept()
+    if not kept:
+        return None
+    current = releases.current_id()
+    rows = []
+    for rel in kept:
+        change = rel.datasets.get(ds.id)
+        label = rel.id + (f" ({_('current')})" if rel.id == current else "")
+        if change is None:
+            cells = [html.Td(_("not in this release"), colSpan=4), html.Td("–")]
+        else:
+            first = rel.previous is None
+            cells = [html.Td(fmt_number(change.rows, lang)),
+                     html.Td(_("first release") if first else fmt_number(change.added, lang)),
+                     html.Td("–" if first else fmt_number(change.removed, lang)),
+                     html.Td("–" if first else fmt_number(change.changed, lang)),
+                     html.Td([html.A(f.upper(), href=f"/download/{ds.id}.{f}?release={rel.id}",
+                                     download="", className="me-2",
+                                     **{"aria-label": _("{fmt} as of release {id}").format(
+                                         fmt=f.upper(), id=rel.id)})
+                              for f in ("csv", "xlsx", "parquet")])]
+        rows.append(html.Tr([html.Th(label, scope="row"),
+                             html.Td(fmt_date(rel.created, lang)), *cells],
+                            **{"data-release": rel.id}))
+    return html.Section([
+        html.H2(_("Releases"), id="releases-title"),
+        html.P(_("Each release is a full build of the data. Download this dataset exactly as "
+                 "it was in any kept release; changes are counted against the release "
+                 "before, matching rows by their key."), className="small"),
+        html.Div(html.Table([
+            html.Thead(html.Tr([html.Th(_("Release"), scope="col"),
+                                html.Th(_("Published"), scope="col"),
+                                html.Th(_("Rows"), scope="col"),
+                                html.Th(_("Rows added"), scope="col"),
+                                html.Th(_("Rows removed"), scope="col"),
+                                html.Th(_("Rows changed"), scope="col"),
+                                html.Th(_("Downloads"), scope="col")])),
+            html.Tbody(rows)], className="table table-sm", id="releases-table"),
+            className="table-responsive", tabIndex="0", role="region",
+            **{"aria-labelledby": "releases-title"}),
+    ], **{"aria-labelledby": "releases-title"})
 
 
 def _preview(ds: catalog.Dataset, lang: str, query: dict):
@@ -274,6 +320,7 @@ def layout(dataset_id=None, lang=None, **query):
         if ds.suppressed else None,
         _metadata(ds, lang, info.built_at),
         _downloads(ds, lang),
+        _releases(ds, lang),
         _preview(ds, lang, query),
         _dictionary(ds, lang),
         _api(ds, lang, base),

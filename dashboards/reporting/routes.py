@@ -2,14 +2,16 @@
 
 Same tables and bytes as ``ponmetro export eu-report`` (same query and render
 code), computed through the app's read-only warehouse door and cached per build.
-Inputs are checked against allow-lists before anything runs.
+Inputs are checked against allow-lists before anything runs. ``release=<id>``
+computes the files from that kept release's build: the same bytes it gave while
+that release was current (the audit trail of a submitted report).
 """
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from dashboards import warehouse
+from dashboards import releases, warehouse
 from dashboards.i18n import resolve_lang, translator
 from dashboards.queries.reporting import AsOfError, cached_report, parse_as_of
 from dashboards.reporting.formats import SPECS, csv_bytes, file_names, xlsx_bytes
@@ -37,7 +39,12 @@ def download() -> Response:
         return _text(str(exc), 400)
     lang = resolve_lang(request.args.get("lang"))
     try:
-        report = cached_report(as_of.isoformat())
+        release = releases.requested()
+    except releases.UnknownRelease as exc:
+        return releases.not_found(exc.args[0])
+    try:
+        with releases.reading(release):
+            report = cached_report(as_of.isoformat())
     except warehouse.WarehouseUnavailable as exc:
         return _text(f"data unavailable: {exc}", 503)
     if file == "xlsx":
