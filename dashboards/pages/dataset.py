@@ -14,7 +14,7 @@ import dash
 import flask
 from dash import dcc, html
 
-from dashboards import warehouse
+from dashboards import formats, warehouse
 from dashboards.hub.labels import facet_label
 from dashboards.i18n import fmt_date, fmt_number, localized_href, resolve_lang, translator
 from dashboards.queries import catalog, datastore
@@ -34,8 +34,6 @@ dash.register_page(__name__, path_template="/data/<dataset_id>", title=page_titl
 
 PAGE_SIZE = 25
 MAX_CELL = 120
-FORMAT_NAMES = {"csv": "CSV (UTF-8)", "xlsx": "Excel (XLSX)", "parquet": "Parquet",
-                "json": "JSON", "geojson": "GeoJSON"}
 
 
 def _cell(value) -> str:
@@ -191,11 +189,8 @@ def _dictionary(ds: catalog.Dataset, lang: str):
 
 def _downloads(ds: catalog.Dataset, lang: str):
     _ = translator(lang)
-    links = [html.Li(html.A(FORMAT_NAMES[f], href=f"/download/{ds.id}.{f}", download="",
-                            **{"data-format": f})) for f in ds.formats]
-    links.append(html.Li(html.A(_("CSV for Excel (semicolon, BOM)"),
-                                href=f"/download/{ds.id}.csv?excel=1", download="",
-                                **{"data-format": "csv-excel"})))
+    links = [html.Li(html.A(f.name(lang), href=f.href(ds.id), download="",
+                            **{"data-format": f.slug})) for f in formats.links(ds)]
     links.append(html.Li(html.A(_("Frictionless Data Package"),
                                 href=f"/data/{ds.id}/datapackage.json",
                                 **{"data-format": "datapackage"})))

@@ -8,7 +8,7 @@ import openpyxl
 import pyarrow as pa
 import pytest
 
-from dashboards.hub import writers
+from dashboards import writers
 from dashboards.queries import catalog, datastore
 
 RECURSIVE = ("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
