@@ -28,6 +28,8 @@ import openpyxl
 import pytest
 from werkzeug.http import http_date
 
+from tests.dashboards.conftest import route_payload
+
 HERE = Path(__file__).parent
 EXPECTED = HERE / "expected"
 MANIFEST = EXPECTED / "manifest.json"
@@ -224,16 +226,8 @@ def _chart(client, chart: str, fmt: str) -> tuple[int, str, str, bytes]:
 def _page(client, path: str) -> tuple[int, str, str, bytes]:
     """The Dash Pages router callback for ``path`` (the page's component tree)."""
     pathname, _, search = path.partition("?")
-    payload = {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [{"id": "_pages_content", "property": "children"},
-                    {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": pathname},
-                   {"id": "_pages_location", "property": "search",
-                    "value": f"?{search}" if search else ""}],
-        "changedPropIds": ["_pages_location.pathname"], "state": [],
-    }
-    reply = client.post("/_dash-update-component", json=payload)
+    reply = client.post("/_dash-update-component",
+                        json=route_payload(pathname, f"?{search}" if search else ""))
     body = json.dumps(reply.get_json(), ensure_ascii=False, indent=1, sort_keys=True)
     return reply.status_code, reply.content_type, "", body.encode()
 

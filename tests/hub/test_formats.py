@@ -14,6 +14,8 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS
 
+from tests.dashboards.conftest import route_payload
+
 TSV_MEDIA = "text/tab-separated-values"
 
 
@@ -45,15 +47,7 @@ def tsv(warehouse, monkeypatch):
 
 
 def _page(client, path: str, search: str = "") -> str:
-    payload = {
-        "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [{"id": "_pages_content", "property": "children"},
-                    {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
-                   {"id": "_pages_location", "property": "search", "value": search}],
-        "changedPropIds": ["_pages_location.pathname"], "state": [],
-    }
-    reply = client.post("/_dash-update-component", json=payload)
+    reply = client.post("/_dash-update-component", json=route_payload(path, search))
     assert reply.status_code == 200
     return json.dumps(reply.get_json(), ensure_ascii=False)
 
