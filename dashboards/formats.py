@@ -102,7 +102,7 @@ FORMATS: list[Format] = [
            "GEOJSON", "native", chunks=_geojson, located_only=True),
     Format("csv", "CSV", "CSV", "CSV per Excel (punto e virgola, BOM)",
            "CSV for Excel (semicolon, BOM)", "text/csv", "CSV", "excel_csv",
-           chunks=lambda reader, ds: writers.csv_chunks(reader, excel=True),
+           chunks=lambda reader, ds: writers.csv_chunks(reader, delimiter=";", bom=True),
            charset="utf-8", variant="excel", flags=("excel", "bom")),
 ]
 

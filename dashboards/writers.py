@@ -50,12 +50,13 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def csv_chunks(reader: pa.RecordBatchReader, *, excel: bool = False) -> Iterator[bytes]:
-    """RFC 4180 CSV, UTF-8; the Excel variant adds a BOM and uses ``;``."""
+def csv_chunks(reader: pa.RecordBatchReader, *, delimiter: str = ",", bom: bool = False
+               ) -> Iterator[bytes]:
+    """RFC 4180 CSV, UTF-8 (the Excel variant: ``;`` and a BOM; TSV: a tab)."""
     sink = io.BytesIO()
-    if excel:
+    if bom:
         yield b"\xef\xbb\xbf"
-    options = pacsv.WriteOptions(include_header=True, delimiter=";" if excel else ",")
+    options = pacsv.WriteOptions(include_header=True, delimiter=delimiter)
     writer = pacsv.CSVWriter(sink, reader.schema, write_options=options)
     for batch in reader:
         writer.write_batch(batch)

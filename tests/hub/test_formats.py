@@ -4,12 +4,10 @@ and the registry refuses incomplete records."""
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS
@@ -20,16 +18,9 @@ TSV_MEDIA = "text/tab-separated-values"
 
 
 def _tsv_chunks(reader: pa.RecordBatchReader, ds) -> Iterator[bytes]:
-    sink = io.BytesIO()
-    writer = pacsv.CSVWriter(sink, reader.schema,
-                             write_options=pacsv.WriteOptions(delimiter="\t"))
-    for batch in reader:
-        writer.write_batch(batch)
-        yield sink.getvalue()
-        sink.seek(0)
-        sink.truncate()
-    writer.close()
-    yield sink.getvalue()
+    from dashboards import writers
+
+    return writers.csv_chunks(reader, delimiter="\t")
 
 
 @pytest.fixture
