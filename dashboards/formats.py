@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # the catalogue imports this module, not the other way round
 
 #: The EU file-type authority table (DCAT ``dct:format``).
 EU_FILE_TYPES = "http://publications.europa.eu/resource/authority/file-type/"
+#: How the query layer renders values for a format (``datastore._projection``).
+PROJECTIONS = ("native", "csv", "excel_csv", "xlsx", "json")
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Format:
     """
 
     key: str  # file extension and URL suffix: /download/<id>.<key>
-    label: str  # format name in CKAN resources and Data Packages
+    label: str  # format name in CKAN resources
     tag: str  # short name in the catalogue facets
     name_it: str  # download link text on the dataset page
     name_en: str
@@ -51,6 +53,8 @@ class Format:
     def __post_init__(self) -> None:
         if (self.chunks is None) == (self.file is None):
             raise ValueError(f"format {self.key}: give exactly one of chunks or file")
+        if self.mode not in PROJECTIONS:
+            raise ValueError(f"format {self.key}: unknown projection {self.mode!r}")
         if bool(self.variant) != bool(self.flags):
             raise ValueError(f"format {self.key}: a variant needs its query flags")
 

@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dashboards import warehouse
+from dashboards import formats, warehouse
 from dashboards.queries import catalog
 from dashboards.queries.catalog import Column, Dataset
 from dashboards.writers import jsonable  # noqa: F401 (rows of the API and pages use it from here)
@@ -215,6 +215,8 @@ def _projection(cols: list[Column], mode: str = "native") -> str:
     (ISO text timestamps, lists as text), ``excel_csv`` (as csv, decimal comma for
     Italian Excel), ``xlsx`` (native dates and numbers, lists as text) and ``json``
     (ISO timestamps, native lists)."""
+    if mode not in formats.PROJECTIONS:
+        raise ValueError(f"unknown projection mode {mode!r}")
     out = []
     for col in cols:
         ident = quote(col.name)

@@ -136,5 +136,8 @@ def test_the_registry_refuses_incomplete_records():
     with pytest.raises(ValueError, match="variant needs its query flags"):
         formats.Format("tsv", "TSV", "TSV", "TSV", "TSV", TSV_MEDIA, "TSV", "csv",
                        chunks=_tsv_chunks, variant="excel")
+    with pytest.raises(ValueError, match="unknown projection 'tab'"):
+        formats.Format("tsv", "TSV", "TSV", "TSV", "TSV", TSV_MEDIA, "TSV", "tab",
+                       chunks=_tsv_chunks)
     with pytest.raises(KeyError, match="unknown output format 'tsv'"):
         formats.by_key("tsv")
