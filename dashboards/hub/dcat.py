@@ -19,7 +19,7 @@ from flask import Blueprint, Response, abort, request
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 
-from dashboards import releases, warehouse
+from dashboards import formats, releases, warehouse
 from dashboards.hub import describe
 from dashboards.queries import catalog
 
@@ -34,8 +34,6 @@ DCAT3 = Namespace(str(DCAT))
 ADMS_LT = URIRef("http://purl.org/adms/licencetype/Attribution")
 EU = "http://publications.europa.eu/resource/authority/"
 THEME_SCHEME = URIRef(EU + "data-theme")
-FILE_TYPES = {"csv": "CSV", "xlsx": "XLSX", "parquet": "PARQUET", "json": "JSON",
-              "geojson": "GEOJSON"}
 LANGS = ("ITA", "ENG")
 PER_PAGE = 100
 SERIALISATIONS = {"ttl": ("turtle", "text/turtle"),
@@ -73,8 +71,8 @@ def _vocabularies(g: Graph, datasets: list[catalog.Dataset]) -> URIRef:
         g.add((theme, SKOS.prefLabel, Literal(label_en, lang="en")))
         g.add((theme, SKOS.inScheme, THEME_SCHEME))
         g.add((URIRef(f"{EU}frequency/{ds.frequency}"), RDF.type, DCTERMS.Frequency))
-    for code in FILE_TYPES.values():
-        g.add((URIRef(f"{EU}file-type/{code}"), RDF.type, DCTERMS.MediaTypeOrExtent))
+    for fmt in formats.listed():
+        g.add((URIRef(fmt.eu_file_type_uri), RDF.type, DCTERMS.MediaTypeOrExtent))
     for code in LANGS:
         g.add((URIRef(f"{EU}language/{code}"), RDF.type, DCTERMS.LinguisticSystem))
     licence = URIRef(LICENCE_URL)
@@ -126,17 +124,18 @@ def _dataset(g: Graph, base: str, ds: catalog.Dataset, agent: URIRef, licence: U
         g.add((period, DCAT.endDate, Literal(ds.temporal_end, datatype=XSD.date)))
         g.add((node, DCTERMS.temporal, period))
     for fmt in ds.formats:
-        dist = URIRef(f"{base}data/{ds.id}#{fmt}")
+        dist = URIRef(f"{base}data/{ds.id}#{fmt.key}")
         url = URIRef(describe.download_url(base, ds, fmt))
         g.add((dist, RDF.type, DCAT.Distribution))
         g.add((dist, RDF.type, DCATAPIT.Distribution))
         g.add((dist, DCAT.accessURL, page))
         g.add((dist, DCAT.downloadURL, url))
-        g.add((dist, DCTERMS.format, URIRef(f"{EU}file-type/{FILE_TYPES[fmt]}")))
+        g.add((dist, DCTERMS.format, URIRef(fmt.eu_file_type_uri)))
         g.add((dist, DCTERMS.license, licence))
-        g.add((dist, DCTERMS.title, Literal(f"{ds.title_it} ({fmt.upper()})", lang="it")))
+        name = fmt.key.upper()
+        g.add((dist, DCTERMS.title, Literal(f"{ds.title_it} ({name})", lang="it")))
         g.add((dist, DCTERMS.description,
-               Literal(f"{ds.title_it}: formato {fmt.upper()}", lang="it")))
+               Literal(f"{ds.title_it}: formato {name}", lang="it")))
         g.add((dist, DCTERMS.modified, Literal(ds.modified.date(), datatype=XSD.date)))
         g.add((node, DCAT.distribution, dist))
     return node
@@ -188,7 +187,7 @@ def _versions(g: Graph, base: str, ds: catalog.Dataset, node: URIRef, agent: URI
         g.add((dist, DCAT.accessURL, URIRef(f"{base}data/{ds.id}")))
         g.add((dist, DCAT.downloadURL,
                URIRef(f"{base}download/{ds.id}.csv?release={rel.id}")))
-        g.add((dist, DCTERMS.format, URIRef(f"{EU}file-type/CSV")))
+        g.add((dist, DCTERMS.format, URIRef(formats.get("csv").eu_file_type_uri)))
         g.add((dist, DCTERMS.license, licence))
         g.add((member, DCAT.distribution, dist))
     g.add((series, DCAT3.first, newer))

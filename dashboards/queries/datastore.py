@@ -16,16 +16,16 @@ import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time
-from decimal import Decimal
+from datetime import date, datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from dashboards import warehouse
+from dashboards import formats, warehouse
 from dashboards.queries import catalog
 from dashboards.queries.catalog import Column, Dataset
+from dashboards.writers import jsonable  # noqa: F401 (rows of the API and pages use it from here)
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 32000
@@ -209,14 +209,14 @@ def select_columns(ds: Dataset, fields: Any) -> list[Column]:
     return [check_column(ds, f, "fields") for f in fields]
 
 
-#: How values are rendered: ``native`` (Arrow types, for Parquet/JSON), ``csv``
-#: (ISO text timestamps, lists as text), ``excel_csv`` (as csv, decimal comma for
-#: Italian Excel), ``xlsx`` (native dates and numbers, lists as text) and
-#: ``json`` (ISO timestamps, native lists).
-MODES = ("native", "csv", "excel_csv", "xlsx", "json")
-
-
 def _projection(cols: list[Column], mode: str = "native") -> str:
+    """The SELECT list in one projection mode, named by the output format's record
+    (``dashboards/formats.py``): ``native`` (Arrow types, for Parquet/GeoJSON), ``csv``
+    (ISO text timestamps, lists as text), ``excel_csv`` (as csv, decimal comma for
+    Italian Excel), ``xlsx`` (native dates and numbers, lists as text) and ``json``
+    (ISO timestamps, native lists)."""
+    if mode not in formats.PROJECTIONS:
+        raise ValueError(f"unknown projection mode {mode!r}")
     out = []
     for col in cols:
         ident = quote(col.name)
@@ -248,23 +248,6 @@ def build_query(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any 
 
 
 # ----------------------------------------------------------------- results
-
-def jsonable(value: Any) -> Any:
-    """A JSON-friendly value: ISO dates, finite floats, plain lists."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    return value
-
 
 def _run(sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
     cur = warehouse.cursor()

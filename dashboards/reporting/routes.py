@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
-from dashboards import releases, warehouse
+from dashboards import formats, releases, warehouse
 from dashboards.i18n import resolve_lang, translator
 from dashboards.queries.reporting import AsOfError, cached_report, parse_as_of
 from dashboards.reporting.formats import SPECS, csv_bytes, file_names, xlsx_bytes
 
 PATH = "/reporting/download"
 FILES = ("xlsx", *SPECS)
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def download_url(as_of: str, file: str, lang: str) -> str:
@@ -48,9 +47,9 @@ def download() -> Response:
     except warehouse.WarehouseUnavailable as exc:
         return _text(f"data unavailable: {exc}", 503)
     if file == "xlsx":
-        body, mimetype = xlsx_bytes(report, translator(lang)), _XLSX
+        body, mimetype = xlsx_bytes(report, translator(lang)), formats.by_key("xlsx").media_type
     else:
-        body, mimetype = csv_bytes(report, file), "text/csv; charset=utf-8"
+        body, mimetype = csv_bytes(report, file), formats.by_key("csv").content_type
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = \
         f'attachment; filename="{file_names(as_of)[file]}"'
