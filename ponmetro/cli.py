@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from etl.connectors.cli import gbfs, opencoesione, portal
+from etl.connectors.cli import register as register_connectors
 from ponmetro.settings import warehouse_path
 
 EXIT_BAD_INPUT = 2
@@ -133,9 +133,7 @@ def eu_report(as_of, out: Path, warehouse: Path | None) -> None:
         click.echo(f"wrote {path}")
 
 
-main.add_command(gbfs)
-main.add_command(portal)
-main.add_command(opencoesione)
+register_connectors(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 from dashboards import warehouse
 from dashboards.hub import describe
 from dashboards.queries import catalog
+from etl.catalog import LICENCE_URL
 
 bp = Blueprint("hub_dcat", __name__)
 
@@ -35,7 +36,6 @@ SERIALISATIONS = {"ttl": ("turtle", "text/turtle"),
                   "jsonld": ("json-ld", "application/ld+json"),
                   "rdf": ("xml", "application/rdf+xml"),
                   "xml": ("xml", "application/rdf+xml")}
-LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 CONTACT_EMAIL = "mailto:opendata@comune.milano.it"
 
 

@@ -15,7 +15,7 @@ from dashboards.i18n import (
     translator,
 )
 from dashboards.queries import programme
-from dashboards.queries.common import AXES, FIRST_YEAR, LAST_YEAR, as_int, as_year
+from dashboards.queries.common import AXES, as_int, as_year, data_years
 
 
 def title(axis_id=None, **_):
@@ -76,7 +76,7 @@ def layout(axis_id=None, lang=None, year=None, **_query):
     year_value = as_year(year)
     params = {"axis_id": axis, "year": year_value}
     year_opts = [(filters.ALL, _("All years"))] + [(str(y), str(y))
-                                                   for y in range(FIRST_YEAR, LAST_YEAR + 1)]
+                                                   for y in data_years()]
     alloc = row["allocation_eur"] or 0
     source = _("programme monitoring (mart.axes, mart.projects)")
     return html.Div([

@@ -14,8 +14,6 @@ import polars as pl
 from dashboards import warehouse
 from dashboards.cache import memoize
 
-#: Years of the programme (PON Metro 2014-2020, eligible spend until 2023).
-FIRST_YEAR, LAST_YEAR = 2016, 2023
 MUNICIPI = tuple(range(1, 10))
 AXES = (1, 2, 3, 4)
 
@@ -33,6 +31,20 @@ def has_table(schema: str, table: str) -> bool:
     return bool(frame["n"][0])
 
 
+@memoize
+def calendar() -> dict[str, tuple[date, date]]:
+    """The programme calendar the build wrote (``meta.calendar``; etl.calendar says why):
+    ``eligibility`` (EU rules), ``data`` (years with Milan data), ``telemetry``."""
+    frame = fetch("SELECT period, start_date, end_date FROM meta.calendar ORDER BY period")
+    return {r["period"]: (r["start_date"], r["end_date"]) for r in frame.iter_rows(named=True)}
+
+
+def data_years() -> range:
+    """The years the pages offer in their year filters."""
+    start, end = calendar()["data"]
+    return range(start.year, end.year + 1)
+
+
 def as_int(value: object, allowed: tuple[int, ...] | range) -> int | None:
     """``value`` as an int when it is one of ``allowed``, else None (the "all" choice)."""
     text = str(value).strip() if value is not None else ""
@@ -43,7 +55,7 @@ def as_int(value: object, allowed: tuple[int, ...] | range) -> int | None:
 
 
 def as_year(value: object) -> int | None:
-    return as_int(value, range(FIRST_YEAR, LAST_YEAR + 1))
+    return as_int(value, data_years())
 
 
 def as_municipio(value: object) -> int | None:
@@ -53,7 +65,7 @@ def as_municipio(value: object) -> int | None:
 def year_bounds(year: int | None) -> tuple[date, date]:
     """First and last day of the selected year, or of the whole programme."""
     if year is None:
-        return date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+        return calendar()["data"]
     return date(year, 1, 1), date(year, 12, 31)
 
 

@@ -11,7 +11,7 @@ from flask import Flask, Response, request
 
 from dashboards import warehouse
 from dashboards.i18n import resolve_lang, translator
-from dashboards.queries.reporting import AsOfError, cached_report, parse_as_of
+from dashboards.queries.reporting import AsOfError, app_eligibility, cached_report, parse_as_of
 from dashboards.reporting.formats import SPECS, csv_bytes, file_names, xlsx_bytes
 
 PATH = "/reporting/download"
@@ -32,14 +32,13 @@ def download() -> Response:
     if file not in FILES:
         return _text(f"unknown file; choose one of {', '.join(FILES)}", 400)
     try:
-        as_of = parse_as_of(request.args.get("as_of", ""))
+        as_of = parse_as_of(request.args.get("as_of", ""), app_eligibility())
+        report = cached_report(as_of.isoformat())
     except AsOfError as exc:
         return _text(str(exc), 400)
-    lang = resolve_lang(request.args.get("lang"))
-    try:
-        report = cached_report(as_of.isoformat())
     except warehouse.WarehouseUnavailable as exc:
         return _text(f"data unavailable: {exc}", 503)
+    lang = resolve_lang(request.args.get("lang"))
     if file == "xlsx":
         body, mimetype = xlsx_bytes(report, translator(lang)), _XLSX
     else:

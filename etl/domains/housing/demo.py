@@ -14,9 +14,11 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from etl.calendar import DATA
+
 SOURCE = "synthetic demo of the MM SpA ERP extract"
-#: etl.demo.PROGRAMME_START/END (not imported: etl.demo imports the domains)
-PROGRAMME_START, EXTRACT_DATE = date(2016, 1, 1), date(2023, 12, 31)
+#: lettings in the demo start with the data years; the extract is taken at their end
+PROGRAMME_START, EXTRACT_DATE = DATA.start, DATA.end
 RECOVERY_PROJECT = "MI4.1.1.c"
 RECOVERY_UNITS, RECOVERY_COMPLEXES = 80, 18
 FARMHOUSE_PROJECT = "MI4.1.1.a"
