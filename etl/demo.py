@@ -31,6 +31,11 @@ class DemoContext:
     def __post_init__(self) -> None:
         self.landing = Landing(self.out, demo=True)
 
+    @property
+    def written(self) -> dict[str, dict[str, object]]:
+        """The manifest entries of the files written so far (relpath -> entry)."""
+        return self.landing.read_manifest()["files"]
+
     def rng(self, name: str) -> np.random.Generator:
         """A generator private to ``name``, so domains do not shift each other's draws."""
         digest = hashlib.sha256(f"{self.seed}:{name}".encode()).digest()
