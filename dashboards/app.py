@@ -8,7 +8,6 @@ Unknown routes and unknown project codes answer HTTP 404 with the 404 page.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import dash
@@ -101,29 +100,4 @@ app.clientside_callback(
 
 # ----------------------------------------------------------------- HTTP 404 for unknown routes
 
-_NOT_PAGES = re.compile(r"^/(_dash-|_reload-hash|_favicon|assets/|healthz)")
-
-
-def known_route(path: str) -> bool:
-    """Does ``path`` name a page (and, for /projects/<code> or /axis/<n>, a real one)?"""
-    path = "/" + path.strip("/") if path != "/" else "/"
-    for page in dash.page_registry.values():
-        if page.get("path") == path:
-            return True
-        template = page.get("path_template")
-        if template:
-            pattern = "^" + re.sub(r"<[^>/]+>", "([^/]+)", template) + "$"
-            match = re.match(pattern, path)
-            if match:
-                return routes.exists(template, match.groups())
-    return False
-
-
-@server.after_request
-def not_found_status(response: flask.Response) -> flask.Response:
-    request = flask.request
-    if (request.method == "GET" and response.status_code == 200
-            and response.mimetype == "text/html" and not _NOT_PAGES.match(request.path)
-            and request.blueprint is None and not known_route(request.path)):
-        response.status_code = 404
-    return response
+server.after_request(routes.not_found_status)

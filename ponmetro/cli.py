@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from etl.connectors.cli import gbfs, opencoesione, portal
+from etl.connectors.cli import register as register_connectors
 from ponmetro.settings import releases_keep, releases_path, warehouse_path
 
 EXIT_BAD_INPUT = 2
@@ -265,9 +265,7 @@ def release_rollback(warehouse: Path | None, store: Path | None, serve: bool) ->
     click.echo(f"rolled back to release {rel.id} (build {rel.build_id})")
 
 
-main.add_command(gbfs)
-main.add_command(portal)
-main.add_command(opencoesione)
+register_connectors(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,6 +23,7 @@ from dashboards import warehouse
 from dashboards.hub import describe
 from dashboards.queries import catalog, datastore
 from dashboards.queries.datastore import QueryError
+from etl.catalog import LICENCE_ID, LICENCE_TITLE, LICENCE_URL
 
 bp = Blueprint("hub_ckan", __name__)
 
@@ -382,8 +383,7 @@ def tag_list(params: dict, base: str) -> list[str]:
 
 
 def license_list(params: dict, base: str) -> list[dict[str, Any]]:
-    return [{"id": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
-             "url": "https://creativecommons.org/licenses/by/4.0/", "od_conformance":
+    return [{"id": LICENCE_ID, "title": LICENCE_TITLE, "url": LICENCE_URL, "od_conformance":
              "approved", "osd_conformance": "not reviewed", "status": "active"}]
 
 

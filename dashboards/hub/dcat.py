@@ -22,6 +22,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 from dashboards import formats, releases, warehouse
 from dashboards.hub import describe
 from dashboards.queries import catalog
+from etl.catalog import LICENCE_URL
 
 bp = Blueprint("hub_dcat", __name__)
 
@@ -40,7 +41,6 @@ SERIALISATIONS = {"ttl": ("turtle", "text/turtle"),
                   "jsonld": ("json-ld", "application/ld+json"),
                   "rdf": ("xml", "application/rdf+xml"),
                   "xml": ("xml", "application/rdf+xml")}
-LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 CONTACT_EMAIL = "mailto:opendata@comune.milano.it"
 
 

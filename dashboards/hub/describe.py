@@ -11,7 +11,7 @@ from typing import Any
 from dashboards import formats
 from dashboards.formats import Format
 from dashboards.queries.catalog import FREQUENCY_LABELS, THEME_LABELS, Dataset
-from etl.catalog import LICENCE_TITLE
+from etl.catalog import LICENCE_ID, LICENCE_TITLE, LICENCE_URL
 
 ORG_NAME = "comune-di-milano"
 ORG_TITLE = "Comune di Milano"
@@ -128,8 +128,7 @@ def datapackage(datasets: list[Dataset], *, name: str, title: str,
     return {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": name, "id": name, "title": title, "created": modified,
-        "licenses": [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
-                      "title": LICENCE_TITLE}],
+        "licenses": [{"name": LICENCE_ID, "path": LICENCE_URL, "title": LICENCE_TITLE}],
         "contributors": [{"title": ORG_TITLE, "roles": ["publisher"]}],
         "resources": [csv_resource(ds, paths[ds.id]) for ds in datasets],
     }

@@ -18,7 +18,7 @@ import polars as pl
 import xlsxwriter
 
 from dashboards import writers
-from dashboards.queries.reporting import PERIOD_END, PERIOD_START, PROGRAMME_CCI, Report
+from dashboards.queries.reporting import PROGRAMME_CCI, Report
 
 
 @dataclass(frozen=True)
@@ -198,8 +198,8 @@ def _write_notes(book, fmt, report: Report, _: Callable[[str], str]) -> None:
         (_("PON Metro Milano: EU reporting tables"), "", "title"),
         (_("As-of date"), report.as_of.isoformat(), "text"),
         (_("Programme"), f"PON Città Metropolitane 2014-2020, CCI {PROGRAMME_CCI}; "
-                         f"Milan; eligibility {PERIOD_START.isoformat()} to "
-                         f"{PERIOD_END.isoformat()}", "text"),
+                         f"Milan; eligibility {report.period[0].isoformat()} to "
+                         f"{report.period[1].isoformat()}", "text"),
         (_("Build id"), str(build["build_id"]), "text"),
         (_("Built at (UTC)"), f"{build['built_at']:%Y-%m-%d %H:%M:%S}", "text"),
         (_("Demo data"), _("yes: synthetic demo data, not real records") if build["is_demo"]

@@ -13,7 +13,7 @@ from flask import Flask, Response, request
 
 from dashboards import formats, releases, warehouse
 from dashboards.i18n import resolve_lang, translator
-from dashboards.queries.reporting import AsOfError, cached_report, parse_as_of
+from dashboards.queries.reporting import AsOfError, app_eligibility, cached_report, parse_as_of
 from dashboards.reporting.formats import SPECS, csv_bytes, file_names, xlsx_bytes
 
 PATH = "/reporting/download"
@@ -33,19 +33,18 @@ def download() -> Response:
     if file not in FILES:
         return _text(f"unknown file; choose one of {', '.join(FILES)}", 400)
     try:
-        as_of = parse_as_of(request.args.get("as_of", ""))
-    except AsOfError as exc:
-        return _text(str(exc), 400)
-    lang = resolve_lang(request.args.get("lang"))
-    try:
         release = releases.requested()
     except releases.UnknownRelease as exc:
         return releases.not_found(exc.args[0])
     try:
         with releases.reading(release):
+            as_of = parse_as_of(request.args.get("as_of", ""), app_eligibility())
             report = cached_report(as_of.isoformat())
+    except AsOfError as exc:
+        return _text(str(exc), 400)
     except warehouse.WarehouseUnavailable as exc:
         return _text(f"data unavailable: {exc}", 503)
+    lang = resolve_lang(request.args.get("lang"))
     if file == "xlsx":
         body, mimetype = xlsx_bytes(report, translator(lang)), formats.by_key("xlsx").media_type
     else:
