@@ -7,6 +7,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+TOOLS := .venv-tools
 HOST ?= 0.0.0.0
 PORT ?= 8050
 WORKERS ?= 2
@@ -50,21 +51,25 @@ test-deps: $(BIN)/python lock-check
 lock-check:
 	$(PYTHON) tools/lockfile.py check
 
+# Tools that act on the locks, kept out of the project's venv so they never mix with its pins.
+$(TOOLS)/bin/python:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q uv==$(UV_VERSION) pip-audit==$(PIP_AUDIT_VERSION)
+
 # Re-resolve pyproject.toml into the hash locks, keeping every pin that still fits; run after
 # merging dependency changes, then commit both locks. `make lock UPGRADE=1` moves to the newest.
-lock: $(BIN)/python
-	$(BIN)/pip install -q uv==$(UV_VERSION)
-	$(BIN)/uv pip compile pyproject.toml -q --generate-hashes --python-version 3.11 \
+lock: $(TOOLS)/bin/python
+	$(TOOLS)/bin/uv pip compile pyproject.toml -q --generate-hashes --python-version 3.11 \
 	  --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o $(RUN_LOCK)
-	$(BIN)/uv pip compile pyproject.toml -q --generate-hashes --python-version 3.11 --extra test \
-	  --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -c $(RUN_LOCK) -o $(TEST_LOCK)
+	$(TOOLS)/bin/uv pip compile pyproject.toml -q --generate-hashes --python-version 3.11 \
+	  --extra test --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) \
+	  -c $(RUN_LOCK) -o $(TEST_LOCK)
 	$(PYTHON) tools/lockfile.py stamp
 
-# Known vulnerabilities in the pinned test lock (a superset of the run lock). Needs PyPI's
-# per-release JSON API or OSV; --strict fails when a package could not be audited.
-audit: $(BIN)/python
-	$(BIN)/pip install -q pip-audit==$(PIP_AUDIT_VERSION)
-	$(BIN)/pip-audit --strict --disable-pip --require-hashes -r $(TEST_LOCK) \
+# Known vulnerabilities in the test lock (a superset of the run lock). Needs PyPI's
+# per-release JSON API (or OSV: AUDIT_SERVICE=osv); --strict fails if a package went unaudited.
+audit: $(TOOLS)/bin/python
+	$(TOOLS)/bin/pip-audit --strict --disable-pip --require-hashes -r $(TEST_LOCK) \
 	  --vulnerability-service $(or $(AUDIT_SERVICE),pypi)
 
 lint: test-deps
@@ -84,4 +89,4 @@ reliability-full: test-deps
 	PONMETRO_CAMPAIGN=full PONMETRO_SOAK_REPORT=soak.json $(BIN)/pytest tests/reliability -n 2 --dist loadfile
 
 clean:
-	rm -rf $(VENV) node_modules data/*.duckdb data/.*.building-*
+	rm -rf $(VENV) $(TOOLS) node_modules data/*.duckdb data/.*.building-*
