@@ -127,3 +127,22 @@ def not_found_status(response: flask.Response) -> flask.Response:
             and request.blueprint is None and not known_route(request.path)):
         response.status_code = 404
     return response
+
+
+# ----------------------------------------------------------------- setup before serving
+
+def finish_setup() -> None:
+    """Run Dash's once-per-process setup now, before this process accepts any request.
+
+    Dash registers its component-script URLs, copies the callbacks and adds the page
+    router in ``before_request`` hooks that first set a "done" flag and then do the
+    work; in a threaded worker the parallel first requests of a browser would see the
+    flag set and the script URLs still unregistered (404, a blank page after every
+    start). One internal request through the app's own hooks completes the setup while
+    no other thread can be serving. Called last, once every callback is defined.
+    """
+    with server.test_client() as client:
+        client.get("/_dash-dependencies")
+
+
+finish_setup()
