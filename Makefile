@@ -9,10 +9,11 @@ HOST ?= 0.0.0.0
 PORT ?= 8050
 WORKERS ?= 2
 SCALE ?= 1
-APT_TEST_PKGS := chromium chromium-driver redis-server wrk
+APT_PROD_PKGS := nginx redis-server
+APT_TEST_PKGS := chromium chromium-driver wrk $(APT_PROD_PKGS)
 export PONMETRO_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 
-.PHONY: run install demo-warehouse serve test test-deps lint bench bench-smoke reliability-full clean
+.PHONY: run install demo-warehouse serve serve-prod prod-deps test test-deps lint bench bench-smoke reliability-full clean
 
 run: install demo-warehouse serve
 
@@ -28,6 +29,14 @@ demo-warehouse: install
 
 serve:
 	$(BIN)/gunicorn dashboards.app:server --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS)
+
+serve-prod: install prod-deps
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m deploy.serve
+
+prod-deps:
+	@missing=""; for p in $(APT_PROD_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "apt-get install:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
 test-deps: $(BIN)/python
 	@missing=""; for p in $(APT_TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

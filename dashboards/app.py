@@ -15,7 +15,7 @@ import dash
 import flask
 from dash import Dash, Input, Output, dcc, html
 
-from dashboards import health, hub, security
+from dashboards import health, hub, limits, security
 from dashboards.cache import init_cache
 from dashboards.components import frame, routes
 from dashboards.i18n import resolve_lang, translator
@@ -61,6 +61,7 @@ app = CouncilDash(
 )
 server = app.server
 security.register(server)
+limits.register(server)
 init_cache(server)
 server.register_blueprint(health.bp)
 hub.register(server)

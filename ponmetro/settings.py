@@ -17,6 +17,9 @@ ENV_TILE_URL = "PONMETRO_TILE_URL"
 ENV_CACHE_TYPE = "PONMETRO_CACHE_TYPE"  # simple | filesystem | redis | null
 ENV_CACHE_DIR = "PONMETRO_CACHE_DIR"
 ENV_REDIS_URL = "PONMETRO_REDIS_URL"
+ENV_RATE_LIMIT = "PONMETRO_RATE_LIMIT"  # e.g. "50 per 5 seconds"; "off" disables
+ENV_RATE_LIMIT_STORAGE = "PONMETRO_RATE_LIMIT_STORAGE"
+ENV_PROXIES = "PONMETRO_PROXIES"  # trusted proxies in front (X-Forwarded-For hops)
 
 
 def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
