@@ -60,8 +60,12 @@ def render(prefix: Path, listen: str, hosts: Sequence[str], down: Iterable[str] 
     if os.geteuid() == 0:  # never run nginx's workers as root
         user = "user nobody nogroup;"
         nobody = pwd.getpwnam("nobody")
-    for name in _TEMP_DIRS:
-        folder = prefix / "tmp" / name
+        for folder in (prefix, *prefix.parents):
+            if not folder.stat().st_mode & 0o001:
+                raise PermissionError(f"nginx's workers (user nobody) cannot reach {prefix}: "
+                                      f"{folder} is not searchable by others (chmod o+x)")
+    for name in (*(f"tmp/{t}" for t in _TEMP_DIRS), "cache"):
+        folder = prefix / name
         folder.mkdir(parents=True, exist_ok=True)
         if user:
             os.chown(folder, nobody.pw_uid, nobody.pw_gid)
