@@ -61,7 +61,7 @@ class Probe(threading.Thread):
         self.health: list[float] = []
         self.failures: list[str] = []
         self.pages = 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def _get(self, method: str, path: str, body: str | None = None) -> float:
         started = time.monotonic()
@@ -77,17 +77,17 @@ class Probe(threading.Thread):
 
     def run(self) -> None:
         tick = 0
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self.health.append(self._get("GET", "/healthz"))
             if tick % 4 == 0:
                 self._get("GET", "/data")
                 self._get("POST", "/_dash-update-component", self.callback)
                 self.pages += 1
             tick += 1
-            self._stop.wait(0.25)
+            self._halt.wait(0.25)
 
     def finish(self) -> dict[str, float]:
-        self._stop.set()
+        self._halt.set()
         self.join(30)
         ordered = sorted(self.health)
         p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)] if ordered else float("nan")
