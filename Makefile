@@ -1,6 +1,6 @@
 # Two commands on a fresh Debian machine (root, Python 3.11):
 #   make run    install everything, build the demo warehouse, serve the app on :8050
-#   make test   install what the tests need (Debian chromium, redis, wrk, npm tools), run every test
+#   make test   install what the tests need (Debian chromium, redis, nginx, wrk, npm tools), run every test
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
