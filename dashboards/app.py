@@ -15,7 +15,7 @@ import dash
 import flask
 from dash import Dash, Input, Output, dcc, html
 
-from dashboards import health, hub, limits, security
+from dashboards import health, hub, limits, security, warehouse
 from dashboards.cache import init_cache
 from dashboards.components import frame, routes
 from dashboards.i18n import resolve_lang, translator
@@ -144,6 +144,7 @@ def finish_setup() -> None:
     """
     with server.test_client() as client:
         client.get("/_dash-dependencies")
+    warehouse.reset()  # the request may have opened the warehouse (X-Build-Id): release it
 
 
 finish_setup()

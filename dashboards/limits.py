@@ -20,6 +20,7 @@ import time
 
 from flask import Flask, Response, request
 from flask_limiter import Limiter
+from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ponmetro.settings import (
@@ -36,9 +37,19 @@ LIMITED_PREFIXES = ("/api/", "/download/")
 
 
 def limit() -> str | None:
-    """The configured limit (flask-limiter syntax), or None when switched off."""
+    """The configured limit (flask-limiter syntax), or None when switched off.
+
+    A value that is not a limit stops the app at start with the variable named,
+    rather than failing every API request later."""
     value = os.environ.get(ENV_RATE_LIMIT, DEFAULT_LIMIT).strip()
-    return None if value.lower() in ("", "off", "0", "none") else value
+    if value.lower() in ("", "off", "0", "none"):
+        return None
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ValueError(f"{ENV_RATE_LIMIT}={value!r} is not a rate limit "
+                         f"(e.g. {DEFAULT_LIMIT!r}, or 'off'): {exc}") from None
+    return value
 
 
 def storage_uri() -> str:
