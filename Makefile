@@ -61,7 +61,7 @@ bench-smoke: test-deps
 	$(BIN)/python -m bench --smoke
 
 reliability-full: test-deps
-	PONMETRO_CAMPAIGN=full PONMETRO_SOAK_REPORT=soak.json $(BIN)/pytest tests/reliability -n 2 --dist loadfile
+	PONMETRO_CAMPAIGN=full PONMETRO_SOAK_REPORT=soak.json $(BIN)/pytest tests/reliability tests/deploy -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) node_modules data/*.duckdb data/.*.building-*
