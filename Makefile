@@ -11,6 +11,12 @@ WORKERS ?= 2
 SCALE ?= 1
 APT_PROD_PKGS := nginx redis-server
 APT_TEST_PKGS := chromium chromium-driver wrk $(APT_PROD_PKGS)
+# Debian packages, without starting their system services (nginx would take port 80;
+# serve-prod and the tests run their own): policy-rc.d denies starts during the install.
+apt_install = apt-get update -qq && ( made=""; [ -e /usr/sbin/policy-rc.d ] || { \
+	printf '\#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made=1; }; \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); rc=$$?; \
+	[ -z "$$made" ] || rm -f /usr/sbin/policy-rc.d; exit $$rc )
 export PONMETRO_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 
 .PHONY: run install demo-warehouse serve serve-prod prod-deps test test-deps lint bench bench-smoke reliability-full clean
@@ -35,15 +41,12 @@ serve-prod: install prod-deps
 
 prod-deps:
 	@missing=""; for p in $(APT_PROD_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then echo "apt-get install:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	if [ -n "$$missing" ]; then echo "apt-get install:$$missing"; $(call apt_install,$$missing); fi
 
 test-deps: $(BIN)/python
 	@missing=""; for p in $(APT_TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
-	if [ -n "$$missing" ]; then \
-	  echo "apt-get install:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	if [ -n "$$missing" ]; then echo "apt-get install:$$missing"; $(call apt_install,$$missing); fi
 	npm install --no-audit --no-fund --silent
 	$(BIN)/pip install -q -e ".[test]"
 
