@@ -1,6 +1,6 @@
 # Two commands on a fresh Debian machine (root, Python 3.11):
 #   make run    install everything, build the demo warehouse, serve the app on :8050
-#   make test   install what the tests need (Debian chromium, redis, wrk, npm tools), run every test
+#   make test   install what the tests need (Debian chromium, redis, nginx, wrk, npm tools), run every test
 # Python packages install from the hash locks (requirements.lock, requirements-test.lock);
 # npm tools from package-lock.json. After changing dependencies in pyproject.toml: make lock.
 SHELL := /bin/bash
@@ -12,14 +12,21 @@ HOST ?= 0.0.0.0
 PORT ?= 8050
 WORKERS ?= 2
 SCALE ?= 1
-APT_TEST_PKGS := chromium chromium-driver redis-server wrk
 RUN_LOCK := requirements.lock
 TEST_LOCK := requirements-test.lock
 UV_VERSION := 0.13.9
 PIP_AUDIT_VERSION := 2.10.1
+APT_PROD_PKGS := nginx redis-server
+APT_TEST_PKGS := chromium chromium-driver wrk $(APT_PROD_PKGS)
+# Debian packages, without starting their system services (nginx would take port 80;
+# serve-prod and the tests run their own): policy-rc.d denies starts during the install.
+apt_install = apt-get update -qq && ( made=""; [ -e /usr/sbin/policy-rc.d ] || { \
+	printf '\#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made=1; }; \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1); rc=$$?; \
+	[ -z "$$made" ] || rm -f /usr/sbin/policy-rc.d; exit $$rc )
 export PONMETRO_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 
-.PHONY: run install demo-warehouse serve test test-deps lock lock-check audit lint bench bench-smoke reliability-full clean
+.PHONY: run install demo-warehouse serve serve-prod prod-deps test test-deps lock lock-check audit lint bench bench-smoke reliability-full clean
 
 run: install demo-warehouse serve
 
@@ -37,12 +44,17 @@ demo-warehouse: install
 serve:
 	$(BIN)/gunicorn dashboards.app:server --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS)
 
+serve-prod: install prod-deps
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m deploy.serve
+
+prod-deps:
+	@missing=""; for p in $(APT_PROD_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "apt-get install:$$missing"; $(call apt_install,$$missing); fi
+
 test-deps: $(BIN)/python lock-check
 	@missing=""; for p in $(APT_TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
-	if [ -n "$$missing" ]; then \
-	  echo "apt-get install:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	if [ -n "$$missing" ]; then echo "apt-get install:$$missing"; $(call apt_install,$$missing); fi
 	npm ci --no-audit --no-fund --silent
 	$(BIN)/pip install -q --require-hashes -r $(TEST_LOCK)
 	$(BIN)/pip install -q --no-deps -e .
@@ -86,7 +98,7 @@ bench-smoke: test-deps
 	$(BIN)/python -m bench --smoke
 
 reliability-full: test-deps
-	PONMETRO_CAMPAIGN=full PONMETRO_SOAK_REPORT=soak.json $(BIN)/pytest tests/reliability -n 2 --dist loadfile
+	PONMETRO_CAMPAIGN=full PONMETRO_SOAK_REPORT=soak.json $(BIN)/pytest tests/reliability tests/deploy -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules data/*.duckdb data/.*.building-*

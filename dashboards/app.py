@@ -14,7 +14,7 @@ import dash
 import flask
 from dash import Dash, Input, Output, dcc, html
 
-from dashboards import health, hub, security
+from dashboards import health, hub, limits, security, warehouse
 from dashboards.cache import init_cache
 from dashboards.components import frame, routes
 from dashboards.i18n import resolve_lang, translator
@@ -60,6 +60,7 @@ app = CouncilDash(
 )
 server = app.server
 security.register(server)
+limits.register(server)
 init_cache(server)
 server.register_blueprint(health.bp)
 hub.register(server)
@@ -101,3 +102,23 @@ app.clientside_callback(
 # ----------------------------------------------------------------- HTTP 404 for unknown routes
 
 server.after_request(routes.not_found_status)
+
+
+# ----------------------------------------------------------------- setup before serving
+
+def finish_setup() -> None:
+    """Run Dash's once-per-process setup now, before this process accepts any request.
+
+    Dash registers its component-script URLs, copies the callbacks and adds the page
+    router in ``before_request`` hooks that first set a "done" flag and then do the
+    work; in a threaded worker the parallel first requests of a browser would see the
+    flag set and the script URLs still unregistered (404, a blank page after every
+    start). One internal request through the app's own hooks completes the setup while
+    no other thread can be serving. Called last, once every callback is defined.
+    """
+    with server.test_client() as client:
+        client.get("/_dash-dependencies")
+    warehouse.reset()  # the request may have opened the warehouse (X-Build-Id): release it
+
+
+finish_setup()

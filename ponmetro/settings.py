@@ -21,6 +21,9 @@ ENV_RELEASES = "PONMETRO_RELEASES"
 ENV_RELEASES_KEEP = "PONMETRO_RELEASES_KEEP"
 #: Releases kept in the store when ``PONMETRO_RELEASES_KEEP`` is unset.
 DEFAULT_RELEASES_KEEP = 5
+ENV_RATE_LIMIT = "PONMETRO_RATE_LIMIT"  # e.g. "50 per 5 seconds"; "off" disables
+ENV_RATE_LIMIT_STORAGE = "PONMETRO_RATE_LIMIT_STORAGE"
+ENV_PROXIES = "PONMETRO_PROXIES"  # trusted proxies in front (X-Forwarded-For hops)
 
 
 def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
