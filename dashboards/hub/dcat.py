@@ -16,7 +16,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 
 from dashboards import warehouse
-from dashboards.hub import describe
+from dashboards.hub import describe, hvd
 from dashboards.queries import catalog
 
 bp = Blueprint("hub_dcat", __name__)
@@ -131,6 +131,7 @@ def _dataset(g: Graph, base: str, ds: catalog.Dataset, agent: URIRef, licence: U
                Literal(f"{ds.title_it}: formato {fmt.upper()}", lang="it")))
         g.add((dist, DCTERMS.modified, Literal(ds.modified.date(), datatype=XSD.date)))
         g.add((node, DCAT.distribution, dist))
+    hvd.mark_dataset(g, base, ds, node, licence)
     return node
 
 
@@ -168,6 +169,7 @@ def catalogue_graph(base: str, page: int | None = None) -> Graph:
     g.add((cat, DCAT.themeTaxonomy, THEME_SCHEME))
     for ds in datasets:
         g.add((cat, DCAT.dataset, _dataset(g, base, ds, agent, licence, contact)))
+    hvd.add_services(g, base, datasets, cat, contact, licence)
     if page is not None:
         coll = URIRef(f"{base}catalog.ttl?page={page}")
         g.add((coll, RDF.type, HYDRA.PagedCollection))
@@ -200,3 +202,30 @@ def catalogue(ext: str):
         return Response(status=304, headers={"ETag": etag})
     body = catalogue_graph(request.url_root, page).serialize(format=fmt)
     return Response(body, content_type=f"{media}; charset=utf-8", headers={"ETag": etag})
+
+
+def dataset_graph(base: str, ds: catalog.Dataset) -> Graph:
+    """One dataset's DCAT-AP_IT description (what ``/data/<id>.ttl`` serves)."""
+    g = Graph()
+    _bind(g)
+    agent = _agent(g, base)
+    licence = _vocabularies(g, [ds])
+    contact = _contact(g, base)
+    _dataset(g, base, ds, agent, licence, contact)
+    hvd.add_services(g, base, [ds], None, contact, licence)
+    return g
+
+
+def dataset_response(dataset_id: str, ext: str) -> Response:
+    """``/data/<id>.<ext>``, and ``/data/<id>`` asked for RDF by content negotiation."""
+    ds = catalog.get(dataset_id)
+    if ds is None or ext not in SERIALISATIONS:
+        abort(404)
+    fmt, media = SERIALISATIONS[ext]
+    body = dataset_graph(request.url_root, ds).serialize(format=fmt)
+    return Response(body, content_type=f"{media}; charset=utf-8", headers={"Vary": "Accept"})
+
+
+@bp.get("/data/<dataset_id>.<ext>")
+def dataset_rdf(dataset_id: str, ext: str):
+    return dataset_response(dataset_id, ext)

@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import xlsxwriter
 
-from dashboards.queries.datastore import jsonable
+from dashboards.queries.features import to_feature
 
 CHUNK = 1 << 20
 SPOOL_BYTES = 8 << 20
@@ -82,14 +82,7 @@ def geojson_chunks(reader: pa.RecordBatchReader, *, geometry: str | None = None,
     for batch in reader:
         parts = []
         for row in batch.to_pylist():
-            if geometry:
-                raw = row.pop(geometry, None)
-                geom = json.loads(raw) if raw else None
-            else:
-                x, y = row.get(lon), row.get(lat)
-                geom = {"type": "Point", "coordinates": [x, y]} \
-                    if x is not None and y is not None else None
-            feature = {"type": "Feature", "geometry": geom, "properties": jsonable(row)}
+            feature = to_feature(row, geometry=geometry, lon=lon, lat=lat)
             parts.append(("" if first else ",\n") + json.dumps(feature, ensure_ascii=False))
             first = False
         yield "".join(parts).encode("utf-8")
