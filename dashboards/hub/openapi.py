@@ -79,6 +79,11 @@ PACKAGE = {
 }
 FIELD = {"type": "object", "required": ["id", "type"],
          "properties": {"id": TEXT, "type": TEXT, "info": {"type": "object"}}}
+SCALAR = {"type": ["string", "number", "boolean", "null"]}
+#: A datastore filter: a value, any of a list of values, or a range {"gte": a, "lt": b}.
+FILTER_VALUE = {"anyOf": [SCALAR, {"type": "array", "maxItems": 5, "items": SCALAR},
+                          {"type": "object", "maxProperties": 4,
+                           "additionalProperties": SCALAR}]}
 NAMES_OR_DICTS = {"type": "array", "items": {"anyOf": [TEXT, {"type": "object"}]}}
 
 
@@ -159,7 +164,8 @@ def _actions() -> dict[str, tuple[str, list[dict[str, Any]], dict[str, Any]]]:
             _p("q", {"anyOf": [text, {"type": "object", "maxProperties": 5,
                                       "additionalProperties": text}]},
                "full text: every word in some text column; or {field: text}"),
-            _p("filters", {"type": "object", "maxProperties": 5},
+            _p("filters", {"type": "object", "maxProperties": 5,
+                           "additionalProperties": FILTER_VALUE},
                '{"col": v}, {"col": [v1, v2]}, {"col": {"gte": a, "lt": b}}'),
             _p("fields", {"type": "array", "maxItems": 50, "items": {"type": "string"}},
                "columns to return (also a comma-separated string)"),
@@ -305,7 +311,8 @@ def _download_paths() -> dict[str, Any]:
         "tags": ["Downloads"], "operationId": "datapackage",
         "summary": "Frictionless Data Package", "parameters": [dataset_param],
         "responses": {"200": {"description": "datapackage.json", "content": {JSON: {
-            "schema": {"type": "object", "required": ["name", "resources"]}}}}}}}
+            "schema": {"type": "object", "required": ["name", "resources"]}}}},
+            "404": _text_error("No such dataset")}}}
     out["/download/catalog.zip"] = {"get": {
         "tags": ["Downloads"], "operationId": "catalogue_zip",
         "summary": "Tutti i dataset in CSV / Every dataset as CSV (zip)",
@@ -328,7 +335,8 @@ def _download_paths() -> dict[str, Any]:
             "summary": f"DCAT-AP_IT di un dataset / One dataset's DCAT ({ext}); "
                        "/data/<id> with Accept: text/turtle gives the same",
             "parameters": [dataset_param],
-            "responses": {"200": {"description": "RDF", "content": {media: rdf[media]}}}}}
+            "responses": {"200": {"description": "RDF", "content": {media: rdf[media]}},
+                          "404": _text_error("No such dataset")}}}
     out["/healthz"] = {"get": {
         "tags": ["Operations"], "operationId": "healthz", "summary": "Health check",
         "responses": {
@@ -367,7 +375,7 @@ def document(base: str) -> dict[str, Any]:
         "tags": [{"name": "CKAN Action API"}, {"name": "CKAN Action API (alias)"},
                  {"name": "Downloads"}, {"name": "DCAT-AP_IT"},
                  {"name": "OGC API - Features"}, {"name": "Operations"}],
-        "paths": {**_ckan_paths(), **_download_paths(), **ogc.paths("/ogc")},
+        "paths": ogc.with_limits({**_ckan_paths(), **_download_paths(), **ogc.paths("/ogc")}),
     }
 
 

@@ -187,6 +187,23 @@ def paths(prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def with_limits(paths_: dict[str, Any]) -> dict[str, Any]:
+    """Add the site-wide request limits (``dashboards/security.py``) to every operation:
+    414 for a query string over 8 KiB, 413 for a body over 1 MiB."""
+    text = {"text/plain": {"schema": {"type": "string"}},
+            JSON: {"schema": {"type": "object"}},
+            # a request line past gunicorn's own limit is refused by gunicorn, in HTML
+            HTML: {"schema": {"type": "string"}}}
+    for item in paths_.values():
+        for method, op in item.items():
+            op["responses"].setdefault("414", {
+                "description": "Query string longer than 8 KiB", "content": text})
+            if method == "post":
+                op["responses"].setdefault("413", {
+                    "description": "Request body larger than 1 MiB", "content": text})
+    return paths_
+
+
 def to_openapi30(node: Any) -> Any:
     """Rewrite 3.1 ``type: [t, "null"]`` as 3.0 ``type: t, nullable: true``."""
     if isinstance(node, list):
@@ -217,5 +234,5 @@ def document(base: str) -> dict[str, Any]:
                  "license": {"name": "CC BY 4.0",
                              "url": "https://creativecommons.org/licenses/by/4.0/"}},
         "servers": [{"url": f"{base}ogc"}],
-        "paths": paths(),
+        "paths": with_limits(paths()),
     })
