@@ -9,7 +9,7 @@ HOST ?= 0.0.0.0
 PORT ?= 8050
 WORKERS ?= 2
 SCALE ?= 1
-APT_TEST_PKGS := chromium chromium-driver redis-server wrk
+APT_TEST_PKGS := chromium chromium-driver redis-server wrk gdal-bin
 export PONMETRO_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 
 .PHONY: run install demo-warehouse serve test test-deps lint bench bench-smoke reliability-full clean
