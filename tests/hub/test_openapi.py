@@ -70,7 +70,7 @@ def test_html_rendering_is_served_locally(http, hub, document):
     assert '<html lang="it">' in page and "<script" not in page
     # every stylesheet, script or image comes from this server (no CDN)
     assets = re.findall(r'<(?:link|script|img)[^>]+(?:href|src)="([^"]+)"', page)
-    assert assets and all(a.startswith("/assets/") for a in assets)
+    assert assets and all(a.startswith(("/assets/", "/_favicon.ico")) for a in assets)
     for path in ("/api/3/action/package_search", "/ogc/collections/nil/items",
                  "/download/nil.{format}"):
         assert f"{path}</code>" in page
