@@ -35,6 +35,8 @@ def _dataset_rdf_by_accept() -> Response | None:
 def _unknown_dataset_is_404(response: Response) -> Response:
     """``/data/<id>`` for an id that is not published answers 404 (the page says why)."""
     match = _DATASET_PAGE.match(request.path)
+    if match:
+        response.vary.add("Accept")  # the same URL also answers RDF by content negotiation
     if match and request.method == "GET" and response.status_code == 200 \
             and response.mimetype == "text/html":
         from dashboards.queries import catalog

@@ -119,6 +119,7 @@ def test_browsers_still_get_the_page_and_unknown_ids_404(http, hub):
         "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
         timeout=60)
     assert page.headers["Content-Type"].startswith("text/html")
+    assert "Accept" in page.headers["Vary"]  # caches keep the page and the RDF apart
     for url, headers in ((f"{hub}/data/nope.ttl", {}),
                          (f"{hub}/data/nope", {"Accept": "text/turtle"})):
         assert http.get(url, headers=headers, timeout=60).status_code == 404
