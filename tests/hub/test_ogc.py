@@ -11,6 +11,7 @@ import shutil
 import subprocess
 
 import pytest
+import requests
 from owslib.ogcapi.features import Features
 from shapely.geometry import box, shape
 
@@ -207,3 +208,17 @@ def test_gdal_counts_and_bbox_agree_with_the_download(http, hub, published, coll
          "-spat", *map(str, MILAN)], capture_output=True, text=True, timeout=300,
         check=True).stdout
     assert features.count("OGRFeature(") == len(inside) > 0
+
+
+def test_missing_warehouse_is_a_503_exception(tmp_path):
+    from tests.conftest import Server
+
+    server = Server(tmp_path / "absent.duckdb", workers=1).start()
+    try:
+        for path in ("/ogc/collections", "/ogc/collections/nil/items"):
+            resp = requests.get(f"{server.url}{path}", timeout=30)
+            assert resp.status_code == 503
+            assert resp.json()["code"] == "ServiceUnavailable"
+            assert "absent" not in resp.text  # no file path leaks
+    finally:
+        server.stop()

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, request
 
 from dashboards import warehouse
 from dashboards.hub.ogc import html, spec
@@ -50,6 +50,13 @@ class OgcError(Exception):
 def _ogc_error(exc: OgcError) -> Response:
     return Response(json.dumps({"code": exc.code, "description": exc.description}),
                     status=exc.status, content_type=JSON)
+
+
+@bp.errorhandler(warehouse.WarehouseUnavailable)
+def _unavailable(exc: warehouse.WarehouseUnavailable) -> Response:
+    """The declared 503 exception (never the reason, which may name a path)."""
+    return _ogc_error(OgcError(503, "ServiceUnavailable",
+                               "the data is temporarily unavailable; please try again later"))
 
 
 def _bad(field: str, message: str) -> OgcError:
@@ -111,10 +118,7 @@ def _reply(body: dict[str, Any], template: str, json_type: str = JSON,
 
 
 def _collection_or_404(collection_id: str):
-    try:
-        ds = features.get(collection_id)
-    except warehouse.WarehouseUnavailable:
-        abort(503)
+    ds = features.get(collection_id)
     if ds is None:
         raise OgcError(404, "NotFound", f"no collection '{collection_id[:60]}'")
     return ds
@@ -190,10 +194,7 @@ def _collection(ds) -> dict[str, Any]:
 @bp.get("/ogc/collections")
 def collections():
     _check_params(COMMON_PARAMS)
-    try:
-        items = [_collection(ds) for ds in features.collections()]
-    except warehouse.WarehouseUnavailable:
-        abort(503)
+    items = [_collection(ds) for ds in features.collections()]
     return _reply({"links": _self_links("/collections"), "collections": items},
                   "collections")
 
