@@ -17,7 +17,7 @@ TEST_LOCK := requirements-test.lock
 UV_VERSION := 0.13.9
 PIP_AUDIT_VERSION := 2.10.1
 APT_PROD_PKGS := nginx redis-server
-APT_TEST_PKGS := chromium chromium-driver wrk $(APT_PROD_PKGS)
+APT_TEST_PKGS := chromium chromium-driver wrk gdal-bin $(APT_PROD_PKGS)
 # Debian packages, without starting their system services (nginx would take port 80;
 # serve-prod and the tests run their own): policy-rc.d denies starts during the install.
 apt_install = apt-get update -qq && ( made=""; [ -e /usr/sbin/policy-rc.d ] || { \

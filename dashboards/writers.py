@@ -89,18 +89,24 @@ def geojson_chunks(reader: pa.RecordBatchReader, *, geometry: str | None = None,
     for batch in reader:
         parts = []
         for row in batch.to_pylist():
-            if geometry:
-                raw = row.pop(geometry, None)
-                geom = json.loads(raw) if raw else None
-            else:
-                x, y = row.get(lon), row.get(lat)
-                geom = {"type": "Point", "coordinates": [x, y]} \
-                    if x is not None and y is not None else None
-            feature = {"type": "Feature", "geometry": geom, "properties": jsonable(row)}
+            feature = to_feature(row, geometry=geometry, lon=lon, lat=lat)
             parts.append(("" if first else ",\n") + json.dumps(feature, ensure_ascii=False))
             first = False
         yield "".join(parts).encode("utf-8")
     yield b"]}\n"
+
+
+def to_feature(row: dict[str, Any], *, geometry: str | None = None, lon: str | None = None,
+               lat: str | None = None) -> dict[str, Any]:
+    """One GeoJSON Feature from a row: the one rule for downloads and OGC items."""
+    if geometry:
+        raw = row.pop(geometry, None)
+        geom = json.loads(raw) if raw else None
+    else:
+        x, y = row.get(lon), row.get(lat)
+        geom = {"type": "Point", "coordinates": [x, y]} \
+            if x is not None and y is not None else None
+    return {"type": "Feature", "geometry": geom, "properties": jsonable(row)}
 
 
 def _spool() -> tempfile.SpooledTemporaryFile:

@@ -262,11 +262,13 @@ def datastore_search(params: dict, base: str) -> dict[str, Any]:
     if records_format not in ("objects", "lists", "csv", "tsv"):
         raise validation("records_format", "must be one of objects, lists, csv, tsv")
     include_total = _flag(params, "include_total", True)
+    distinct = _flag(params, "distinct", False)
     try:
         page = datastore.search(ds, fields=params.get("fields"), filters=params.get("filters"),
                                 q=params.get("q"), sort=params.get("sort"),
                                 limit=params.get("limit", datastore.DEFAULT_LIMIT),
-                                offset=params.get("offset", 0), include_total=include_total)
+                                offset=params.get("offset", 0), include_total=include_total,
+                                distinct=distinct)
     except QueryError as exc:
         raise validation(exc.field, exc.message) from None
     names = [c.name for c in page["columns"]]
@@ -284,6 +286,7 @@ def datastore_search(params: dict, base: str) -> dict[str, Any]:
         "filters": params.get("filters") or {}, "q": params.get("q") or "",
         "sort": params.get("sort") or ", ".join(ds.order_by),
         "include_total": include_total, "records_format": records_format,
+        "distinct": distinct,
         "_links": {"start": action,
                    "next": f"{action}&offset={page['offset'] + page['limit']}"},
     }

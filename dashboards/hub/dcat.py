@@ -20,7 +20,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 
 from dashboards import formats, releases, warehouse
-from dashboards.hub import describe
+from dashboards.hub import describe, hvd
 from dashboards.queries import catalog
 from etl.catalog import LICENCE_URL
 
@@ -138,6 +138,7 @@ def _dataset(g: Graph, base: str, ds: catalog.Dataset, agent: URIRef, licence: U
                Literal(f"{ds.title_it}: formato {name}", lang="it")))
         g.add((dist, DCTERMS.modified, Literal(ds.modified.date(), datatype=XSD.date)))
         g.add((node, DCAT.distribution, dist))
+    hvd.mark_dataset(g, base, ds, node, licence)
     return node
 
 
@@ -230,6 +231,7 @@ def catalogue_graph(base: str, page: int | None = None) -> Graph:
         node = _dataset(g, base, ds, agent, licence, contact)
         _versions(g, base, ds, node, agent, licence, history, current, info.build_id)
         g.add((cat, DCAT.dataset, node))
+    hvd.add_services(g, base, datasets, cat, contact, licence)
     if page is not None:
         coll = URIRef(f"{base}catalog.ttl?page={page}")
         g.add((coll, RDF.type, HYDRA.PagedCollection))
@@ -262,3 +264,32 @@ def catalogue(ext: str):
         return Response(status=304, headers={"ETag": etag})
     body = catalogue_graph(request.url_root, page).serialize(format=fmt)
     return Response(body, content_type=f"{media}; charset=utf-8", headers={"ETag": etag})
+
+
+def dataset_graph(base: str, ds: catalog.Dataset) -> Graph:
+    """One dataset's DCAT-AP_IT description (what ``/data/<id>.ttl`` serves)."""
+    g = Graph()
+    _bind(g)
+    agent = _agent(g, base)
+    licence = _vocabularies(g, [ds])
+    contact = _contact(g, base)
+    node = _dataset(g, base, ds, agent, licence, contact)
+    _versions(g, base, ds, node, agent, licence, releases.kept(), releases.current_id(),
+              warehouse.build_info().build_id)
+    hvd.add_services(g, base, [ds], None, contact, licence)
+    return g
+
+
+def dataset_response(dataset_id: str, ext: str) -> Response:
+    """``/data/<id>.<ext>``, and ``/data/<id>`` asked for RDF by content negotiation."""
+    ds = catalog.get(dataset_id)
+    if ds is None or ext not in SERIALISATIONS:
+        abort(404)
+    fmt, media = SERIALISATIONS[ext]
+    body = dataset_graph(request.url_root, ds).serialize(format=fmt)
+    return Response(body, content_type=f"{media}; charset=utf-8", headers={"Vary": "Accept"})
+
+
+@bp.get("/data/<dataset_id>.<ext>")
+def dataset_rdf(dataset_id: str, ext: str):
+    return dataset_response(dataset_id, ext)

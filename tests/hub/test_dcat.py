@@ -8,6 +8,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
+from tests.hub.shapes import shapes_graph
+
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib")  # inside pyshacl
 DCATAPIT = "http://dati.gov.it/onto/dcatapit#"
 SHAPES = ("dcat-ap-3.0.1-SHACL.ttl", "dcatapit-min.shapes.ttl")
@@ -22,7 +24,7 @@ def feed(http, hub) -> Graph:
 
 @pytest.mark.parametrize("shapes", SHAPES)
 def test_feed_conforms(feed, realdata, shapes):
-    conforms, _, text = pyshacl.validate(feed, shacl_graph=str(realdata / "dcat" / shapes),
+    conforms, _, text = pyshacl.validate(feed, shacl_graph=shapes_graph(realdata, shapes),
                                          inference="rdfs")
     assert conforms, text[:3000]
 
