@@ -21,7 +21,6 @@ from typing import Any
 from shapely.geometry import box, shape
 
 from dashboards.cache import memoize
-from dashboards.writers import to_feature
 from dashboards.queries import catalog
 from dashboards.queries.datastore import (
     QueryError,
@@ -31,6 +30,7 @@ from dashboards.queries.datastore import (
     quote,
     where_clause,
 )
+from dashboards.writers import to_feature
 
 #: Largest page of features (OGC ``limit``); the default page is 10 features.
 MAX_LIMIT = 10_000
