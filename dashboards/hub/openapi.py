@@ -23,6 +23,7 @@ bp = Blueprint("hub_openapi", __name__)
 
 JSON = "application/json"
 TEXT = {"type": "string"}
+BINARY = {"type": "string", "format": "binary"}
 NULLABLE_TEXT = {"type": ["string", "null"]}
 INT0 = {"type": "integer", "minimum": 0, "maximum": 2**62}
 FLAG = {"type": "boolean"}
@@ -96,7 +97,7 @@ def _p(name: str, schema: dict[str, Any], description: str,
 def _actions() -> dict[str, tuple[str, list[dict[str, Any]], dict[str, Any]]]:
     """Action name -> (summary, parameters, result schema)."""
     ids = list(catalog.ids())
-    resource_ids = sorted(f"{ds.id}.{fmt}" if fmt != "csv" else ds.id
+    resource_ids = sorted(f"{ds.id}.{fmt.key}" if fmt.key != "csv" else ds.id
                           for ds in catalog.datasets() for fmt in ds.formats)
     text = {"type": "string", "maxLength": 2000}
     list_params = [
@@ -256,7 +257,7 @@ def _download_paths() -> dict[str, Any]:
     for ds in catalog.datasets():
         params = [
             {"name": "format", "in": "path", "required": True,
-             "schema": {"type": "string", "enum": list(ds.formats)}},
+             "schema": {"type": "string", "enum": [fmt.key for fmt in ds.formats]}},
             {"name": "fields", "in": "query", "style": "form", "explode": False,
              "description": "columns to include", "schema": {
                  "type": "array", "items": {"type": "string", "enum": list(ds.column_names)},
@@ -267,6 +268,9 @@ def _download_paths() -> dict[str, Any]:
              "schema": {"type": "string", "maxLength": 1000}},
             {"name": "excel", "in": "query", "description": "1: CSV for Excel (; and BOM)",
              "schema": {"type": "string", "enum": ["1", "0"]}},
+            {"name": "release", "in": "query", "description": "a kept release id: the dataset "
+             "as that release had it (404 for an unknown release)",
+             "schema": {"type": "string", "maxLength": 64}},
         ]
         for col in ds.columns:
             if col.is_complex:
@@ -282,6 +286,13 @@ def _download_paths() -> dict[str, Any]:
         feature = {"type": "object", "required": ["type", "geometry", "properties"],
                    "properties": {"type": {"type": "string", "enum": ["Feature"]},
                                   "geometry": ogc.GEOMETRY, "properties": _row_schema(ds)}}
+        # Response schema per format key; finished binary files (XLSX, Parquet) by default.
+        bodies = {"csv": TEXT, "json": {"type": "array", "items": _row_schema(ds)},
+                  "geojson": {"type": "object", "required": ["type", "features"],
+                              "properties": {"type": {"type": "string",
+                                                      "enum": ["FeatureCollection"]},
+                                             "features": {"type": "array",
+                                                          "items": feature}}}}
         out[f"/download/{ds.id}.{{format}}"] = {"get": {
             "tags": ["Downloads"], "operationId": f"download_{ds.id}",
             "summary": f"Scarica / Download: {ds.title_it}",
@@ -289,18 +300,8 @@ def _download_paths() -> dict[str, Any]:
             "parameters": params,
             "responses": {
                 "200": {"description": "The (filtered) dataset", "content": {
-                    "text/csv": {"schema": TEXT},
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
-                        {"schema": {"type": "string", "format": "binary"}},
-                    "application/vnd.apache.parquet":
-                        {"schema": {"type": "string", "format": "binary"}},
-                    JSON: {"schema": {"type": "array", "items": _row_schema(ds)}},
-                    "application/geo+json": {"schema": {
-                        "type": "object", "required": ["type", "features"],
-                        "properties": {"type": {"type": "string",
-                                                "enum": ["FeatureCollection"]},
-                                       "features": {"type": "array", "items": feature}}}},
-                }},
+                    fmt.media_type: {"schema": bodies.get(fmt.key, BINARY)}
+                    for fmt in ds.formats}},
                 "400": _text_error("Bad request: <parameter>: <reason>"),
                 "404": _text_error("Format not offered for this dataset"),
             }}}

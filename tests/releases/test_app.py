@@ -22,6 +22,7 @@ from rdflib.namespace import DCAT, RDF
 from dashboards.reporting.formats import file_names
 from dashboards.reporting.routes import FILES
 from tests.conftest import Server
+from tests.hub.shapes import shapes_graph
 from tests.releases.conftest import Host, build_id
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:rdflib")
@@ -206,7 +207,7 @@ def feed(service) -> Graph:
 
 @pytest.mark.parametrize("shapes", SHAPES)
 def test_dcat_versions_conform(feed, realdata, shapes):
-    conforms, _, text = pyshacl.validate(feed, shacl_graph=str(realdata / "dcat" / shapes),
+    conforms, _, text = pyshacl.validate(feed, shacl_graph=shapes_graph(realdata, shapes),
                                          inference="rdfs")
     assert conforms, text[:3000]
 
