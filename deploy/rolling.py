@@ -1,28 +1,32 @@
 """Rolling switch to a new build, one app host at a time, with no failed request.
 
 For each host: take it out of the proxy's rotation, give in-flight requests time to
-finish, install the new build on it (``install_build``: the one step a release pull
-replaces), wait until the host itself reports the new build, put it back. At every
-moment the other hosts serve, and no host switches builds while it has traffic, so no
-response mixes two builds.
+finish, install the new release on it (``pull_release``, i.e. ``ponmetro release pull``:
+sha256 checked before the switch), wait until the host itself reports the new build, put
+it back. At every moment the other hosts serve, and no host switches builds while it has
+traffic, so no response mixes two builds.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
-def install_build(source: Path, warehouse: Path) -> None:
-    """Copy ``source`` beside ``warehouse`` and rename it into place (atomic on one
-    filesystem); the app's warehouse door follows the new file within a second."""
+def pull_release(source: str | Path, warehouse: Path, store: Path | None = None) -> str:
+    """Install the source store's current release on one host: ``ponmetro release pull``.
+
+    The release is fetched into the host's own store (default: ``releases/`` beside its
+    warehouse), its sha256 checked, and the served file switched in one rename; the
+    app's warehouse door follows the new file within a second. Returns the release id.
+    """
+    from ponmetro.releases.store import pull
+    from ponmetro.settings import releases_keep
+
     warehouse = Path(warehouse)
-    partial = warehouse.with_name(f".{warehouse.name}.incoming-{os.getpid()}")
-    shutil.copyfile(source, partial)
-    os.replace(partial, warehouse)
+    store = Path(store) if store else warehouse.parent / "releases"
+    return pull(str(source), store, warehouse, None, releases_keep(None)).id
 
 
 def rolling_switch(hosts: Sequence[str], install: Callable[[str], None],

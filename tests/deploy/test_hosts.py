@@ -24,7 +24,8 @@ import duckdb
 import pytest
 import requests
 
-from deploy.rolling import install_build, rolling_switch
+from deploy.rolling import pull_release, rolling_switch
+from ponmetro.releases.store import publish
 from tests.deploy.topology import Hosts
 from tests.reliability.hostile import location_body
 
@@ -115,6 +116,8 @@ def request_mix(base: str) -> list[tuple[str, str, str | None]]:
 def test_rolling_switch_and_a_killed_host(prod_tools, warehouse, tmp_path):
     clients, seconds = SIZES[os.environ.get("PONMETRO_CAMPAIGN", "smoke")]
     source = next_build(warehouse, tmp_path)
+    central = tmp_path / "central-releases"  # where the build host publishes releases
+    publish(source, central, None, 5)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         old_build = con.execute("SELECT build_id FROM meta.build").fetchone()[0]
     topology = Hosts(warehouse, tmp_path / "hosts", count=3)
@@ -126,7 +129,7 @@ def test_rolling_switch_and_a_killed_host(prod_tools, warehouse, tmp_path):
         started = load.started
         time.sleep(min(20, seconds / 6))
         rolling_switch(topology.hosts,
-                       install=lambda host: install_build(source, topology.warehouses[host]),
+                       install=lambda host: pull_release(central, topology.warehouses[host]),
                        drain=topology.drain, build_of=topology.build_of, expected=NEW_BUILD)
         switched = time.monotonic() - started
         time.sleep(max(2, (seconds - switched) / 3))

@@ -141,6 +141,7 @@ class Hosts:
 
     def start_host(self, host: str) -> None:
         env = {**os.environ, "PONMETRO_WAREHOUSE": str(self.warehouses[host]),
+               "PONMETRO_RELEASES": str(self.warehouses[host].parent / "releases"),
                "PONMETRO_CACHE_TYPE": "redis", "PONMETRO_TILE_URL": "",
                "PONMETRO_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
                "PONMETRO_PROXIES": "1", "PONMETRO_RATE_LIMIT": "off"}
