@@ -345,7 +345,7 @@ DATASETS: tuple[Dataset, ...] = (
                  "flag"),
         order_by=("month", "service")),
     Dataset(
-        id="bed-occupancy-daily", table="mart.bed_occupancy_daily", domain="social",
+        id="bed-occupancy-daily", table="mart.social_bed_occupancy_daily", domain="social",
         theme="SOCI", frequency="DAILY", axis=3, temporal=PROGRAMME_YEARS,
         suppressed=True,
         title_it="Occupazione giornaliera dei posti letto",

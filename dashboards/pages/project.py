@@ -37,11 +37,11 @@ def domain_panels(code: str, lang: str) -> list:
     params = {"code": code}
     if _table_or_none("mart.housing_units") and housing.project_units(code).height:
         panels.append(charts.chart_block("project-units", specs.PROJECT_UNITS, params, lang))
-    if _table_or_none("mart.renovations") and \
+    if _table_or_none("mart.housing_renovations") and \
             housing.renovation_pipeline(None, code).height:
         panels.append(charts.chart_block("project-pipeline", specs.HOUSING_PIPELINE,
                                          {"code": code}, lang))
-    if _table_or_none("mart.bed_occupancy_daily") and \
+    if _table_or_none("mart.social_bed_occupancy_daily") and \
             social.bed_occupancy_monthly(None, None, code).height:
         panels.append(charts.chart_block("project-beds", specs.SOCIAL_BEDS, {"code": code},
                                          lang))

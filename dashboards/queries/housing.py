@@ -53,7 +53,7 @@ def renovation_pipeline(municipio_id: int | None = None,
     """Renovation works by stage and project (the pipeline), with their cost."""
     return fetch("""
         SELECT r.project_code, r.stage, count(*) AS works, sum(r.cost_eur) AS cost_eur
-        FROM mart.renovations r LEFT JOIN mart.housing_complexes c USING (complex_id)
+        FROM mart.housing_renovations r LEFT JOIN mart.housing_complexes c USING (complex_id)
         WHERE (? IS NULL OR c.municipio_id = ?) AND (? IS NULL OR r.project_code = ?)
         GROUP BY ALL ORDER BY r.project_code, r.stage""",
                  [municipio_id, municipio_id, project_code, project_code])

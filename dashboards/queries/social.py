@@ -53,7 +53,7 @@ def bed_occupancy_monthly(municipio_id: int | None = None, year: int | None = No
     return fetch("""
         SELECT date_trunc('month', b.date)::DATE AS month, s.site_id, s.name AS site,
                avg(b.beds_available) AS beds_available, avg(b.occupancy_rate) AS occupancy_rate
-        FROM mart.bed_occupancy_daily b JOIN mart.social_sites s USING (site_id)
+        FROM mart.social_bed_occupancy_daily b JOIN mart.social_sites s USING (site_id)
         WHERE (? IS NULL OR s.municipio_id = ?) AND (? IS NULL OR s.project_code = ?)
           AND b.date BETWEEN ? AND ?
         GROUP BY ALL ORDER BY month, site""",

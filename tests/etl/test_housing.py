@@ -39,14 +39,14 @@ def test_recovery_project_is_80_units_in_18_complexes(con):
                      "WHERE project_code = 'MI4.1.1.c'") == [(18,)]
     works = rows(con, "SELECT count(*), min(year(start_date)), max(year(start_date)), "
                       "bool_and(cost_eur > 0), count(*) FILTER (stage = 'completed') "
-                      "FROM mart.renovations WHERE project_code = 'MI4.1.1.c'")[0]
+                      "FROM mart.housing_renovations WHERE project_code = 'MI4.1.1.c'")[0]
     assert works[0] == 80 and works[1] >= 2018 and works[2] <= 2023 and works[3]
     assert works[4] > 40  # most works are completed
 
 
 def test_completed_recovered_units_are_mostly_assigned_after_the_works(con):
     late = rows(con, """
-        SELECT count(*) FROM mart.renovations r JOIN staging.housing_assignments a USING (unit_id)
+        SELECT count(*) FROM mart.housing_renovations r JOIN staging.housing_assignments a USING (unit_id)
         WHERE r.project_code = 'MI4.1.1.c' AND a.assigned_on < r.end_date""")
     assert late == [(0,)]
     status = dict(rows(con, "SELECT u.status, count(*) FROM mart.housing_units u "
@@ -149,6 +149,17 @@ def ctx_for(landing: Path) -> BuildContext:
     return BuildContext(landing=landing, build_id="t", built_at=datetime.now(UTC), manifest={})
 
 
+def staged(**frames: pl.DataFrame) -> duckdb.DuckDBPyConnection:
+    """An in-memory build connection with ``frames`` as its staging tables, in row order."""
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA staging")
+    for name, frame in frames.items():
+        con.register("_frame", frame.to_arrow())
+        con.execute(f"CREATE TABLE staging.{name} AS SELECT * FROM _frame")
+        con.unregister("_frame")
+    return con
+
+
 def test_status_outside_the_enum_is_named(tmp_path):
     path = write(tmp_path, "units.csv", UNITS_HEADER + "1;1001;2;55,5;2;occupied;si;;\n"
                  "2;1001;2;55,5;2;sfitto;no;2020-01-01;\n")
@@ -184,7 +195,8 @@ def test_occupied_unit_with_vacant_since_is_an_error_naming_the_row(tmp_path):
                                        "stage": pl.String})
     empty_assign = pl.DataFrame(schema={"vacant_from": pl.Date, "assigned_on": pl.Date})
     with pytest.raises(LandingError, match="occupied unit") as err:
-        check_consistency(ctx_for(landing), frame, empty_works, empty_assign)
+        check_consistency(staged(housing_units=frame, housing_renovations=empty_works,
+                                 housing_assignments=empty_assign), ctx_for(landing))
     assert err.value.file.endswith("housing/units.csv")
     assert (err.value.row, err.value.column) == (3, "vacant_since")
 
@@ -198,7 +210,8 @@ def test_works_ending_before_they_start_are_refused(tmp_path):
                                  "vacant_since": pl.Date})
     assign = pl.DataFrame(schema={"vacant_from": pl.Date, "assigned_on": pl.Date})
     with pytest.raises(LandingError, match="before start_date") as err:
-        check_consistency(ctx_for(tmp_path), units, works, assign)
+        check_consistency(staged(housing_units=units, housing_renovations=works,
+                                 housing_assignments=assign), ctx_for(tmp_path))
     assert (err.value.row, err.value.column) == (2, "end_date")
 
 

@@ -1,7 +1,7 @@
 """The DuckDB fast path of the staging load must be invisible except for speed.
 
-Every test loads the same file twice, once through ``etl.build._stage_file`` (fast
-path first, Polars on any doubt) and once through the Polars validator alone, and
+Every test loads the same file twice, once through ``etl.staging.stage_file`` (fast
+route first, tolerant Polars reader on any doubt) and once through the tolerant route alone, and
 asserts the same staging rows, the same findings, or the same one-line error.
 """
 
@@ -13,10 +13,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from etl.build import _files_for, _load_validated, _stage_file
+from etl.build import _files_for
 from etl.contracts import Column, Contract
 from etl.domains import all_contracts
-from etl.validate import LandingError, load_csv_fast, scan_file
+from etl.staging import load_csv_fast, scan_file, stage_file, stage_tolerant
+from etl.validate import LandingError
 
 SITES = Contract(
     name="t_sites", path="sites.csv", format="csv", description="test", source="test",
@@ -91,10 +92,10 @@ def both_ways(loads: list[tuple[Contract, Path]]):
     slow_findings: list = []
     took: list[bool] = []
     for contract, path in loads:
-        _, findings, used = _stage_file(fast, contract, path, scan_file(path))
-        fast_findings += findings
-        took.append(used)
-        slow_findings += _load_validated(slow, contract, path)[1]
+        staged = stage_file(fast, contract, path, scan_file(path))
+        fast_findings += staged.findings
+        took.append(staged.fast)
+        slow_findings += stage_tolerant(slow, contract, path).findings
     return fast, slow, fast_findings, slow_findings, took
 
 
@@ -104,9 +105,9 @@ def outcome(loads: list[tuple[Contract, Path]], polars_only: bool) -> str:
     try:
         for contract, path in loads:
             if polars_only:
-                _load_validated(con, contract, path)
+                stage_tolerant(con, contract, path)
             else:
-                _stage_file(con, contract, path, scan_file(path))
+                stage_file(con, contract, path, scan_file(path))
     except LandingError as exc:
         return f"error: {exc}"
     return "\n".join(staged(con, c.name).write_csv() for c, _ in loads)

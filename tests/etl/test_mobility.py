@@ -464,7 +464,8 @@ def test_real_bikemi_orphan_statuses_are_reported_not_fatal(realdata, tmp_path):
 
 def test_bay_occupancy_weights_time_not_events():
     """Occupied 10:00-10:30, unknown 10:30-10:45, free 10:45-11:30: hour 10 is 2/3."""
-    from etl.domains.mobility.marts import _bay_occupancy
+    from etl.domains.mobility.marts import BAY_OCCUPANCY
+    from etl.marts import create
 
     con = duckdb.connect()
     con.execute("CREATE SCHEMA staging; CREATE SCHEMA mart")
@@ -478,7 +479,7 @@ def test_bay_occupancy_weights_time_not_events():
             ('S1', '2023-07-03 10:45:00', 'free'),
             ('S2', '2023-07-03 11:00:00', 'occupied'),
             ('S2', '2023-07-03 11:30:00', 'closed')) t(spot_id, observed_at, status)""")
-    _bay_occupancy(con)
+    create(con, None, BAY_OCCUPANCY)
     hourly = rows(con, "SELECT hour::VARCHAR, occupied_share, observed_spots "
                        "FROM mart.bay_occupancy_hourly ORDER BY hour")
     assert hourly == [("2023-07-03 10:00:00", pytest.approx(30 / 45), 1),

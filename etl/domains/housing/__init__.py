@@ -1,7 +1,7 @@
 """Housing (ERP): the municipal public-housing stock managed by MM SpA.
 
 Contracts in ``contracts``, the synthetic extract in ``demo``, the marts
-(``mart.housing_*``, ``mart.renovations``) in ``marts``.
+(``mart.housing_*``, ``mart.housing_renovations``) in ``marts``.
 """
 
 from etl.domains.housing.contracts import CONTRACTS

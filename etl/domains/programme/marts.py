@@ -7,10 +7,10 @@ council dashboard, the open data and the EU report cannot disagree.
 from __future__ import annotations
 
 import duckdb
-import polars as pl
 
 from etl.demo import PROGRAMME_END, PROGRAMME_START
 from etl.domains.programme.contracts import CONTRACTS
+from etl.marts import Mart, create
 from etl.validate import LandingError
 
 GRANT_CAP_EUR = {"MI3.3.1.e": 25_000.0}
@@ -20,36 +20,6 @@ _FILES = {c.name: c.path for c in CONTRACTS}
 def _finding(contract: str, column: str, check: str, values: list) -> dict[str, object]:
     return {"contract": contract, "file": _FILES[contract], "column": column, "check": check,
             "rows": len(values), "values": ", ".join(map(str, values[:10]))}
-
-
-def _with_areas(frame: pl.DataFrame, ctx) -> pl.DataFrame:
-    if ctx.geo is not None:
-        return ctx.geo.with_areas(frame)
-    return frame.with_columns(pl.lit(None, pl.Int64).alias("nil_id"),
-                              pl.lit(None, pl.Int64).alias("municipio_id"))
-
-
-def _projects(con: duckdb.DuckDBPyConnection, ctx) -> pl.DataFrame:
-    frame = con.sql("""
-        SELECT p.project_code, p.cup, p.action_code, a.axis_id, p.title_it, p.title_en,
-               p.description_it, p.description_en, p.status, p.start_date,
-               p.end_date_planned, p.end_date_actual, p.budget_eur, p.eu_financing_eur,
-               p.beneficiary, p.address, p.lon, p.lat, p.domain,
-               round(coalesce(sum(t.amount_eur) FILTER (t.kind = 'commitment'), 0), 2)
-                   AS committed_eur,
-               round(coalesce(sum(t.amount_eur) FILTER (t.kind = 'payment'), 0), 2) AS paid_eur,
-               p.seed_title
-        FROM staging.programme_projects p
-        JOIN staging.programme_actions a USING (action_code)
-        LEFT JOIN staging.programme_financial_transactions t USING (project_code)
-        GROUP BY ALL ORDER BY p.project_code""").pl()
-    frame = _with_areas(frame, ctx)
-    order = ["project_code", "cup", "action_code", "axis_id", "title_it", "title_en",
-             "description_it", "description_en", "status", "start_date", "end_date_planned",
-             "end_date_actual", "budget_eur", "eu_financing_eur", "beneficiary", "address",
-             "lon", "lat", "nil_id", "municipio_id", "domain", "committed_eur", "paid_eur",
-             "seed_title"]
-    return frame.select(order)
 
 
 def _check_grants(con: duckdb.DuckDBPyConnection) -> None:
@@ -89,32 +59,53 @@ def _quality(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
     return findings
 
 
-def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
-    _check_grants(con)
-    con.execute("""CREATE TABLE mart.axes AS
+MARTS = (
+    Mart("axes", "The programme's axes with allocation and fund.", """
         SELECT axis_id, name_it, name_en, fund, thematic_objective, allocation_eur,
                cofinancing_rate, category_of_region, calculation_basis, source, verified
-        FROM staging.programme_axes ORDER BY axis_id""")
-    con.execute("""CREATE TABLE mart.actions AS
+        FROM staging.programme_axes ORDER BY axis_id"""),
+    Mart("actions", "The actions of each axis.", """
         SELECT action_code, axis_id, name_it, name_en, source, verified
-        FROM staging.programme_actions ORDER BY action_code""")
-    ctx.write_table(con, "mart.projects", _projects(con, ctx))
-    con.execute("""CREATE TABLE mart.financial_transactions AS
+        FROM staging.programme_actions ORDER BY action_code"""),
+    Mart("projects", "Projects with their axis, money to date (sums of transactions) and "
+         "place.", """
+        WITH money AS (
+            SELECT p.project_code, p.cup, p.action_code, a.axis_id, p.title_it, p.title_en,
+                   p.description_it, p.description_en, p.status, p.start_date,
+                   p.end_date_planned, p.end_date_actual, p.budget_eur, p.eu_financing_eur,
+                   p.beneficiary, p.address, p.lon, p.lat, p.domain,
+                   round(coalesce(sum(t.amount_eur) FILTER (t.kind = 'commitment'), 0), 2)
+                       AS committed_eur,
+                   round(coalesce(sum(t.amount_eur) FILTER (t.kind = 'payment'), 0), 2)
+                       AS paid_eur,
+                   p.seed_title
+            FROM staging.programme_projects p
+            JOIN staging.programme_actions a USING (action_code)
+            LEFT JOIN staging.programme_financial_transactions t USING (project_code)
+            GROUP BY ALL)
+        SELECT project_code, cup, action_code, axis_id, title_it, title_en, description_it,
+               description_en, status, start_date, end_date_planned, end_date_actual,
+               budget_eur, eu_financing_eur, beneficiary, address, lon, lat,
+               nil_of(lon, lat) AS nil_id, municipio_of(lon, lat) AS municipio_id, domain,
+               committed_eur, paid_eur, seed_title
+        FROM money ORDER BY project_code"""),
+    Mart("financial_transactions", "Commitments and payments with the project's axis.", """
         SELECT t.transaction_id, t.project_code, p.axis_id, t.date, t.kind, t.amount_eur
         FROM staging.programme_financial_transactions t JOIN mart.projects p USING (project_code)
-        ORDER BY t.date, t.transaction_id""")
-    last = con.execute("SELECT max(date) FROM staging.programme_financial_transactions"
-                       ).fetchone()[0]
-    first = con.execute("SELECT min(date) FROM staging.programme_financial_transactions"
-                        ).fetchone()[0]
-    start = min(PROGRAMME_START, first or PROGRAMME_START)
-    end = max(PROGRAMME_END, last or PROGRAMME_END)
-    params = [start, end]
-    con.execute("""CREATE TABLE mart.project_finance_monthly AS
-        WITH months AS (
-            SELECT CAST(m AS DATE) AS month
-            FROM generate_series(date_trunc('month', CAST(? AS DATE)),
-                                 date_trunc('month', CAST(? AS DATE)), INTERVAL 1 MONTH) g(m)),
+        ORDER BY t.date, t.transaction_id"""),
+    Mart("project_finance_monthly", "Monthly and cumulative money per project over the "
+         "programme period (widened to the first and last transaction).", f"""
+        WITH span AS (
+            SELECT least(DATE '{PROGRAMME_START}', coalesce(min(date), DATE '{PROGRAMME_START}'))
+                       AS first,
+                   greatest(DATE '{PROGRAMME_END}', coalesce(max(date), DATE '{PROGRAMME_END}'))
+                       AS last
+            FROM staging.programme_financial_transactions),
+        months AS (
+            SELECT CAST(unnest(generate_series(date_trunc('month', first),
+                                               date_trunc('month', last), INTERVAL 1 MONTH))
+                        AS DATE) AS month
+            FROM span),
         tx AS (
             SELECT project_code, CAST(date_trunc('month', date) AS DATE) AS month,
                    sum(amount_eur) FILTER (kind = 'commitment') AS committed_eur,
@@ -128,24 +119,25 @@ def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
         FROM mart.projects p CROSS JOIN months m
         LEFT JOIN tx ON tx.project_code = p.project_code AND tx.month = m.month
         WINDOW w AS (PARTITION BY p.project_code ORDER BY m.month)
-        ORDER BY p.project_code, m.month""", params)
-    con.execute("""CREATE TABLE mart.axis_finance_monthly AS
+        ORDER BY p.project_code, m.month"""),
+    Mart("axis_finance_monthly", "Cumulative money per axis and month: sums of projects.", """
         WITH months AS (SELECT DISTINCT month FROM mart.project_finance_monthly)
         SELECT a.axis_id, m.month, a.allocation_eur,
                round(coalesce(sum(f.committed_cum_eur), 0), 2) AS committed_cum_eur,
                round(coalesce(sum(f.paid_cum_eur), 0), 2) AS paid_cum_eur
         FROM mart.axes a CROSS JOIN months m
         LEFT JOIN mart.project_finance_monthly f ON f.axis_id = a.axis_id AND f.month = m.month
-        GROUP BY ALL ORDER BY a.axis_id, m.month""")
-    con.execute("""CREATE TABLE mart.indicators AS
+        GROUP BY ALL ORDER BY a.axis_id, m.month"""),
+    Mart("indicators", "Output and result indicators with their 2023 targets.", """
         SELECT indicator_code, axis_id, name_it, name_en, unit, kind, fund, target_2023,
                source, verified
-        FROM staging.programme_indicators ORDER BY axis_id, indicator_code""")
-    con.execute("""CREATE TABLE mart.indicator_values AS
+        FROM staging.programme_indicators ORDER BY axis_id, indicator_code"""),
+    Mart("indicator_values", "Cumulative indicator values per project and year.", """
         SELECT indicator_code, project_code, year, series, value, reported_on
         FROM staging.programme_indicator_values
-        ORDER BY indicator_code, project_code, year, series""")
-    con.execute("""CREATE TABLE mart.indicator_progress AS
+        ORDER BY indicator_code, project_code, year, series"""),
+    Mart("indicator_progress", "Yearly sum over projects per indicator (a cumulative value "
+         "holds until the next one) and share of the 2023 target.", """
         WITH years AS (SELECT CAST(y AS INTEGER) AS year FROM range(2014, 2024) r(y)),
         grid AS (
             SELECT DISTINCT i.indicator_code, v.project_code, s.series, y.year
@@ -163,12 +155,18 @@ def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
                     THEN coalesce(sum(c.value), 0) / i.target_2023 END AS pct_of_target
         FROM carried c JOIN mart.indicators i USING (indicator_code)
         GROUP BY c.indicator_code, i.axis_id, c.year, c.series, i.target_2023
-        ORDER BY i.axis_id, c.indicator_code, c.year, c.series DESC""")
-    con.execute("""CREATE TABLE mart.grants AS
+        ORDER BY i.axis_id, c.indicator_code, c.year, c.series DESC"""),
+    Mart("grants", "Neighbourhood School grants with the project's axis and place.", """
         SELECT g.grant_id, g.project_code, p.axis_id, g.call, g.phase, g.amount_eur,
-               g.awarded_on, g.neighbourhood, g.lon, g.lat
+               g.awarded_on, g.neighbourhood, g.lon, g.lat,
+               nil_of(g.lon, g.lat) AS nil_id, municipio_of(g.lon, g.lat) AS municipio_id
         FROM staging.programme_grants g JOIN mart.projects p USING (project_code)
-        ORDER BY g.grant_id""")
-    ctx.write_table(con, "mart.grants",
-                    _with_areas(con.sql("SELECT * FROM mart.grants").pl(), ctx))
+        ORDER BY g.grant_id"""),
+)
+
+
+def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
+    """Check the grant caps, build ``MARTS``, then report the money and value rules."""
+    _check_grants(con)
+    create(con, ctx, MARTS)
     ctx.findings += _quality(con)

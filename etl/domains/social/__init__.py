@@ -1,7 +1,7 @@
 """Social services: sites, monthly usage and bed occupancy of the Social Policy Directorate.
 
 Contracts in ``contracts``, the synthetic extracts in ``demo``, the marts
-(``mart.social_sites``, ``mart.social_usage_monthly``, ``mart.bed_occupancy_daily``,
+(``mart.social_sites``, ``mart.social_usage_monthly``, ``mart.social_bed_occupancy_daily``,
 all counts after disclosure control) in ``marts``.
 """
 
