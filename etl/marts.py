@@ -14,7 +14,8 @@ geography is built).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
@@ -22,10 +23,14 @@ import pyarrow as pa
 
 from etl.validate import ident
 
+if TYPE_CHECKING:
+    from etl.catalog import Dataset
+
 
 @dataclass(frozen=True)
 class Mart:
-    """One mart table: ``mart.<name>`` is the result of ``sql``.
+    """One mart table: ``mart.<name>`` is the result of ``sql``, and ``description`` says
+    what a row is; a published mart also carries its catalogue entry (``dataset``).
 
     ``protect`` is disclosure control (``etl.suppression``) applied to the result
     before it is stored: the one step that is a library algorithm, not SQL.
@@ -36,6 +41,12 @@ class Mart:
     sql: str
     protect: Callable[[pl.DataFrame], pl.DataFrame] | None = None
     temp: bool = False  # an intermediate table for the marts after it, dropped at the end
+    #: publication: the catalogue entry (titles, descriptions, column docs) of this mart
+    dataset: Dataset | None = None
+
+    def __post_init__(self) -> None:
+        if self.dataset is not None and self.dataset.table != f"mart.{self.name}":
+            object.__setattr__(self, "dataset", replace(self.dataset, table=f"mart.{self.name}"))
 
     @property
     def table(self) -> str:

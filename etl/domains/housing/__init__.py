@@ -6,6 +6,6 @@ Contracts in ``contracts``, the synthetic extract in ``demo``, the marts
 
 from etl.domains.housing.contracts import CONTRACTS
 from etl.domains.housing.demo import generate
-from etl.domains.housing.marts import build_marts
+from etl.domains.housing.marts import MARTS, build_marts
 
-__all__ = ["CONTRACTS", "build_marts", "generate"]
+__all__ = ["CONTRACTS", "MARTS", "build_marts", "generate"]

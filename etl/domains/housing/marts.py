@@ -6,6 +6,7 @@ from datetime import date
 
 import duckdb
 
+from etl.catalog import PROGRAMME_YEARS, Col, Dataset
 from etl.checks import Error, Finding, enforce
 from etl.domains.housing.contracts import ASSIGNMENTS, RENOVATIONS, STATUSES, UNITS
 from etl.marts import Mart, create, sql_list
@@ -37,7 +38,19 @@ MARTS = (
         FROM staging.housing_complexes c
         LEFT JOIN (SELECT complex_id, count(*) AS units FROM staging.housing_units
                    GROUP BY complex_id) n USING (complex_id)
-        ORDER BY c.complex_id"""),
+        ORDER BY c.complex_id""",
+        dataset=Dataset(
+            id="housing-complexes", domain="housing",
+            theme="SOCI", frequency="QUARTERLY", axis=4, temporal=PROGRAMME_YEARS,
+            title_it="Complessi di edilizia residenziale pubblica (ERP)",
+            title_en="Public housing (ERP) complexes",
+            description_it="Complessi ERP con localizzazione, numero di alloggi e progetto.",
+            description_en="Public housing complexes with location, number of units and project.",
+            keywords=("erp", "case popolari", "edilizia pubblica", "abitare"),
+            columns=(Col("complex_id", "Identificativo del complesso", "Complex id"),
+                     "name", "address", "lon", "lat", "nil_id", "municipio_id", "project_code",
+                     Col("units", "Numero di alloggi", "Number of housing units", "units")),
+            order_by=("complex_id",), lon="lon", lat="lat")),
     Mart("housing_units", "ERP units with the NIL and municipio of their complex (not "
          "published: unit-level records).", """
         SELECT u.unit_id, u.complex_id, c.nil_id, c.municipio_id, u.floor, u.floor_area_m2,
@@ -57,7 +70,22 @@ MARTS = (
         FROM areas a CROSS JOIN (SELECT unnest({sql_list(STATUSES)}) AS status) s
         LEFT JOIN counted c ON c.nil_id IS NOT DISTINCT FROM a.nil_id
              AND c.municipio_id IS NOT DISTINCT FROM a.municipio_id AND c.status = s.status
-        ORDER BY a.nil_id NULLS LAST, s.status, a.municipio_id NULLS LAST"""),
+        ORDER BY a.nil_id NULLS LAST, s.status, a.municipio_id NULLS LAST""",
+        dataset=Dataset(
+            id="housing-units-by-nil", domain="housing",
+            theme="SOCI", frequency="QUARTERLY", axis=4, temporal=PROGRAMME_YEARS,
+            title_it="Patrimonio ERP per NIL e stato",
+            title_en="Public housing stock by NIL and status",
+            description_it="Numero di alloggi ERP per NIL e stato (occupato, sfitto, in "
+                           "ristrutturazione, ristrutturato). Solo aggregati.",
+            description_en="Number of public housing units by NIL and status (occupied, vacant, "
+                           "under renovation, renovated). Aggregates only.",
+            keywords=("erp", "alloggi", "sfitti", "abitare"),
+            columns=("nil_id", "municipio_id",
+                     Col("status", "Stato: occupied, vacant, under_renovation, renovated",
+                         "Status: occupied, vacant, under_renovation, renovated"),
+                     Col("units", "Numero di alloggi", "Number of units", "units")),
+            order_by=("nil_id", "status"))),
     # A vacancy spell (vacant_from..assigned_on, or vacant_since..still open) covers month
     # m's last day iff month(start) <= m < month(end): +1 at its first month, -1 at its
     # end month, then a running sum per municipio. Linear in spells (a city-size stock).
@@ -105,7 +133,20 @@ MARTS = (
              AND e.municipio_id IS NOT DISTINCT FROM g.municipio_id
         LEFT JOIN assigned a ON a.month = m.month
              AND a.municipio_id IS NOT DISTINCT FROM g.municipio_id
-        ORDER BY m.month, g.municipio_id NULLS LAST"""),
+        ORDER BY m.month, g.municipio_id NULLS LAST""",
+        dataset=Dataset(
+            id="housing-vacancy-monthly", domain="housing", theme="SOCI", frequency="MONTHLY", axis=4,
+            temporal=PROGRAMME_YEARS,
+            title_it="Alloggi ERP sfitti e assegnati per mese",
+            title_en="Vacant and assigned public housing units by month",
+            description_it="Alloggi sfitti a fine mese e assegnazioni del mese per municipio.",
+            description_en="Vacant units at month end and assignments in the month by municipio.",
+            keywords=("erp", "sfitti", "assegnazioni", "abitare"),
+            columns=("month", "municipio_id",
+                     Col("vacant_units", "Alloggi sfitti", "Vacant units", "units"),
+                     Col("assigned_units", "Alloggi assegnati nel mese",
+                         "Units assigned in the month", "units")),
+            order_by=("month", "municipio_id"))),
     Mart("housing_renovations", "Renovation works on ERP units with their complex.", """
         SELECT w.work_id, w.unit_id, u.complex_id, w.project_code, w.start_date, w.end_date,
                w.cost_eur, w.stage

@@ -12,6 +12,7 @@ import json
 import duckdb
 import numpy as np
 
+from etl.catalog import PROGRAMME_END, TELEMETRY_START, Col, Dataset
 from etl.domains.mobility.contracts import CAPACITY_TOLERANCE
 from etl.marts import Mart, create
 
@@ -149,7 +150,20 @@ BAY_OCCUPANCY = (
         SELECT area_id, hour,
                sum(occupied_s) / nullif(sum(known_s), 0) AS occupied_share,
                count(DISTINCT spot_id) AS observed_spots
-        FROM _bay_hours GROUP BY ALL ORDER BY area_id, hour"""),
+        FROM _bay_hours GROUP BY ALL ORDER BY area_id, hour""",
+        dataset=Dataset(
+            id="bay-occupancy-hourly", domain="mobility",
+            theme="TRAN", frequency="DAILY", axis=2, temporal=(TELEMETRY_START, PROGRAMME_END),
+            title_it="Occupazione oraria degli stalli delle aree di mobilità",
+            title_en="Hourly bay occupancy of shared-mobility areas",
+            description_it="Quota oraria di posti occupati per area, dai sensori di sosta.",
+            description_en="Hourly share of occupied spots per area, from parking sensors.",
+            keywords=("sosta", "occupazione", "sensori", "mobilità condivisa"),
+            columns=("area_id", "hour",
+                     Col("occupied_share", "Quota di posti occupati (0-1)",
+                         "Share of spots occupied (0-1)", "ratio"),
+                     Col("observed_spots", "Posti osservati", "Spots observed", "spots")),
+            order_by=("area_id", "hour"))),
     Mart("bay_occupancy_heatmap", "Occupied share per area, local weekday and hour of day "
          "(every cell present, NULL when never observed).", f"""
         WITH cells AS (
@@ -184,7 +198,23 @@ MARTS = (
                p.intervention, p.project_code
         FROM staging.mobility_station_information s
         LEFT JOIN staging.mobility_station_programme p USING (station_id)
-        ORDER BY s.station_id"""),
+        ORDER BY s.station_id""",
+        dataset=Dataset(
+            id="bike-stations", domain="mobility", theme="TRAN",
+            frequency="DAILY", axis=2,
+            title_it="Stazioni di bike sharing", title_en="Bike-sharing stations",
+            description_it="Stazioni BikeMi con capacità, localizzazione e intervento PON Metro "
+                           "(nuova o ampliata).",
+            description_en="BikeMi stations with capacity, location and PON Metro intervention "
+                           "(new or expanded).",
+            keywords=("bike sharing", "bikemi", "biciclette", "mobilità sostenibile", "gbfs"),
+            columns=("station_id", "name", "lat", "lon",
+                     Col("capacity", "Numero di stalli", "Number of docks", "docks"),
+                     "nil_id", "municipio_id",
+                     Col("intervention", "Intervento: new, expanded o vuoto",
+                         "Intervention: new, expanded or empty"),
+                     "project_code"),
+            order_by=("station_id",), lon="lon", lat="lat")),
     Mart("station_status_latest", "The newest GBFS sample of each station.", """
         SELECT station_id, max(last_reported) AS last_reported,
                arg_max(num_vehicles_available, last_reported) AS num_vehicles_available,
@@ -201,7 +231,27 @@ MARTS = (
                min(num_vehicles_available) AS min_vehicles_available,
                count(*) AS samples
         FROM staging.mobility_station_status
-        GROUP BY ALL ORDER BY station_id, hour"""),
+        GROUP BY ALL ORDER BY station_id, hour""",
+        dataset=Dataset(
+            id="station-status-hourly", domain="mobility",
+            theme="TRAN", frequency="DAILY", axis=2,
+            temporal=(TELEMETRY_START, PROGRAMME_END),
+            title_it="Disponibilità oraria delle stazioni di bike sharing",
+            title_en="Hourly bike-sharing station availability",
+            description_it="Medie e minimi orari di biciclette e stalli liberi per stazione, "
+                           "da campioni GBFS.",
+            description_en="Hourly averages and minima of available bikes and docks per "
+                           "station, from GBFS samples.",
+            keywords=("bike sharing", "disponibilità", "gbfs", "telemetria"),
+            columns=("station_id", "hour",
+                     Col("avg_vehicles_available", "Biciclette disponibili (media)",
+                         "Vehicles available (mean)", "vehicles"),
+                     Col("avg_docks_available", "Stalli liberi (media)",
+                         "Docks available (mean)", "docks"),
+                     Col("min_vehicles_available", "Biciclette disponibili (minimo)",
+                         "Vehicles available (minimum)", "vehicles"),
+                     Col("samples", "Numero di campioni nell'ora", "Samples in the hour")),
+            order_by=("station_id", "hour"))),
     Mart("station_typical_availability", "Typical availability per station, local weekday "
          "and hour of day (installed stations).", f"""
         SELECT station_id, isodow({_STATION_LOCAL}) AS weekday,
@@ -217,7 +267,23 @@ MARTS = (
         SELECT area_id, name, lon, lat, nil_of(lon, lat) AS nil_id,
                municipio_of(lon, lat) AS municipio_id, total_spot_number AS total_spots,
                allowed_vehicle_types, opened_on, project_code
-        FROM staging.mobility_areas ORDER BY area_id"""),
+        FROM staging.mobility_areas ORDER BY area_id""",
+        dataset=Dataset(
+            id="mobility-areas", domain="mobility", theme="TRAN",
+            frequency="QUARTERLY", axis=2,
+            title_it="Aree di mobilità condivisa", title_en="Shared-mobility areas",
+            description_it="Le aree di sosta per la mobilità condivisa con posti, veicoli "
+                           "ammessi, data di apertura e localizzazione.",
+            description_en="Shared-mobility parking areas with spots, allowed vehicles, opening "
+                           "date and location.",
+            keywords=("mobilità condivisa", "sharing", "sosta", "mobilità sostenibile"),
+            columns=("area_id", "name", "lon", "lat", "nil_id", "municipio_id",
+                     Col("total_spots", "Numero di posti", "Number of spots", "spots"),
+                     Col("allowed_vehicle_types", "Tipi di veicolo ammessi",
+                         "Allowed vehicle types"),
+                     Col("opened_on", "Data di apertura", "Opening date"),
+                     "project_code"),
+            order_by=("area_id",), lon="lon", lat="lat")),
     Mart("parking_spots", "Parking spots (bays) of the shared-mobility areas.", """
         SELECT spot_id, area_id, category, lon, lat
         FROM staging.mobility_parking_spots ORDER BY spot_id"""),
@@ -228,7 +294,21 @@ MARTS = (
                avg(epoch(end_time) - epoch(start_time)) / 60 AS avg_duration_min,
                avg(distance_m) / 1000 AS avg_distance_km
         FROM staging.mobility_trips WHERE end_time >= start_time
-        GROUP BY ALL ORDER BY date, vehicle_type_id"""),
+        GROUP BY ALL ORDER BY date, vehicle_type_id""",
+        dataset=Dataset(
+            id="trips-daily", domain="mobility", theme="TRAN",
+            frequency="DAILY", axis=2, temporal=(TELEMETRY_START, PROGRAMME_END),
+            title_it="Spostamenti giornalieri in sharing per tipo di veicolo",
+            title_en="Daily shared-mobility trips by vehicle type",
+            description_it="Numero di spostamenti, durata e distanza medie per giorno e tipo "
+                           "di veicolo.",
+            description_en="Trips, mean duration and mean distance by day and vehicle type.",
+            keywords=("spostamenti", "sharing", "mobilità sostenibile"),
+            columns=("date", "vehicle_type_id",
+                     Col("trips", "Numero di spostamenti", "Number of trips", "trips"),
+                     Col("avg_duration_min", "Durata media", "Mean duration", "min"),
+                     Col("avg_distance_km", "Distanza media", "Mean distance", "km")),
+            order_by=("date", "vehicle_type_id"))),
     # Published trip matrices follow the MDS reports rule: a cell of fewer than
     # OD_MIN_TRIPS trips could single out one person's journey, so it is withheld.
     Mart("trips_daily_od", "Trips per local day, origin and destination municipio and "
@@ -244,10 +324,47 @@ MARTS = (
                CASE WHEN trips >= {OD_MIN_TRIPS} THEN trips END AS trips,
                CASE WHEN trips < {OD_MIN_TRIPS} THEN 'c' END AS flag
         FROM cells
-        ORDER BY {", ".join(k + " NULLS LAST" for k in OD_KEYS)}"""),
+        ORDER BY {", ".join(k + " NULLS LAST" for k in OD_KEYS)}""",
+        dataset=Dataset(
+            id="trips-daily-od", domain="mobility", theme="TRAN",
+            frequency="DAILY", axis=2, temporal=(TELEMETRY_START, PROGRAMME_END),
+            title_it="Matrice origine-destinazione giornaliera degli spostamenti",
+            title_en="Daily origin-destination trip matrix",
+            description_it="Spostamenti in sharing per giorno, municipio di origine, municipio di "
+                           "destinazione e tipo di veicolo. Solo aggregati: le celle con meno di "
+                           "10 spostamenti non sono pubblicate (valore vuoto, flag 'c'), perché "
+                           "potrebbero rivelare il viaggio di una singola persona.",
+            description_en="Shared-mobility trips by day, origin municipio, destination municipio "
+                           "and vehicle type. Aggregates only: cells of fewer than 10 trips are "
+                           "withheld (empty value, flag 'c'), as they could reveal one person's "
+                           "journey.",
+            keywords=("origine destinazione", "spostamenti", "sharing", "municipi"),
+            columns=("date",
+                     Col("origin_municipio_id", "Municipio di origine", "Origin municipio"),
+                     Col("destination_municipio_id", "Municipio di destinazione",
+                         "Destination municipio"),
+                     "vehicle_type_id",
+                     Col("trips", "Numero di spostamenti (vuoto se meno di 10)",
+                         "Number of trips (empty when fewer than 10)", "trips"),
+                     Col("flag", "c = valore non pubblicato (meno di 10 spostamenti)",
+                         "c = value withheld (fewer than 10 trips)")),
+            order_by=("date", "origin_municipio_id", "destination_municipio_id",
+                      "vehicle_type_id"))),
     Mart("cycle_routes", "The programme's cycle routes with their great-circle length.", """
         SELECT route_id, name, project_code, route_length_m(geometry) AS length_m, geometry
-        FROM staging.mobility_cycle_routes ORDER BY route_id"""),
+        FROM staging.mobility_cycle_routes ORDER BY route_id""",
+        dataset=Dataset(
+            id="cycle-routes", domain="mobility", theme="TRAN",
+            frequency="IRREG", axis=2,
+            title_it="Percorsi ciclabili PON Metro", title_en="PON Metro cycle routes",
+            description_it="Tracciati dei percorsi ciclabili finanziati dal programma, con "
+                           "lunghezza e progetto.",
+            description_en="Cycle routes financed by the programme, with length and project.",
+            keywords=("piste ciclabili", "percorsi ciclabili", "biciclette", "mobilità sostenibile"),
+            columns=(Col("route_id", "Identificativo del percorso", "Route id"), "name",
+                     "project_code",
+                     Col("length_m", "Lunghezza", "Length", "m"), "geometry"),
+            order_by=("route_id",), geometry="geometry")),
 )
 
 

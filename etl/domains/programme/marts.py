@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
+from etl.catalog import PROGRAMME_YEARS, Col, Dataset
 from etl.demo import PROGRAMME_END, PROGRAMME_START
 from etl.domains.programme.contracts import CONTRACTS
 from etl.marts import Mart, create
@@ -88,7 +89,39 @@ MARTS = (
                budget_eur, eu_financing_eur, beneficiary, address, lon, lat,
                nil_of(lon, lat) AS nil_id, municipio_of(lon, lat) AS municipio_id, domain,
                committed_eur, paid_eur, seed_title
-        FROM money ORDER BY project_code"""),
+        FROM money ORDER BY project_code""",
+        dataset=Dataset(
+            id="projects", domain="programme", theme="GOVE",
+            frequency="QUARTERLY", temporal=PROGRAMME_YEARS,
+            title_it="Progetti PON Metro 2014-2020 a Milano",
+            title_en="PON Metro 2014-2020 projects in Milan",
+            description_it="Anagrafica dei progetti del programma: azione, asse, stato, date, "
+                           "costo, finanziamento UE, impegni e pagamenti, localizzazione.",
+            description_en="Register of the programme's projects: action, axis, status, dates, "
+                           "cost, EU financing, commitments and payments, location.",
+            keywords=("pon metro", "progetti", "fondi europei", "coesione"),
+            columns=("project_code",
+                     Col("cup", "Codice Unico di Progetto (CUP)", "Unique project code (CUP)"),
+                     Col("action_code", "Codice dell'azione (es. 4.1.1)", "Action code (e.g. 4.1.1)"),
+                     "axis_id",
+                     Col("title_it", "Titolo (italiano)", "Title (Italian)"),
+                     Col("title_en", "Titolo (inglese)", "Title (English)"),
+                     Col("description_it", "Descrizione (italiano)", "Description (Italian)"),
+                     Col("description_en", "Descrizione (inglese)", "Description (English)"),
+                     Col("status", "Stato: planned, in_progress, completed",
+                         "Status: planned, in_progress, completed"),
+                     Col("start_date", "Data di avvio", "Start date"),
+                     Col("end_date_planned", "Data di fine prevista", "Planned end date"),
+                     Col("end_date_actual", "Data di fine effettiva", "Actual end date"),
+                     Col("budget_eur", "Costo totale", "Total cost", "EUR"),
+                     Col("eu_financing_eur", "Quota di finanziamento UE", "EU financing", "EUR"),
+                     Col("beneficiary", "Beneficiario", "Beneficiary"),
+                     "address", "lon", "lat", "nil_id", "municipio_id",
+                     Col("domain", "Ambito: digital, housing, social, mobility",
+                         "Domain: digital, housing, social, mobility"),
+                     Col("committed_eur", "Impegni a oggi", "Commitments to date", "EUR"),
+                     Col("paid_eur", "Pagamenti a oggi", "Payments to date", "EUR")),
+            order_by=("project_code",), lon="lon", lat="lat")),
     Mart("financial_transactions", "Commitments and payments with the project's axis.", """
         SELECT t.transaction_id, t.project_code, p.axis_id, t.date, t.kind, t.amount_eur
         FROM staging.programme_financial_transactions t JOIN mart.projects p USING (project_code)
@@ -119,7 +152,20 @@ MARTS = (
         FROM mart.projects p CROSS JOIN months m
         LEFT JOIN tx ON tx.project_code = p.project_code AND tx.month = m.month
         WINDOW w AS (PARTITION BY p.project_code ORDER BY m.month)
-        ORDER BY p.project_code, m.month"""),
+        ORDER BY p.project_code, m.month""",
+        dataset=Dataset(
+            id="project-finance-monthly", domain="programme", theme="ECON", frequency="MONTHLY", temporal=PROGRAMME_YEARS,
+            title_it="Avanzamento finanziario mensile dei progetti",
+            title_en="Monthly financial progress of projects",
+            description_it="Impegni e pagamenti mensili e cumulati per progetto.",
+            description_en="Monthly and cumulative commitments and payments by project.",
+            keywords=("avanzamento finanziario", "impegni", "pagamenti", "pon metro"),
+            columns=("project_code", "axis_id", "month",
+                     Col("committed_eur", "Impegni del mese", "Commitments in the month", "EUR"),
+                     Col("paid_eur", "Pagamenti del mese", "Payments in the month", "EUR"),
+                     Col("committed_cum_eur", "Impegni cumulati", "Cumulative commitments", "EUR"),
+                     Col("paid_cum_eur", "Pagamenti cumulati", "Cumulative payments", "EUR")),
+            order_by=("project_code", "month"))),
     Mart("axis_finance_monthly", "Cumulative money per axis and month: sums of projects.", """
         WITH months AS (SELECT DISTINCT month FROM mart.project_finance_monthly)
         SELECT a.axis_id, m.month, a.allocation_eur,
@@ -127,15 +173,58 @@ MARTS = (
                round(coalesce(sum(f.paid_cum_eur), 0), 2) AS paid_cum_eur
         FROM mart.axes a CROSS JOIN months m
         LEFT JOIN mart.project_finance_monthly f ON f.axis_id = a.axis_id AND f.month = m.month
-        GROUP BY ALL ORDER BY a.axis_id, m.month"""),
+        GROUP BY ALL ORDER BY a.axis_id, m.month""",
+        dataset=Dataset(
+            id="axis-finance-monthly", domain="programme", theme="ECON", frequency="MONTHLY", temporal=PROGRAMME_YEARS,
+            title_it="Avanzamento finanziario mensile per asse",
+            title_en="Monthly financial progress by axis",
+            description_it="Dotazione, impegni e pagamenti cumulati per asse e mese.",
+            description_en="Allocation, cumulative commitments and payments by axis and month.",
+            keywords=("avanzamento finanziario", "assi", "pon metro"),
+            columns=("axis_id", "month",
+                     Col("allocation_eur", "Dotazione dell'asse", "Axis allocation", "EUR"),
+                     Col("committed_cum_eur", "Impegni cumulati", "Cumulative commitments", "EUR"),
+                     Col("paid_cum_eur", "Pagamenti cumulati", "Cumulative payments", "EUR")),
+            order_by=("axis_id", "month"))),
     Mart("indicators", "Output and result indicators with their 2023 targets.", """
         SELECT indicator_code, axis_id, name_it, name_en, unit, kind, fund, target_2023,
                source, verified
-        FROM staging.programme_indicators ORDER BY axis_id, indicator_code"""),
+        FROM staging.programme_indicators ORDER BY axis_id, indicator_code""",
+        dataset=Dataset(
+            id="indicators", domain="programme", theme="GOVE",
+            frequency="ANNUAL", temporal=PROGRAMME_YEARS,
+            title_it="Indicatori del programma", title_en="Programme indicators",
+            description_it="Indicatori di output e di risultato con unità, fondo e target 2023.",
+            description_en="Output and result indicators with unit, fund and 2023 target.",
+            keywords=("indicatori", "target", "pon metro"),
+            columns=("indicator_code", "axis_id",
+                     Col("name_it", "Nome (italiano)", "Name (Italian)"),
+                     Col("name_en", "Nome (inglese)", "Name (English)"),
+                     Col("unit", "Unità di misura", "Unit of measure"),
+                     Col("kind", "Tipo: output o result", "Kind: output or result"),
+                     Col("fund", "Fondo: FESR o FSE", "Fund: ERDF (FESR) or ESF (FSE)"),
+                     Col("target_2023", "Valore obiettivo al 2023", "Target value for 2023")),
+            order_by=("indicator_code",))),
     Mart("indicator_values", "Cumulative indicator values per project and year.", """
         SELECT indicator_code, project_code, year, series, value, reported_on
         FROM staging.programme_indicator_values
-        ORDER BY indicator_code, project_code, year, series"""),
+        ORDER BY indicator_code, project_code, year, series""",
+        dataset=Dataset(
+            id="indicator-values", domain="programme",
+            theme="GOVE", frequency="ANNUAL", temporal=PROGRAMME_YEARS,
+            title_it="Valori annuali degli indicatori per progetto",
+            title_en="Yearly indicator values by project",
+            description_it="Valori cumulati degli indicatori per progetto e anno, selezionati (S) "
+                           "e conseguiti (F).",
+            description_en="Cumulative indicator values by project and year, selected (S) and "
+                           "achieved (F).",
+            keywords=("indicatori", "valori", "pon metro"),
+            columns=("indicator_code", "project_code", "year",
+                     Col("series", "Serie: S = selezionato, F = conseguito",
+                         "Series: S = selected, F = achieved"),
+                     Col("value", "Valore cumulato", "Cumulative value"),
+                     Col("reported_on", "Data di rilevazione", "Date the value was recorded")),
+            order_by=("indicator_code", "project_code", "year", "series"))),
     Mart("indicator_progress", "Yearly sum over projects per indicator (a cumulative value "
          "holds until the next one) and share of the 2023 target.", """
         WITH years AS (SELECT CAST(y AS INTEGER) AS year FROM range(2014, 2024) r(y)),
@@ -155,7 +244,22 @@ MARTS = (
                     THEN coalesce(sum(c.value), 0) / i.target_2023 END AS pct_of_target
         FROM carried c JOIN mart.indicators i USING (indicator_code)
         GROUP BY c.indicator_code, i.axis_id, c.year, c.series, i.target_2023
-        ORDER BY i.axis_id, c.indicator_code, c.year, c.series DESC"""),
+        ORDER BY i.axis_id, c.indicator_code, c.year, c.series DESC""",
+        dataset=Dataset(
+            id="indicator-progress", domain="programme",
+            theme="GOVE", frequency="ANNUAL", temporal=PROGRAMME_YEARS,
+            title_it="Avanzamento degli indicatori rispetto al target",
+            title_en="Indicator progress against target",
+            description_it="Somma annua dei valori per indicatore e percentuale del target 2023.",
+            description_en="Yearly sum of values by indicator and share of the 2023 target.",
+            keywords=("indicatori", "target", "avanzamento"),
+            columns=("indicator_code", "axis_id", "year",
+                     Col("series", "Serie: S = selezionato, F = conseguito",
+                         "Series: S = selected, F = achieved"),
+                     Col("value", "Somma dei valori dei progetti", "Sum over projects"),
+                     Col("target_2023", "Valore obiettivo al 2023", "Target value for 2023"),
+                     Col("pct_of_target", "Percentuale del target", "Share of target", "%")),
+            order_by=("indicator_code", "year", "series"))),
     Mart("grants", "Neighbourhood School grants with the project's axis and place.", """
         SELECT g.grant_id, g.project_code, p.axis_id, g.call, g.phase, g.amount_eur,
                g.awarded_on, g.neighbourhood, g.lon, g.lat,

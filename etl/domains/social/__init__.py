@@ -7,6 +7,6 @@ all counts after disclosure control) in ``marts``.
 
 from etl.domains.social.contracts import CONTRACTS
 from etl.domains.social.demo import generate
-from etl.domains.social.marts import build_marts
+from etl.domains.social.marts import MARTS, build_marts
 
-__all__ = ["CONTRACTS", "build_marts", "generate"]
+__all__ = ["CONTRACTS", "MARTS", "build_marts", "generate"]

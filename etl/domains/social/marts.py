@@ -10,6 +10,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from etl.catalog import PROGRAMME_YEARS, SUPPRESSION_EN, SUPPRESSION_IT, Col, Dataset
 from etl.checks import Error, Finding, enforce
 from etl.domains.social.contracts import BEDS, SITES, SPECIAL_CATEGORY_GROUPS, USAGE
 from etl.marts import Mart, create, sql_list
@@ -105,10 +106,45 @@ MARTS = (
         SELECT site_id, name, site_type, capacity, capacity_unit, address, lon, lat,
                nil_of(lon, lat) AS nil_id, municipio_of(lon, lat) AS municipio_id,
                project_code, opened_on
-        FROM staging.social_sites ORDER BY site_id"""),
+        FROM staging.social_sites ORDER BY site_id""",
+        dataset=Dataset(
+            id="social-sites", domain="social", theme="SOCI",
+            frequency="QUARTERLY", axis=3, temporal=PROGRAMME_YEARS,
+            title_it="Sedi dei servizi sociali del programma",
+            title_en="Social service sites of the programme",
+            description_it="Sedi dei servizi (accoglienza, spazi multifunzionali, docce "
+                           "pubbliche, agenzie) con tipo, capacità e localizzazione.",
+            description_en="Service sites (shelters, multifunctional spaces, public showers, "
+                           "agencies) with type, capacity and location.",
+            keywords=("servizi sociali", "accoglienza", "inclusione sociale"),
+            columns=("site_id", "name",
+                     Col("site_type", "Tipo di sede", "Site type"),
+                     Col("capacity", "Capacità", "Capacity"),
+                     Col("capacity_unit", "Unità della capacità (es. posti letto)",
+                         "Capacity unit (e.g. beds)"),
+                     "address", "lon", "lat", "nil_id", "municipio_id", "project_code"),
+            order_by=("site_id",), lon="lon", lat="lat")),
     Mart("social_usage_monthly", "Users per month, municipio, service and beneficiary "
          "group, after primary and secondary suppression.", USAGE_BY_MUNICIPIO,
-         protect=protect_usage),
+         protect=protect_usage,
+        dataset=Dataset(
+            id="social-usage-monthly", domain="social",
+            theme="SOCI", frequency="MONTHLY", axis=3, temporal=PROGRAMME_YEARS,
+            suppressed=True,
+            title_it="Utenti dei servizi sociali per mese (aggregati protetti)",
+            title_en="Social service users by month (protected aggregates)",
+            description_it="Utenti per mese, municipio, servizio e gruppo di beneficiari. "
+                           + SUPPRESSION_IT,
+            description_en="Users by month, municipio, service and beneficiary group. "
+                           + SUPPRESSION_EN,
+            keywords=("servizi sociali", "utenti", "inclusione sociale", "aggregati"),
+            columns=("month", "municipio_id",
+                     Col("service", "Servizio", "Service"),
+                     Col("beneficiary_group", "Gruppo di beneficiari", "Beneficiary group"),
+                     Col("users", "Utenti (vuoto se oscurato)", "Users (empty when suppressed)",
+                         "persons"),
+                     "flag"),
+            order_by=("month", "municipio_id", "service", "beneficiary_group"))),
     # The suppression of social_usage_monthly already treats these totals as published
     # (third margin of USAGE_MARGINS). A total is itself suppressed when it is a small
     # count (below the highest threshold of its cells) or when its only cell is
@@ -133,14 +169,54 @@ MARTS = (
             FROM totals)
         SELECT month, service, CASE WHEN hide THEN NULL ELSE users END AS users,
                CASE WHEN hide THEN 'c' END AS flag
-        FROM judged ORDER BY month, service"""),
+        FROM judged ORDER BY month, service""",
+        dataset=Dataset(
+            id="social-usage-total-monthly", domain="social", theme="SOCI", frequency="MONTHLY", axis=3, temporal=PROGRAMME_YEARS,
+            suppressed=True,
+            title_it="Utenti dei servizi sociali per mese e servizio, totale città "
+                     "(aggregati protetti)",
+            title_en="Social service users by month and service, city total "
+                     "(protected aggregates)",
+            description_it="Totale cittadino degli utenti per mese e servizio: è uno dei totali "
+                           "di cui la soppressione secondaria tiene conto, quindi non rivela celle "
+                           "oscurate del dataset per municipio. I totali tra servizi diversi non "
+                           "si sommano (una persona può usare più servizi). " + SUPPRESSION_IT,
+            description_en="City-wide users by month and service: one of the totals the secondary "
+                           "suppression protects, so it reveals no hidden cell of the per-municipio "
+                           "dataset. Totals across services do not add up (one person may use "
+                           "several services). " + SUPPRESSION_EN,
+            keywords=("servizi sociali", "utenti", "inclusione sociale", "aggregati", "totali"),
+            columns=("month",
+                     Col("service", "Servizio", "Service"),
+                     Col("users", "Utenti (vuoto se oscurato)", "Users (empty when suppressed)",
+                         "persons"),
+                     "flag"),
+            order_by=("month", "service"))),
     Mart("social_bed_occupancy_daily", "Beds available and occupied per site and night, "
          "1-4 occupied beds suppressed.", """
         SELECT date, site_id, beds_available, beds_occupied
         FROM staging.social_bed_occupancy_daily ORDER BY date, site_id""",
          protect=lambda beds: protect_beds(beds).select(
              "date", "site_id", "beds_available", "beds_occupied", "flag",
-             "occupancy_rate")),
+             "occupancy_rate"),
+        dataset=Dataset(
+            id="bed-occupancy-daily", domain="social",
+            theme="SOCI", frequency="DAILY", axis=3, temporal=PROGRAMME_YEARS,
+            suppressed=True,
+            title_it="Occupazione giornaliera dei posti letto",
+            title_en="Daily bed occupancy",
+            description_it="Posti letto disponibili e occupati per sede e giorno. "
+                           + SUPPRESSION_IT,
+            description_en="Available and occupied beds by site and day. " + SUPPRESSION_EN,
+            keywords=("posti letto", "accoglienza", "senza dimora", "occupazione"),
+            columns=("date", "site_id",
+                     Col("beds_available", "Posti letto disponibili", "Beds available", "beds"),
+                     Col("beds_occupied", "Posti letto occupati (vuoto se oscurato)",
+                         "Beds occupied (empty when suppressed)", "beds"),
+                     "flag",
+                     Col("occupancy_rate", "Tasso di occupazione (0-1)", "Occupancy rate (0-1)",
+                         "ratio")),
+            order_by=("date", "site_id"))),
 )
 
 
