@@ -36,7 +36,7 @@ def indicator_cards(axis_id: int, lang: str, info) -> list:
         cards.append(kpi.kpi_card(
             f"{r['indicator_code']} – {r['name_' + lang]}",
             f"{fmt_number(r['value'], lang)} {r['unit'] or ''}".strip(), lang,
-            source=_("programme monitoring (mart.indicator_progress)"), info=info,
+            source=_("programme monitoring (mart.programme_indicator_progress)"), info=info,
             progress=r["pct_of_target"],
             detail=_("2023 target {target}: {pct}").format(
                 target=fmt_number(r["target_2023"], lang), pct=fmt_percent(r["pct_of_target"],
@@ -78,7 +78,7 @@ def layout(axis_id=None, lang=None, year=None, **_query):
     year_opts = [(filters.ALL, _("All years"))] + [(str(y), str(y))
                                                    for y in range(FIRST_YEAR, LAST_YEAR + 1)]
     alloc = row["allocation_eur"] or 0
-    source = _("programme monitoring (mart.axes, mart.projects)")
+    source = _("programme monitoring (mart.programme_axes, mart.programme_projects)")
     return html.Div([
         filters.location("axis-url"),
         dcc.Store(id="axis-lang", data=lang),

@@ -23,7 +23,7 @@ def units_by_nil(status: str, municipio_id: int | None = None) -> pl.DataFrame:
         SELECT n.nil_id, n.name AS nil_name, n.municipio_id,
                coalesce(sum(u.units) FILTER (WHERE u.status = ?), 0)::BIGINT AS units,
                coalesce(sum(u.units), 0)::BIGINT AS all_units
-        FROM mart.nil n LEFT JOIN mart.housing_units_by_nil u USING (nil_id)
+        FROM mart.geo_nil n LEFT JOIN mart.housing_units_by_nil u USING (nil_id)
         WHERE ? IS NULL OR n.municipio_id = ?
         GROUP BY ALL ORDER BY n.nil_id""", [status, municipio_id, municipio_id])
 

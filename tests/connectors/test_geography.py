@@ -39,8 +39,8 @@ def build_geography(landing: Path, nil: Path, municipi: Path, synthetic: set[str
     ctx = BuildContext(landing=landing, build_id="t", built_at=datetime.now(UTC),
                        manifest=manifest)
     geography.build_marts(con, ctx)
-    return (con.sql("SELECT * FROM mart.nil ORDER BY nil_id").pl(),
-            con.sql("SELECT * FROM mart.municipi ORDER BY municipio_id").pl())
+    return (con.sql("SELECT * FROM mart.geo_nil ORDER BY nil_id").pl(),
+            con.sql("SELECT * FROM mart.geo_municipi ORDER BY municipio_id").pl())
 
 
 @pytest.fixture(scope="module")

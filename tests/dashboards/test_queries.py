@@ -9,7 +9,7 @@ import io
 import polars as pl
 import pytest
 
-HOSTILE = ["1; DROP TABLE mart.projects", "' OR 1=1 --", "../../etc/passwd", "9" * 400,
+HOSTILE = ["1; DROP TABLE mart.programme_projects", "' OR 1=1 --", "../../etc/passwd", "9" * 400,
            "３", "-1", "1e3", None, "", "\u0000", "<script>alert(1)</script>"]
 
 

@@ -58,7 +58,7 @@ def test_completed_recovered_units_are_mostly_assigned_after_the_works(con):
 def test_living_in_the_village_farmhouse_is_in_qt8(con):
     found = rows(con, """
         SELECT c.project_code, n.name, c.units FROM mart.housing_complexes c
-        JOIN mart.nil n USING (nil_id) WHERE c.address = 'via De Lemene 51/55/59'""")
+        JOIN mart.geo_nil n USING (nil_id) WHERE c.address = 'via De Lemene 51/55/59'""")
     assert len(found) == 1
     code, nil_name, units = found[0]
     assert code == "MI4.1.1.a" and nil_name.upper() == "QT8" and units > 0
@@ -77,7 +77,7 @@ def test_every_complex_is_placed_by_containment(con, warehouse):
     from etl.geo import Geography
 
     geo = Geography.from_frame(con.sql("SELECT nil_id, municipio_id, geometry "
-                                       "FROM mart.nil").pl())
+                                       "FROM mart.geo_nil").pl())
     mart = con.sql("SELECT lon, lat, nil_id, municipio_id FROM mart.housing_complexes").pl()
     again = geo.with_areas(mart.drop("nil_id", "municipio_id"))
     assert again["nil_id"].to_list() == mart["nil_id"].to_list()

@@ -36,7 +36,7 @@ def rows(con, sql: str) -> list[tuple]:
 
 def test_nine_multifunctional_spaces_in_the_eight_neighbourhoods(con):
     found = rows(con, """
-        SELECT s.project_code, n.name FROM mart.social_sites s JOIN mart.nil n USING (nil_id)
+        SELECT s.project_code, n.name FROM mart.social_sites s JOIN mart.geo_nil n USING (nil_id)
         WHERE s.site_type = 'multifunctional_space'""")
     assert len(found) == 9
     assert {code for code, _ in found} == {"MI4.2.1.a"}

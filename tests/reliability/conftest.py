@@ -121,7 +121,7 @@ def sample_values(warehouse_path: Path) -> dict[str, list[str]]:
         "SELECT dataset_id FROM meta.datasets ORDER BY 1")["dataset_id"].to_list()
     try:
         values["code"] = door.query(
-            "SELECT project_code FROM mart.projects ORDER BY 1")["project_code"].to_list()
+            "SELECT project_code FROM mart.programme_projects ORDER BY 1")["project_code"].to_list()
     except Exception:  # the programme domain not built yet
         values["code"] = ["MI1.1.1.a"]
     door.reset()  # release the file: other tests open it with their own settings

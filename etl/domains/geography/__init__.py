@@ -121,7 +121,7 @@ def _geography_error(ctx, message: str) -> LandingError:
 
 
 MARTS = (
-    Mart("nil", "NIL polygons with municipio (the one covering most of the NIL when the "
+    Mart("geo_nil", "NIL polygons with municipio (the one covering most of the NIL when the "
          "file names none), centroid and area.", """
         SELECT nil_id, name, municipio_id, source, geometry, centroid_lon, centroid_lat,
                area_m2, is_schematic
@@ -140,7 +140,7 @@ MARTS = (
                      Col("is_schematic", "Vero se il confine è schematico (dati demo)",
                          "True when the boundary is schematic (demo data)")),
             order_by=("nil_id",), geometry="geometry")),
-    Mart("municipi", "Municipi polygons (from the municipi file, or dissolved from the NIL) "
+    Mart("geo_municipi", "Municipi polygons (from the municipi file, or dissolved from the NIL) "
          "with centroid and area.", """
         SELECT municipio_id, name, source, geometry, centroid_lon, centroid_lat, area_m2,
                is_schematic

@@ -63,7 +63,7 @@ MARTS = (
             SELECT nil_id, municipio_id, status, count(*) AS units
             FROM mart.housing_units GROUP BY ALL),
         areas AS (
-            SELECT nil_id, municipio_id FROM mart.nil
+            SELECT nil_id, municipio_id FROM mart.geo_nil
             UNION ALL
             SELECT DISTINCT nil_id, municipio_id FROM counted WHERE nil_id IS NULL)
         SELECT a.nil_id, a.municipio_id, s.status, coalesce(c.units, 0) AS units

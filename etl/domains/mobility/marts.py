@@ -146,7 +146,7 @@ BAY_OCCUPANCY = (
                         THEN epoch(least(t1, hour + INTERVAL 1 HOUR))
                              - epoch(greatest(t0, hour)) ELSE 0 END) AS occupied_s
         FROM cut GROUP BY ALL""", temp=True),
-    Mart("bay_occupancy_hourly", "Occupied share of observed time per area and hour.", """
+    Mart("mobility_bay_occupancy_hourly", "Occupied share of observed time per area and hour.", """
         SELECT area_id, hour,
                sum(occupied_s) / nullif(sum(known_s), 0) AS occupied_share,
                count(DISTINCT spot_id) AS observed_spots
@@ -164,7 +164,7 @@ BAY_OCCUPANCY = (
                          "Share of spots occupied (0-1)", "ratio"),
                      Col("observed_spots", "Posti osservati", "Spots observed", "spots")),
             order_by=("area_id", "hour"))),
-    Mart("bay_occupancy_heatmap", "Occupied share per area, local weekday and hour of day "
+    Mart("mobility_bay_occupancy_heatmap", "Occupied share per area, local weekday and hour of day "
          "(every cell present, NULL when never observed).", f"""
         WITH cells AS (
             SELECT area_id, isodow({_HOUR_LOCAL}) AS weekday, hour({_HOUR_LOCAL}) AS hour_of_day,
@@ -183,7 +183,7 @@ BAY_OCCUPANCY = (
 )
 
 MARTS = (
-    Mart("vehicle_types", "GBFS vehicle types with Italian and English display names.", f"""
+    Mart("mobility_vehicle_types", "GBFS vehicle types with Italian and English display names.", f"""
         SELECT v.vehicle_type_id, v.form_factor, v.propulsion_type,
                coalesce(v.name, n.name_it, v.vehicle_type_id) AS name_it,
                coalesce(n.name_en, v.name, v.vehicle_type_id) AS name_en
@@ -191,7 +191,7 @@ MARTS = (
         LEFT JOIN {_vehicle_names()}
           ON n.form_factor = v.form_factor AND n.propulsion_type = v.propulsion_type
         ORDER BY v.vehicle_type_id"""),
-    Mart("bike_stations", "Bike-sharing stations placed in their NIL and municipio, with "
+    Mart("mobility_bike_stations", "Bike-sharing stations placed in their NIL and municipio, with "
          "the PON Metro intervention.", """
         SELECT s.station_id, s.name, s.lat, s.lon, s.capacity,
                nil_of(s.lon, s.lat) AS nil_id, municipio_of(s.lon, s.lat) AS municipio_id,
@@ -215,7 +215,7 @@ MARTS = (
                          "Intervention: new, expanded or empty"),
                      "project_code"),
             order_by=("station_id",), lon="lon", lat="lat")),
-    Mart("station_status_latest", "The newest GBFS sample of each station.", """
+    Mart("mobility_station_status_latest", "The newest GBFS sample of each station.", """
         SELECT station_id, max(last_reported) AS last_reported,
                arg_max(num_vehicles_available, last_reported) AS num_vehicles_available,
                arg_max(num_docks_available, last_reported) AS num_docks_available,
@@ -223,7 +223,7 @@ MARTS = (
                arg_max(is_returning, last_reported) AS is_returning
         FROM staging.mobility_station_status
         GROUP BY station_id ORDER BY station_id"""),
-    Mart("station_status_hourly", "Hourly means and minima of GBFS samples per station "
+    Mart("mobility_station_status_hourly", "Hourly means and minima of GBFS samples per station "
          "(UTC hours).", """
         SELECT station_id, date_trunc('hour', last_reported) AS hour,
                avg(num_vehicles_available) AS avg_vehicles_available,
@@ -252,7 +252,7 @@ MARTS = (
                          "Vehicles available (minimum)", "vehicles"),
                      Col("samples", "Numero di campioni nell'ora", "Samples in the hour")),
             order_by=("station_id", "hour"))),
-    Mart("station_typical_availability", "Typical availability per station, local weekday "
+    Mart("mobility_station_typical_availability", "Typical availability per station, local weekday "
          "and hour of day (installed stations).", f"""
         SELECT station_id, isodow({_STATION_LOCAL}) AS weekday,
                hour({_STATION_LOCAL}) AS hour_of_day,
@@ -284,11 +284,11 @@ MARTS = (
                      Col("opened_on", "Data di apertura", "Opening date"),
                      "project_code"),
             order_by=("area_id",), lon="lon", lat="lat")),
-    Mart("parking_spots", "Parking spots (bays) of the shared-mobility areas.", """
+    Mart("mobility_parking_spots", "Parking spots (bays) of the shared-mobility areas.", """
         SELECT spot_id, area_id, category, lon, lat
         FROM staging.mobility_parking_spots ORDER BY spot_id"""),
     *BAY_OCCUPANCY,
-    Mart("trips_daily", "Trips per local day and vehicle type with mean duration and "
+    Mart("mobility_trips_daily", "Trips per local day and vehicle type with mean duration and "
          "distance (trips ending before they start left out).", f"""
         SELECT CAST({_TRIP_LOCAL} AS DATE) AS date, vehicle_type_id, count(*) AS trips,
                avg(epoch(end_time) - epoch(start_time)) / 60 AS avg_duration_min,
@@ -311,7 +311,7 @@ MARTS = (
             order_by=("date", "vehicle_type_id"))),
     # Published trip matrices follow the MDS reports rule: a cell of fewer than
     # OD_MIN_TRIPS trips could single out one person's journey, so it is withheld.
-    Mart("trips_daily_od", "Trips per local day, origin and destination municipio and "
+    Mart("mobility_trips_daily_od", "Trips per local day, origin and destination municipio and "
          "vehicle type; cells under the k-anonymity threshold withheld.", f"""
         WITH od AS (
             SELECT CAST({_TRIP_LOCAL} AS DATE) AS date,
@@ -350,7 +350,7 @@ MARTS = (
                          "c = value withheld (fewer than 10 trips)")),
             order_by=("date", "origin_municipio_id", "destination_municipio_id",
                       "vehicle_type_id"))),
-    Mart("cycle_routes", "The programme's cycle routes with their great-circle length.", """
+    Mart("mobility_cycle_routes", "The programme's cycle routes with their great-circle length.", """
         SELECT route_id, name, project_code, route_length_m(geometry) AS length_m, geometry
         FROM staging.mobility_cycle_routes ORDER BY route_id""",
         dataset=Dataset(

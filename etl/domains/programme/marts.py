@@ -41,7 +41,7 @@ def _quality(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
     """Report (not fatal) breaches of the money and cumulative-value rules."""
     findings = []
     over = [r[0] for r in con.execute("""
-        SELECT project_code FROM mart.projects
+        SELECT project_code FROM mart.programme_projects
         WHERE paid_eur > budget_eur + 0.005 OR committed_eur > budget_eur + 0.005
         ORDER BY 1""").fetchall()]
     if over:
@@ -61,14 +61,14 @@ def _quality(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
 
 
 MARTS = (
-    Mart("axes", "The programme's axes with allocation and fund.", """
+    Mart("programme_axes", "The programme's axes with allocation and fund.", """
         SELECT axis_id, name_it, name_en, fund, thematic_objective, allocation_eur,
                cofinancing_rate, category_of_region, calculation_basis, source, verified
         FROM staging.programme_axes ORDER BY axis_id"""),
-    Mart("actions", "The actions of each axis.", """
+    Mart("programme_actions", "The actions of each axis.", """
         SELECT action_code, axis_id, name_it, name_en, source, verified
         FROM staging.programme_actions ORDER BY action_code"""),
-    Mart("projects", "Projects with their axis, money to date (sums of transactions) and "
+    Mart("programme_projects", "Projects with their axis, money to date (sums of transactions) and "
          "place.", """
         WITH money AS (
             SELECT p.project_code, p.cup, p.action_code, a.axis_id, p.title_it, p.title_en,
@@ -122,11 +122,11 @@ MARTS = (
                      Col("committed_eur", "Impegni a oggi", "Commitments to date", "EUR"),
                      Col("paid_eur", "Pagamenti a oggi", "Payments to date", "EUR")),
             order_by=("project_code",), lon="lon", lat="lat")),
-    Mart("financial_transactions", "Commitments and payments with the project's axis.", """
+    Mart("programme_financial_transactions", "Commitments and payments with the project's axis.", """
         SELECT t.transaction_id, t.project_code, p.axis_id, t.date, t.kind, t.amount_eur
-        FROM staging.programme_financial_transactions t JOIN mart.projects p USING (project_code)
+        FROM staging.programme_financial_transactions t JOIN mart.programme_projects p USING (project_code)
         ORDER BY t.date, t.transaction_id"""),
-    Mart("project_finance_monthly", "Monthly and cumulative money per project over the "
+    Mart("programme_project_finance_monthly", "Monthly and cumulative money per project over the "
          "programme period (widened to the first and last transaction).", f"""
         WITH span AS (
             SELECT least(DATE '{PROGRAMME_START}', coalesce(min(date), DATE '{PROGRAMME_START}'))
@@ -149,7 +149,7 @@ MARTS = (
                round(coalesce(tx.paid_eur, 0), 2) AS paid_eur,
                round(sum(coalesce(tx.committed_eur, 0)) OVER w, 2) AS committed_cum_eur,
                round(sum(coalesce(tx.paid_eur, 0)) OVER w, 2) AS paid_cum_eur
-        FROM mart.projects p CROSS JOIN months m
+        FROM mart.programme_projects p CROSS JOIN months m
         LEFT JOIN tx ON tx.project_code = p.project_code AND tx.month = m.month
         WINDOW w AS (PARTITION BY p.project_code ORDER BY m.month)
         ORDER BY p.project_code, m.month""",
@@ -166,13 +166,13 @@ MARTS = (
                      Col("committed_cum_eur", "Impegni cumulati", "Cumulative commitments", "EUR"),
                      Col("paid_cum_eur", "Pagamenti cumulati", "Cumulative payments", "EUR")),
             order_by=("project_code", "month"))),
-    Mart("axis_finance_monthly", "Cumulative money per axis and month: sums of projects.", """
-        WITH months AS (SELECT DISTINCT month FROM mart.project_finance_monthly)
+    Mart("programme_axis_finance_monthly", "Cumulative money per axis and month: sums of projects.", """
+        WITH months AS (SELECT DISTINCT month FROM mart.programme_project_finance_monthly)
         SELECT a.axis_id, m.month, a.allocation_eur,
                round(coalesce(sum(f.committed_cum_eur), 0), 2) AS committed_cum_eur,
                round(coalesce(sum(f.paid_cum_eur), 0), 2) AS paid_cum_eur
-        FROM mart.axes a CROSS JOIN months m
-        LEFT JOIN mart.project_finance_monthly f ON f.axis_id = a.axis_id AND f.month = m.month
+        FROM mart.programme_axes a CROSS JOIN months m
+        LEFT JOIN mart.programme_project_finance_monthly f ON f.axis_id = a.axis_id AND f.month = m.month
         GROUP BY ALL ORDER BY a.axis_id, m.month""",
         dataset=Dataset(
             id="axis-finance-monthly", domain="programme", theme="ECON", frequency="MONTHLY", temporal=PROGRAMME_YEARS,
@@ -186,7 +186,7 @@ MARTS = (
                      Col("committed_cum_eur", "Impegni cumulati", "Cumulative commitments", "EUR"),
                      Col("paid_cum_eur", "Pagamenti cumulati", "Cumulative payments", "EUR")),
             order_by=("axis_id", "month"))),
-    Mart("indicators", "Output and result indicators with their 2023 targets.", """
+    Mart("programme_indicators", "Output and result indicators with their 2023 targets.", """
         SELECT indicator_code, axis_id, name_it, name_en, unit, kind, fund, target_2023,
                source, verified
         FROM staging.programme_indicators ORDER BY axis_id, indicator_code""",
@@ -205,7 +205,7 @@ MARTS = (
                      Col("fund", "Fondo: FESR o FSE", "Fund: ERDF (FESR) or ESF (FSE)"),
                      Col("target_2023", "Valore obiettivo al 2023", "Target value for 2023")),
             order_by=("indicator_code",))),
-    Mart("indicator_values", "Cumulative indicator values per project and year.", """
+    Mart("programme_indicator_values", "Cumulative indicator values per project and year.", """
         SELECT indicator_code, project_code, year, series, value, reported_on
         FROM staging.programme_indicator_values
         ORDER BY indicator_code, project_code, year, series""",
@@ -225,24 +225,24 @@ MARTS = (
                      Col("value", "Valore cumulato", "Cumulative value"),
                      Col("reported_on", "Data di rilevazione", "Date the value was recorded")),
             order_by=("indicator_code", "project_code", "year", "series"))),
-    Mart("indicator_progress", "Yearly sum over projects per indicator (a cumulative value "
+    Mart("programme_indicator_progress", "Yearly sum over projects per indicator (a cumulative value "
          "holds until the next one) and share of the 2023 target.", """
         WITH years AS (SELECT CAST(y AS INTEGER) AS year FROM range(2014, 2024) r(y)),
         grid AS (
             SELECT DISTINCT i.indicator_code, v.project_code, s.series, y.year
-            FROM mart.indicators i
+            FROM mart.programme_indicators i
             CROSS JOIN (VALUES ('S'), ('F')) s(series) CROSS JOIN years y
-            LEFT JOIN mart.indicator_values v USING (indicator_code)),
+            LEFT JOIN mart.programme_indicator_values v USING (indicator_code)),
         carried AS (  -- a cumulative value holds until the next one is recorded
             SELECT g.indicator_code, g.year, g.series, v.value
-            FROM grid g ASOF LEFT JOIN mart.indicator_values v
+            FROM grid g ASOF LEFT JOIN mart.programme_indicator_values v
               ON v.indicator_code = g.indicator_code AND v.project_code = g.project_code
              AND v.series = g.series AND g.year >= v.year)
         SELECT c.indicator_code, i.axis_id, c.year, c.series,
                coalesce(sum(c.value), 0) AS value, i.target_2023,
                CASE WHEN i.target_2023 > 0
                     THEN coalesce(sum(c.value), 0) / i.target_2023 END AS pct_of_target
-        FROM carried c JOIN mart.indicators i USING (indicator_code)
+        FROM carried c JOIN mart.programme_indicators i USING (indicator_code)
         GROUP BY c.indicator_code, i.axis_id, c.year, c.series, i.target_2023
         ORDER BY i.axis_id, c.indicator_code, c.year, c.series DESC""",
         dataset=Dataset(
@@ -260,11 +260,11 @@ MARTS = (
                      Col("target_2023", "Valore obiettivo al 2023", "Target value for 2023"),
                      Col("pct_of_target", "Percentuale del target", "Share of target", "%")),
             order_by=("indicator_code", "year", "series"))),
-    Mart("grants", "Neighbourhood School grants with the project's axis and place.", """
+    Mart("programme_grants", "Neighbourhood School grants with the project's axis and place.", """
         SELECT g.grant_id, g.project_code, p.axis_id, g.call, g.phase, g.amount_eur,
                g.awarded_on, g.neighbourhood, g.lon, g.lat,
                nil_of(g.lon, g.lat) AS nil_id, municipio_of(g.lon, g.lat) AS municipio_id
-        FROM staging.programme_grants g JOIN mart.projects p USING (project_code)
+        FROM staging.programme_grants g JOIN mart.programme_projects p USING (project_code)
         ORDER BY g.grant_id"""),
 )
 
