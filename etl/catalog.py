@@ -12,7 +12,7 @@ test suite checks that the final build publishes every declared dataset.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import duckdb
@@ -66,7 +66,6 @@ class Dataset:
     theme: str  # EU data-theme code
     keywords: tuple[str, ...]
     frequency: str  # EU frequency code
-    domain: str
     columns: tuple[Col | str, ...]
     order_by: tuple[str, ...]
     axis: int | None = None
@@ -78,6 +77,7 @@ class Dataset:
     suppressed: bool = False
     extra: dict[str, str] = field(default_factory=dict)
     table: str = ""  # the mart it is declared beside (etl.marts.Mart sets it)
+    domain: str = ""  # the domain package it is declared in (all_datasets sets it)
 
 
 #: Columns that mean the same thing in every dataset.
@@ -118,7 +118,8 @@ def all_datasets() -> tuple[Dataset, ...]:
     """Every published dataset, in domain and mart order, gathered from the mart records."""
     from etl.domains import DOMAINS  # imported here: the domains import this module
 
-    return tuple(m.dataset for d in DOMAINS for m in d.MARTS if m.dataset is not None)
+    return tuple(replace(m.dataset, domain=d.__name__.rsplit(".", 1)[-1])
+                 for d in DOMAINS for m in d.MARTS if m.dataset is not None)
 
 
 def __getattr__(name: str):

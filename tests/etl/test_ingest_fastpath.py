@@ -311,3 +311,44 @@ def test_blank_line_across_a_read_chunk_is_seen(tmp_path):
     assert scan.blank_lines and scan.first_line == b"sid"
     clean = write(tmp_path, "clean.csv", body + b"t\n")
     assert not scan_file(clean).blank_lines
+
+
+# ------------------------------------------------- (e) one definition, one path
+
+
+def test_a_rule_written_once_binds_both_routes(tmp_path, monkeypatch):
+    """The rules are one SQL list: a rule added there refuses the file on either route."""
+    import etl.staging
+    import etl.validate
+
+    real = etl.validate.rules
+
+    def with_extra(contract, names, table, parents, raw):
+        extra = etl.validate.Rule("max", contract.column("capacity"), '"capacity" > 100',
+                                  'count(*) FILTER (WHERE "capacity" > 100)')
+        return [*real(contract, names, table, parents, raw), extra]
+
+    monkeypatch.setattr(etl.validate, "rules", with_extra)
+    monkeypatch.setattr(etl.staging, "rules", with_extra)
+    path = write(tmp_path, "sites.csv", SITES_CSV)
+    con = new_db()
+    assert load_csv_fast(con, SITES, path, scan_file(path)) is None, "fast route refuses"
+    for polars_only in (True, False):
+        assert outcome([(SITES, path)], polars_only) == (
+            f"error: {path}, row 2, column 'capacity': 120 is above the maximum 500"), \
+            "the tolerant route names the row (the message text comes from the column's max)"
+
+
+def test_identifiers_are_quoted_on_both_routes(tmp_path):
+    """Contract and column names that are SQL keywords or hold spaces stage alike."""
+    odd = Contract(name="t sites", path="odd.csv", format="csv", description="t", source="t",
+                   key=("from",),
+                   columns=(Column("from", "int", unique=True), Column("a b", "str")))
+    path = write(tmp_path, "odd.csv", "from,a b\n1,x\n2,y\n")
+    fast, slow, _, _, took = both_ways([(odd, path)])
+    assert took == [True]
+    assert staged(fast, '"t sites"').equals(staged(slow, '"t sites"'))
+    assert staged(fast, '"t sites"')["a b"].to_list() == ["x", "y"]
+    dup = write(tmp_path, "dup.csv", "from,a b\n1,x\n1,y\n")
+    assert outcome([(odd, dup)], False) == outcome([(odd, dup)], True)
+    assert "duplicate value 1" in outcome([(odd, dup)], False)

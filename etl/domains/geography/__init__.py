@@ -127,7 +127,7 @@ MARTS = (
                area_m2, is_schematic
         FROM _nil ORDER BY nil_id""",
         dataset=Dataset(
-            id="nil", domain="geography", theme="REGI", frequency="IRREG",
+            id="nil", theme="REGI", frequency="IRREG",
             title_it="Nuclei di Identità Locale (NIL)",
             title_en="Local identity units (NIL)",
             description_it="Gli 88 NIL di Milano con confine, centroide, superficie e municipio.",
@@ -146,7 +146,7 @@ MARTS = (
                is_schematic
         FROM _municipi ORDER BY municipio_id""",
         dataset=Dataset(
-            id="municipi", domain="geography", theme="REGI",
+            id="municipi", theme="REGI",
             frequency="IRREG",
             title_it="Municipi", title_en="Municipi (city districts)",
             description_it="I 9 municipi di Milano con confine, centroide e superficie.",

@@ -40,7 +40,7 @@ MARTS = (
                    GROUP BY complex_id) n USING (complex_id)
         ORDER BY c.complex_id""",
         dataset=Dataset(
-            id="housing-complexes", domain="housing",
+            id="housing-complexes",
             theme="SOCI", frequency="QUARTERLY", axis=4, temporal=PROGRAMME_YEARS,
             title_it="Complessi di edilizia residenziale pubblica (ERP)",
             title_en="Public housing (ERP) complexes",
@@ -72,7 +72,7 @@ MARTS = (
              AND c.municipio_id IS NOT DISTINCT FROM a.municipio_id AND c.status = s.status
         ORDER BY a.nil_id NULLS LAST, s.status, a.municipio_id NULLS LAST""",
         dataset=Dataset(
-            id="housing-units-by-nil", domain="housing",
+            id="housing-units-by-nil",
             theme="SOCI", frequency="QUARTERLY", axis=4, temporal=PROGRAMME_YEARS,
             title_it="Patrimonio ERP per NIL e stato",
             title_en="Public housing stock by NIL and status",
@@ -135,7 +135,7 @@ MARTS = (
              AND a.municipio_id IS NOT DISTINCT FROM g.municipio_id
         ORDER BY m.month, g.municipio_id NULLS LAST""",
         dataset=Dataset(
-            id="housing-vacancy-monthly", domain="housing", theme="SOCI", frequency="MONTHLY", axis=4,
+            id="housing-vacancy-monthly", theme="SOCI", frequency="MONTHLY", axis=4,
             temporal=PROGRAMME_YEARS,
             title_it="Alloggi ERP sfitti e assegnati per mese",
             title_en="Vacant and assigned public housing units by month",

@@ -152,7 +152,7 @@ BAY_OCCUPANCY = (
                count(DISTINCT spot_id) AS observed_spots
         FROM _bay_hours GROUP BY ALL ORDER BY area_id, hour""",
         dataset=Dataset(
-            id="bay-occupancy-hourly", domain="mobility",
+            id="bay-occupancy-hourly",
             theme="TRAN", frequency="DAILY", axis=2, temporal=(TELEMETRY_START, PROGRAMME_END),
             title_it="Occupazione oraria degli stalli delle aree di mobilità",
             title_en="Hourly bay occupancy of shared-mobility areas",
@@ -200,7 +200,7 @@ MARTS = (
         LEFT JOIN staging.mobility_station_programme p USING (station_id)
         ORDER BY s.station_id""",
         dataset=Dataset(
-            id="bike-stations", domain="mobility", theme="TRAN",
+            id="bike-stations", theme="TRAN",
             frequency="DAILY", axis=2,
             title_it="Stazioni di bike sharing", title_en="Bike-sharing stations",
             description_it="Stazioni BikeMi con capacità, localizzazione e intervento PON Metro "
@@ -233,7 +233,7 @@ MARTS = (
         FROM staging.mobility_station_status
         GROUP BY ALL ORDER BY station_id, hour""",
         dataset=Dataset(
-            id="station-status-hourly", domain="mobility",
+            id="station-status-hourly",
             theme="TRAN", frequency="DAILY", axis=2,
             temporal=(TELEMETRY_START, PROGRAMME_END),
             title_it="Disponibilità oraria delle stazioni di bike sharing",
@@ -269,7 +269,7 @@ MARTS = (
                allowed_vehicle_types, opened_on, project_code
         FROM staging.mobility_areas ORDER BY area_id""",
         dataset=Dataset(
-            id="mobility-areas", domain="mobility", theme="TRAN",
+            id="mobility-areas", theme="TRAN",
             frequency="QUARTERLY", axis=2,
             title_it="Aree di mobilità condivisa", title_en="Shared-mobility areas",
             description_it="Le aree di sosta per la mobilità condivisa con posti, veicoli "
@@ -296,7 +296,7 @@ MARTS = (
         FROM staging.mobility_trips WHERE end_time >= start_time
         GROUP BY ALL ORDER BY date, vehicle_type_id""",
         dataset=Dataset(
-            id="trips-daily", domain="mobility", theme="TRAN",
+            id="trips-daily", theme="TRAN",
             frequency="DAILY", axis=2, temporal=(TELEMETRY_START, PROGRAMME_END),
             title_it="Spostamenti giornalieri in sharing per tipo di veicolo",
             title_en="Daily shared-mobility trips by vehicle type",
@@ -326,7 +326,7 @@ MARTS = (
         FROM cells
         ORDER BY {", ".join(k + " NULLS LAST" for k in OD_KEYS)}""",
         dataset=Dataset(
-            id="trips-daily-od", domain="mobility", theme="TRAN",
+            id="trips-daily-od", theme="TRAN",
             frequency="DAILY", axis=2, temporal=(TELEMETRY_START, PROGRAMME_END),
             title_it="Matrice origine-destinazione giornaliera degli spostamenti",
             title_en="Daily origin-destination trip matrix",
@@ -354,7 +354,7 @@ MARTS = (
         SELECT route_id, name, project_code, route_length_m(geometry) AS length_m, geometry
         FROM staging.mobility_cycle_routes ORDER BY route_id""",
         dataset=Dataset(
-            id="cycle-routes", domain="mobility", theme="TRAN",
+            id="cycle-routes", theme="TRAN",
             frequency="IRREG", axis=2,
             title_it="Percorsi ciclabili PON Metro", title_en="PON Metro cycle routes",
             description_it="Tracciati dei percorsi ciclabili finanziati dal programma, con "

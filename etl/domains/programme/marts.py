@@ -91,7 +91,7 @@ MARTS = (
                committed_eur, paid_eur, seed_title
         FROM money ORDER BY project_code""",
         dataset=Dataset(
-            id="projects", domain="programme", theme="GOVE",
+            id="projects", theme="GOVE",
             frequency="QUARTERLY", temporal=PROGRAMME_YEARS,
             title_it="Progetti PON Metro 2014-2020 a Milano",
             title_en="PON Metro 2014-2020 projects in Milan",
@@ -154,7 +154,7 @@ MARTS = (
         WINDOW w AS (PARTITION BY p.project_code ORDER BY m.month)
         ORDER BY p.project_code, m.month""",
         dataset=Dataset(
-            id="project-finance-monthly", domain="programme", theme="ECON", frequency="MONTHLY", temporal=PROGRAMME_YEARS,
+            id="project-finance-monthly", theme="ECON", frequency="MONTHLY", temporal=PROGRAMME_YEARS,
             title_it="Avanzamento finanziario mensile dei progetti",
             title_en="Monthly financial progress of projects",
             description_it="Impegni e pagamenti mensili e cumulati per progetto.",
@@ -175,7 +175,7 @@ MARTS = (
         LEFT JOIN mart.programme_project_finance_monthly f ON f.axis_id = a.axis_id AND f.month = m.month
         GROUP BY ALL ORDER BY a.axis_id, m.month""",
         dataset=Dataset(
-            id="axis-finance-monthly", domain="programme", theme="ECON", frequency="MONTHLY", temporal=PROGRAMME_YEARS,
+            id="axis-finance-monthly", theme="ECON", frequency="MONTHLY", temporal=PROGRAMME_YEARS,
             title_it="Avanzamento finanziario mensile per asse",
             title_en="Monthly financial progress by axis",
             description_it="Dotazione, impegni e pagamenti cumulati per asse e mese.",
@@ -191,7 +191,7 @@ MARTS = (
                source, verified
         FROM staging.programme_indicators ORDER BY axis_id, indicator_code""",
         dataset=Dataset(
-            id="indicators", domain="programme", theme="GOVE",
+            id="indicators", theme="GOVE",
             frequency="ANNUAL", temporal=PROGRAMME_YEARS,
             title_it="Indicatori del programma", title_en="Programme indicators",
             description_it="Indicatori di output e di risultato con unità, fondo e target 2023.",
@@ -210,7 +210,7 @@ MARTS = (
         FROM staging.programme_indicator_values
         ORDER BY indicator_code, project_code, year, series""",
         dataset=Dataset(
-            id="indicator-values", domain="programme",
+            id="indicator-values",
             theme="GOVE", frequency="ANNUAL", temporal=PROGRAMME_YEARS,
             title_it="Valori annuali degli indicatori per progetto",
             title_en="Yearly indicator values by project",
@@ -246,7 +246,7 @@ MARTS = (
         GROUP BY c.indicator_code, i.axis_id, c.year, c.series, i.target_2023
         ORDER BY i.axis_id, c.indicator_code, c.year, c.series DESC""",
         dataset=Dataset(
-            id="indicator-progress", domain="programme",
+            id="indicator-progress",
             theme="GOVE", frequency="ANNUAL", temporal=PROGRAMME_YEARS,
             title_it="Avanzamento degli indicatori rispetto al target",
             title_en="Indicator progress against target",

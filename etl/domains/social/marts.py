@@ -108,7 +108,7 @@ MARTS = (
                project_code, opened_on
         FROM staging.social_sites ORDER BY site_id""",
         dataset=Dataset(
-            id="social-sites", domain="social", theme="SOCI",
+            id="social-sites", theme="SOCI",
             frequency="QUARTERLY", axis=3, temporal=PROGRAMME_YEARS,
             title_it="Sedi dei servizi sociali del programma",
             title_en="Social service sites of the programme",
@@ -128,7 +128,7 @@ MARTS = (
          "group, after primary and secondary suppression.", USAGE_BY_MUNICIPIO,
          protect=protect_usage,
         dataset=Dataset(
-            id="social-usage-monthly", domain="social",
+            id="social-usage-monthly",
             theme="SOCI", frequency="MONTHLY", axis=3, temporal=PROGRAMME_YEARS,
             suppressed=True,
             title_it="Utenti dei servizi sociali per mese (aggregati protetti)",
@@ -171,7 +171,7 @@ MARTS = (
                CASE WHEN hide THEN 'c' END AS flag
         FROM judged ORDER BY month, service""",
         dataset=Dataset(
-            id="social-usage-total-monthly", domain="social", theme="SOCI", frequency="MONTHLY", axis=3, temporal=PROGRAMME_YEARS,
+            id="social-usage-total-monthly", theme="SOCI", frequency="MONTHLY", axis=3, temporal=PROGRAMME_YEARS,
             suppressed=True,
             title_it="Utenti dei servizi sociali per mese e servizio, totale città "
                      "(aggregati protetti)",
@@ -200,7 +200,7 @@ MARTS = (
              "date", "site_id", "beds_available", "beds_occupied", "flag",
              "occupancy_rate"),
         dataset=Dataset(
-            id="bed-occupancy-daily", domain="social",
+            id="bed-occupancy-daily",
             theme="SOCI", frequency="DAILY", axis=3, temporal=PROGRAMME_YEARS,
             suppressed=True,
             title_it="Occupazione giornaliera dei posti letto",
