@@ -166,7 +166,7 @@ def test_point_index_places_municipio_by_municipi_containment(real_marts, realda
     nil, municipi = real_marts
     con = duckdb.connect()
     con.execute("CREATE SCHEMA mart")
-    for name, frame in (("nil", nil), ("municipi", municipi)):
+    for name, frame in (("geo_nil", nil), ("geo_municipi", municipi)):
         con.register("_f", frame.to_arrow())
         con.execute(f"CREATE TABLE mart.{name} AS SELECT * FROM _f")
         con.unregister("_f")

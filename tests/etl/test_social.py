@@ -100,7 +100,7 @@ def test_no_published_count_between_1_and_4(con):
 
 def test_flag_marks_exactly_the_null_cells_and_the_rate_hides_with_them(con):
     for table, value in (("social_usage_monthly", "users"),
-                         ("bed_occupancy_daily", "beds_occupied")):
+                         ("social_bed_occupancy_daily", "beds_occupied")):
         assert rows(con, f"SELECT count(*) FROM mart.{table} WHERE ({value} IS NULL) <> "
                          "coalesce(flag = 'c', false)") == [(0,)]
     assert rows(con, "SELECT count(*) FROM mart.social_bed_occupancy_daily WHERE "
