@@ -33,7 +33,8 @@ class Error:
     message: str
 
     def __post_init__(self) -> None:
-        assert not self.contract.is_partitioned, "row numbers need a single landing file"
+        if self.contract.is_partitioned:
+            raise ValueError(f"{self.contract.name}: row numbers need a single landing file")
 
 
 @dataclass(frozen=True)

@@ -149,16 +149,6 @@ def ctx_for(landing: Path) -> BuildContext:
     return BuildContext(landing=landing, build_id="t", built_at=datetime.now(UTC), manifest={})
 
 
-def staged(**frames: pl.DataFrame) -> duckdb.DuckDBPyConnection:
-    """An in-memory build connection with ``frames`` as its staging tables, in row order."""
-    con = duckdb.connect()
-    con.execute("CREATE SCHEMA staging")
-    for name, frame in frames.items():
-        con.register("_frame", frame.to_arrow())
-        con.execute(f"CREATE TABLE staging.{name} AS SELECT * FROM _frame")
-        con.unregister("_frame")
-    return con
-
 
 def test_status_outside_the_enum_is_named(tmp_path):
     path = write(tmp_path, "units.csv", UNITS_HEADER + "1;1001;2;55,5;2;occupied;si;;\n"
@@ -185,7 +175,7 @@ def test_orphan_complex_is_named(tmp_path):
     assert (err.value.row, err.value.column) == (2, "complex_id")
 
 
-def test_occupied_unit_with_vacant_since_is_an_error_naming_the_row(tmp_path):
+def test_occupied_unit_with_vacant_since_is_an_error_naming_the_row(tmp_path, staged):
     landing = tmp_path / "landing"
     (landing / "housing").mkdir(parents=True)
     units = write(landing / "housing", "units.csv", UNITS_HEADER +
@@ -201,7 +191,7 @@ def test_occupied_unit_with_vacant_since_is_an_error_naming_the_row(tmp_path):
     assert (err.value.row, err.value.column) == (3, "vacant_since")
 
 
-def test_works_ending_before_they_start_are_refused(tmp_path):
+def test_works_ending_before_they_start_are_refused(tmp_path, staged):
     path = write(tmp_path, "renovations.csv",
                  "work_id;unit_id;project_code;start_date;end_date;cost_eur;stage\n"
                  "1;1;MI4.1.1.c;2021-05-01;2020-01-01;30000,00;completed\n")

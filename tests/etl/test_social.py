@@ -178,16 +178,6 @@ def ctx_for(landing: Path) -> BuildContext:
     return BuildContext(landing=landing, build_id="t", built_at=datetime.now(UTC), manifest={})
 
 
-def staged(**frames: pl.DataFrame) -> duckdb.DuckDBPyConnection:
-    """An in-memory build connection with ``frames`` as its staging tables, in row order."""
-    con = duckdb.connect()
-    con.execute("CREATE SCHEMA staging")
-    for name, frame in frames.items():
-        con.register("_frame", frame.to_arrow())
-        con.execute(f"CREATE TABLE staging.{name} AS SELECT * FROM _frame")
-        con.unregister("_frame")
-    return con
-
 
 SITES_HEADER = "site_id,name,site_type,capacity,capacity_unit,address,lon,lat,project_code," \
                "opened_on\n"
@@ -220,7 +210,7 @@ def test_orphan_site_is_named(tmp_path):
     assert (err.value.row, err.value.column) == (3, "site_id")
 
 
-def test_more_beds_occupied_than_available_is_an_error(tmp_path):
+def test_more_beds_occupied_than_available_is_an_error(tmp_path, staged):
     landing = tmp_path / "landing"
     (landing / "social").mkdir(parents=True)
     sites = read_landing(C["social_sites"], write(
@@ -237,7 +227,7 @@ def test_more_beds_occupied_than_available_is_an_error(tmp_path):
     assert (err.value.row, err.value.column) == (3, "beds_occupied")
 
 
-def test_capacity_without_unit_is_an_error(tmp_path):
+def test_capacity_without_unit_is_an_error(tmp_path, staged):
     sites = read_landing(C["social_sites"], write(
         tmp_path, "sites.csv",
         SITES_HEADER + "1,Casa,shelter,10,,via X 1,9.19,45.46,,2020-01-01\n"))
