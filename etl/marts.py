@@ -86,9 +86,10 @@ def register_placement(con: duckdb.DuckDBPyConnection, ctx) -> None:
         def fn(lon: pa.Array, lat: pa.Array) -> pa.Array:
             if ctx.geo is None:  # a build without geography cannot place anything
                 return pa.nulls(len(lon), pa.int64())
-            ids = ctx.geo.assign(lon.to_numpy(zero_copy_only=False),
-                                 lat.to_numpy(zero_copy_only=False))[which]
-            return pa.array(ids, pa.int64(), mask=ids == -1)
+            # through Polars: pyarrow's own numpy conversions import pandas (slow exit)
+            ids = ctx.geo.assign(pl.Series(lon).cast(pl.Float64).to_numpy(),
+                                 pl.Series(lat).cast(pl.Float64).to_numpy())[which]
+            return pl.Series(ids, dtype=pl.Int64).replace(-1, None).to_arrow()
         return fn
 
     for name, which in (("nil_of", 0), ("municipio_of", 1)):
