@@ -36,13 +36,13 @@ class Naive:
         self.warehouse = warehouse
         self.seconds: dict[str, float] = {}
         self.recipes: dict[str, Callable[[], object]] = {
-            "mart.station_status_hourly": self._status_hourly,
-            "mart.station_status_latest": self._status_latest,
-            "mart.station_typical_availability": self._status_typical,
-            "mart.bay_occupancy_hourly": self._bay_hourly,
-            "mart.bay_occupancy_heatmap": self._bay_heatmap,
-            "mart.trips_daily": self._trips_daily,
-            "mart.trips_daily_od": self._trips_daily,
+            "mart.mobility_station_status_hourly": self._status_hourly,
+            "mart.mobility_station_status_latest": self._status_latest,
+            "mart.mobility_station_typical_availability": self._status_typical,
+            "mart.mobility_bay_occupancy_hourly": self._bay_hourly,
+            "mart.mobility_bay_occupancy_heatmap": self._bay_heatmap,
+            "mart.mobility_trips_daily": self._trips_daily,
+            "mart.mobility_trips_daily_od": self._trips_daily,
         }
 
     def cost(self, tables: set[str]) -> float:

@@ -24,15 +24,8 @@ from etl.contracts import Contract
 from etl.domains import DOMAINS, all_contracts
 from etl.domains.geography.index import CityGeography
 from etl.publish import BuildError, atomic_publish, scratch_path
-from etl.validate import (
-    FileScan,
-    LandingError,
-    check_foreign_keys,
-    load_csv_fast,
-    parent_keys,
-    read_landing,
-    scan_file,
-)
+from etl.staging import scan_file, stage_file
+from etl.validate import LandingError
 
 ETL_VERSION = "1"
 
@@ -96,53 +89,24 @@ def _load_staging(con: duckdb.DuckDBPyConnection, landing: Path, ctx: BuildConte
                   overrides: dict[str, Path], progress: bool) -> list[SourceFile]:
     """Validate every landing file and append it to ``staging.<contract>``.
 
-    Canonical CSV files take the DuckDB fast path; any file it cannot vouch for goes
-    through the Polars validator, which accepts the variant or names the broken rule.
+    One path for every file (``etl.staging``): canonical CSV is typed by DuckDB, anything
+    else by the tolerant Polars reader, and the same SQL rules check both.
     """
     sources: list[SourceFile] = []
     plan = [(c, p) for c in all_contracts() for p in _files_for(landing, c, overrides)]
     for contract, path in tqdm(plan, desc="validate+stage", unit="file", disable=not progress):
         scan = scan_file(path)  # the digest and the byte facts the fast path relies on
-        rows, findings, _ = _stage_file(con, contract, path, scan)
-        ctx.findings += findings
+        staged = stage_file(con, contract, path, scan)
+        ctx.findings += staged.findings
         try:
             relpath = str(path.relative_to(landing))
         except ValueError:
             relpath = str(path)
         entry = ctx.manifest.get("files", {}).get(relpath, {})
-        sources.append(SourceFile(contract.name, relpath, scan.sha256, rows, scan.size,
+        sources.append(SourceFile(contract.name, relpath, scan.sha256, staged.rows, scan.size,
                                   bool(entry.get("synthetic")),
                                   str(entry.get("source", contract.source))))
     return sources
-
-
-def _stage_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path,
-                scan: FileScan) -> tuple[int, list[dict[str, object]], bool]:
-    """Append one landing file to staging: (rows, FK findings, took the fast path)."""
-    loaded = load_csv_fast(con, contract, path, scan)
-    if loaded is not None:
-        return loaded.rows, loaded.findings, True
-    return (*_load_validated(con, contract, path), False)
-
-
-def _load_validated(con: duckdb.DuckDBPyConnection, contract: Contract,
-                    path: Path) -> tuple[int, list[dict[str, object]]]:
-    """The Polars path: full validation with precise errors, variants accepted."""
-    frame = read_landing(contract, path)
-    findings = check_foreign_keys(contract, path, frame, parent_keys(con, contract))
-    con.register("_incoming", frame.to_arrow())
-    try:
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables "
-            "WHERE table_schema = 'staging' AND table_name = ?", [contract.name]
-        ).fetchall()[0][0]
-        if exists:
-            con.execute(f"INSERT INTO staging.{contract.name} SELECT * FROM _incoming")
-        else:
-            con.execute(f"CREATE TABLE staging.{contract.name} AS SELECT * FROM _incoming")
-    finally:
-        con.unregister("_incoming")
-    return frame.height, findings
 
 
 def _write_meta(con: duckdb.DuckDBPyConnection, ctx: BuildContext,

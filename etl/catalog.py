@@ -12,7 +12,7 @@ test suite checks that the final build publishes every declared dataset.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import duckdb
@@ -54,10 +54,10 @@ class Col:
 
 @dataclass(frozen=True)
 class Dataset:
-    """One published dataset, backed by one mart table."""
+    """One published dataset, backed by one mart table and declared beside that mart's SQL
+    (``dataset=`` of an :class:`etl.marts.Mart` in ``etl/domains/<domain>/``)."""
 
     id: str
-    table: str
     title_it: str
     title_en: str
     description_it: str
@@ -65,7 +65,6 @@ class Dataset:
     theme: str  # EU data-theme code
     keywords: tuple[str, ...]
     frequency: str  # EU frequency code
-    domain: str
     columns: tuple[Col | str, ...]
     order_by: tuple[str, ...]
     axis: int | None = None
@@ -76,6 +75,8 @@ class Dataset:
     geometry: str | None = None  # ... or by a GeoJSON geometry column
     suppressed: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    table: str = ""  # the mart it is declared beside (etl.marts.Mart sets it)
+    domain: str = ""  # the domain package it is declared in (all_datasets sets it)
 
 
 #: Columns that mean the same thing in every dataset.
@@ -113,374 +114,19 @@ COMMON: dict[str, Col] = {c.name: c for c in (
 PROGRAMME_YEARS = (ELIGIBILITY.start, ELIGIBILITY.end)
 TELEMETRY_YEARS = (TELEMETRY.start, TELEMETRY.end)
 
-DATASETS: tuple[Dataset, ...] = (
-    Dataset(
-        id="nil", table="mart.nil", domain="geography", theme="REGI", frequency="IRREG",
-        title_it="Nuclei di Identità Locale (NIL)",
-        title_en="Local identity units (NIL)",
-        description_it="Gli 88 NIL di Milano con confine, centroide, superficie e municipio.",
-        description_en="Milan's 88 local identity units with boundary, centroid, area and "
-                       "municipio.",
-        keywords=("nil", "quartieri", "confini", "geografia"),
-        columns=("nil_id", "name", "municipio_id",
-                 Col("source", "Fonte del confine", "Boundary source"),
-                 "centroid_lon", "centroid_lat", "area_m2", "geometry",
-                 Col("is_schematic", "Vero se il confine è schematico (dati demo)",
-                     "True when the boundary is schematic (demo data)")),
-        order_by=("nil_id",), geometry="geometry"),
-    Dataset(
-        id="municipi", table="mart.municipi", domain="geography", theme="REGI",
-        frequency="IRREG",
-        title_it="Municipi", title_en="Municipi (city districts)",
-        description_it="I 9 municipi di Milano con confine, centroide e superficie.",
-        description_en="Milan's 9 municipi (districts) with boundary, centroid and area.",
-        keywords=("municipi", "confini", "geografia"),
-        columns=("municipio_id", "name",
-                 Col("source", "Fonte del confine", "Boundary source"),
-                 "centroid_lon", "centroid_lat", "area_m2", "geometry",
-                 Col("is_schematic", "Vero se il confine è schematico (dati demo)",
-                     "True when the boundary is schematic (demo data)")),
-        order_by=("municipio_id",), geometry="geometry"),
-    Dataset(
-        id="projects", table="mart.projects", domain="programme", theme="GOVE",
-        frequency="QUARTERLY", temporal=PROGRAMME_YEARS,
-        title_it="Progetti PON Metro 2014-2020 a Milano",
-        title_en="PON Metro 2014-2020 projects in Milan",
-        description_it="Anagrafica dei progetti del programma: azione, asse, stato, date, "
-                       "costo, finanziamento UE, impegni e pagamenti, localizzazione.",
-        description_en="Register of the programme's projects: action, axis, status, dates, "
-                       "cost, EU financing, commitments and payments, location.",
-        keywords=("pon metro", "progetti", "fondi europei", "coesione"),
-        columns=("project_code",
-                 Col("cup", "Codice Unico di Progetto (CUP)", "Unique project code (CUP)"),
-                 Col("action_code", "Codice dell'azione (es. 4.1.1)", "Action code (e.g. 4.1.1)"),
-                 "axis_id",
-                 Col("title_it", "Titolo (italiano)", "Title (Italian)"),
-                 Col("title_en", "Titolo (inglese)", "Title (English)"),
-                 Col("description_it", "Descrizione (italiano)", "Description (Italian)"),
-                 Col("description_en", "Descrizione (inglese)", "Description (English)"),
-                 Col("status", "Stato: planned, in_progress, completed",
-                     "Status: planned, in_progress, completed"),
-                 Col("start_date", "Data di avvio", "Start date"),
-                 Col("end_date_planned", "Data di fine prevista", "Planned end date"),
-                 Col("end_date_actual", "Data di fine effettiva", "Actual end date"),
-                 Col("budget_eur", "Costo totale", "Total cost", "EUR"),
-                 Col("eu_financing_eur", "Quota di finanziamento UE", "EU financing", "EUR"),
-                 Col("beneficiary", "Beneficiario", "Beneficiary"),
-                 "address", "lon", "lat", "nil_id", "municipio_id",
-                 Col("domain", "Ambito: digital, housing, social, mobility",
-                     "Domain: digital, housing, social, mobility"),
-                 Col("committed_eur", "Impegni a oggi", "Commitments to date", "EUR"),
-                 Col("paid_eur", "Pagamenti a oggi", "Payments to date", "EUR")),
-        order_by=("project_code",), lon="lon", lat="lat"),
-    Dataset(
-        id="project-finance-monthly", table="mart.project_finance_monthly",
-        domain="programme", theme="ECON", frequency="MONTHLY", temporal=PROGRAMME_YEARS,
-        title_it="Avanzamento finanziario mensile dei progetti",
-        title_en="Monthly financial progress of projects",
-        description_it="Impegni e pagamenti mensili e cumulati per progetto.",
-        description_en="Monthly and cumulative commitments and payments by project.",
-        keywords=("avanzamento finanziario", "impegni", "pagamenti", "pon metro"),
-        columns=("project_code", "axis_id", "month",
-                 Col("committed_eur", "Impegni del mese", "Commitments in the month", "EUR"),
-                 Col("paid_eur", "Pagamenti del mese", "Payments in the month", "EUR"),
-                 Col("committed_cum_eur", "Impegni cumulati", "Cumulative commitments", "EUR"),
-                 Col("paid_cum_eur", "Pagamenti cumulati", "Cumulative payments", "EUR")),
-        order_by=("project_code", "month")),
-    Dataset(
-        id="axis-finance-monthly", table="mart.axis_finance_monthly",
-        domain="programme", theme="ECON", frequency="MONTHLY", temporal=PROGRAMME_YEARS,
-        title_it="Avanzamento finanziario mensile per asse",
-        title_en="Monthly financial progress by axis",
-        description_it="Dotazione, impegni e pagamenti cumulati per asse e mese.",
-        description_en="Allocation, cumulative commitments and payments by axis and month.",
-        keywords=("avanzamento finanziario", "assi", "pon metro"),
-        columns=("axis_id", "month",
-                 Col("allocation_eur", "Dotazione dell'asse", "Axis allocation", "EUR"),
-                 Col("committed_cum_eur", "Impegni cumulati", "Cumulative commitments", "EUR"),
-                 Col("paid_cum_eur", "Pagamenti cumulati", "Cumulative payments", "EUR")),
-        order_by=("axis_id", "month")),
-    Dataset(
-        id="indicators", table="mart.indicators", domain="programme", theme="GOVE",
-        frequency="ANNUAL", temporal=PROGRAMME_YEARS,
-        title_it="Indicatori del programma", title_en="Programme indicators",
-        description_it="Indicatori di output e di risultato con unità, fondo e target 2023.",
-        description_en="Output and result indicators with unit, fund and 2023 target.",
-        keywords=("indicatori", "target", "pon metro"),
-        columns=("indicator_code", "axis_id",
-                 Col("name_it", "Nome (italiano)", "Name (Italian)"),
-                 Col("name_en", "Nome (inglese)", "Name (English)"),
-                 Col("unit", "Unità di misura", "Unit of measure"),
-                 Col("kind", "Tipo: output o result", "Kind: output or result"),
-                 Col("fund", "Fondo: FESR o FSE", "Fund: ERDF (FESR) or ESF (FSE)"),
-                 Col("target_2023", "Valore obiettivo al 2023", "Target value for 2023")),
-        order_by=("indicator_code",)),
-    Dataset(
-        id="indicator-values", table="mart.indicator_values", domain="programme",
-        theme="GOVE", frequency="ANNUAL", temporal=PROGRAMME_YEARS,
-        title_it="Valori annuali degli indicatori per progetto",
-        title_en="Yearly indicator values by project",
-        description_it="Valori cumulati degli indicatori per progetto e anno, selezionati (S) "
-                       "e conseguiti (F).",
-        description_en="Cumulative indicator values by project and year, selected (S) and "
-                       "achieved (F).",
-        keywords=("indicatori", "valori", "pon metro"),
-        columns=("indicator_code", "project_code", "year",
-                 Col("series", "Serie: S = selezionato, F = conseguito",
-                     "Series: S = selected, F = achieved"),
-                 Col("value", "Valore cumulato", "Cumulative value"),
-                 Col("reported_on", "Data di rilevazione", "Date the value was recorded")),
-        order_by=("indicator_code", "project_code", "year", "series")),
-    Dataset(
-        id="indicator-progress", table="mart.indicator_progress", domain="programme",
-        theme="GOVE", frequency="ANNUAL", temporal=PROGRAMME_YEARS,
-        title_it="Avanzamento degli indicatori rispetto al target",
-        title_en="Indicator progress against target",
-        description_it="Somma annua dei valori per indicatore e percentuale del target 2023.",
-        description_en="Yearly sum of values by indicator and share of the 2023 target.",
-        keywords=("indicatori", "target", "avanzamento"),
-        columns=("indicator_code", "axis_id", "year",
-                 Col("series", "Serie: S = selezionato, F = conseguito",
-                     "Series: S = selected, F = achieved"),
-                 Col("value", "Somma dei valori dei progetti", "Sum over projects"),
-                 Col("target_2023", "Valore obiettivo al 2023", "Target value for 2023"),
-                 Col("pct_of_target", "Percentuale del target", "Share of target", "%")),
-        order_by=("indicator_code", "year", "series")),
-    Dataset(
-        id="housing-complexes", table="mart.housing_complexes", domain="housing",
-        theme="SOCI", frequency="QUARTERLY", axis=4, temporal=PROGRAMME_YEARS,
-        title_it="Complessi di edilizia residenziale pubblica (ERP)",
-        title_en="Public housing (ERP) complexes",
-        description_it="Complessi ERP con localizzazione, numero di alloggi e progetto.",
-        description_en="Public housing complexes with location, number of units and project.",
-        keywords=("erp", "case popolari", "edilizia pubblica", "abitare"),
-        columns=(Col("complex_id", "Identificativo del complesso", "Complex id"),
-                 "name", "address", "lon", "lat", "nil_id", "municipio_id", "project_code",
-                 Col("units", "Numero di alloggi", "Number of housing units", "units")),
-        order_by=("complex_id",), lon="lon", lat="lat"),
-    Dataset(
-        id="housing-units-by-nil", table="mart.housing_units_by_nil", domain="housing",
-        theme="SOCI", frequency="QUARTERLY", axis=4, temporal=PROGRAMME_YEARS,
-        title_it="Patrimonio ERP per NIL e stato",
-        title_en="Public housing stock by NIL and status",
-        description_it="Numero di alloggi ERP per NIL e stato (occupato, sfitto, in "
-                       "ristrutturazione, ristrutturato). Solo aggregati.",
-        description_en="Number of public housing units by NIL and status (occupied, vacant, "
-                       "under renovation, renovated). Aggregates only.",
-        keywords=("erp", "alloggi", "sfitti", "abitare"),
-        columns=("nil_id", "municipio_id",
-                 Col("status", "Stato: occupied, vacant, under_renovation, renovated",
-                     "Status: occupied, vacant, under_renovation, renovated"),
-                 Col("units", "Numero di alloggi", "Number of units", "units")),
-        order_by=("nil_id", "status")),
-    Dataset(
-        id="housing-vacancy-monthly", table="mart.housing_vacancy_monthly",
-        domain="housing", theme="SOCI", frequency="MONTHLY", axis=4,
-        temporal=PROGRAMME_YEARS,
-        title_it="Alloggi ERP sfitti e assegnati per mese",
-        title_en="Vacant and assigned public housing units by month",
-        description_it="Alloggi sfitti a fine mese e assegnazioni del mese per municipio.",
-        description_en="Vacant units at month end and assignments in the month by municipio.",
-        keywords=("erp", "sfitti", "assegnazioni", "abitare"),
-        columns=("month", "municipio_id",
-                 Col("vacant_units", "Alloggi sfitti", "Vacant units", "units"),
-                 Col("assigned_units", "Alloggi assegnati nel mese",
-                     "Units assigned in the month", "units")),
-        order_by=("month", "municipio_id")),
-    Dataset(
-        id="social-sites", table="mart.social_sites", domain="social", theme="SOCI",
-        frequency="QUARTERLY", axis=3, temporal=PROGRAMME_YEARS,
-        title_it="Sedi dei servizi sociali del programma",
-        title_en="Social service sites of the programme",
-        description_it="Sedi dei servizi (accoglienza, spazi multifunzionali, docce "
-                       "pubbliche, agenzie) con tipo, capacità e localizzazione.",
-        description_en="Service sites (shelters, multifunctional spaces, public showers, "
-                       "agencies) with type, capacity and location.",
-        keywords=("servizi sociali", "accoglienza", "inclusione sociale"),
-        columns=("site_id", "name",
-                 Col("site_type", "Tipo di sede", "Site type"),
-                 Col("capacity", "Capacità", "Capacity"),
-                 Col("capacity_unit", "Unità della capacità (es. posti letto)",
-                     "Capacity unit (e.g. beds)"),
-                 "address", "lon", "lat", "nil_id", "municipio_id", "project_code"),
-        order_by=("site_id",), lon="lon", lat="lat"),
-    Dataset(
-        id="social-usage-monthly", table="mart.social_usage_monthly", domain="social",
-        theme="SOCI", frequency="MONTHLY", axis=3, temporal=PROGRAMME_YEARS,
-        suppressed=True,
-        title_it="Utenti dei servizi sociali per mese (aggregati protetti)",
-        title_en="Social service users by month (protected aggregates)",
-        description_it="Utenti per mese, municipio, servizio e gruppo di beneficiari. "
-                       + SUPPRESSION_IT,
-        description_en="Users by month, municipio, service and beneficiary group. "
-                       + SUPPRESSION_EN,
-        keywords=("servizi sociali", "utenti", "inclusione sociale", "aggregati"),
-        columns=("month", "municipio_id",
-                 Col("service", "Servizio", "Service"),
-                 Col("beneficiary_group", "Gruppo di beneficiari", "Beneficiary group"),
-                 Col("users", "Utenti (vuoto se oscurato)", "Users (empty when suppressed)",
-                     "persons"),
-                 "flag"),
-        order_by=("month", "municipio_id", "service", "beneficiary_group")),
-    Dataset(
-        id="social-usage-total-monthly", table="mart.social_usage_total_monthly",
-        domain="social", theme="SOCI", frequency="MONTHLY", axis=3, temporal=PROGRAMME_YEARS,
-        suppressed=True,
-        title_it="Utenti dei servizi sociali per mese e servizio, totale città "
-                 "(aggregati protetti)",
-        title_en="Social service users by month and service, city total "
-                 "(protected aggregates)",
-        description_it="Totale cittadino degli utenti per mese e servizio: è uno dei totali "
-                       "di cui la soppressione secondaria tiene conto, quindi non rivela celle "
-                       "oscurate del dataset per municipio. I totali tra servizi diversi non "
-                       "si sommano (una persona può usare più servizi). " + SUPPRESSION_IT,
-        description_en="City-wide users by month and service: one of the totals the secondary "
-                       "suppression protects, so it reveals no hidden cell of the per-municipio "
-                       "dataset. Totals across services do not add up (one person may use "
-                       "several services). " + SUPPRESSION_EN,
-        keywords=("servizi sociali", "utenti", "inclusione sociale", "aggregati", "totali"),
-        columns=("month",
-                 Col("service", "Servizio", "Service"),
-                 Col("users", "Utenti (vuoto se oscurato)", "Users (empty when suppressed)",
-                     "persons"),
-                 "flag"),
-        order_by=("month", "service")),
-    Dataset(
-        id="bed-occupancy-daily", table="mart.bed_occupancy_daily", domain="social",
-        theme="SOCI", frequency="DAILY", axis=3, temporal=PROGRAMME_YEARS,
-        suppressed=True,
-        title_it="Occupazione giornaliera dei posti letto",
-        title_en="Daily bed occupancy",
-        description_it="Posti letto disponibili e occupati per sede e giorno. "
-                       + SUPPRESSION_IT,
-        description_en="Available and occupied beds by site and day. " + SUPPRESSION_EN,
-        keywords=("posti letto", "accoglienza", "senza dimora", "occupazione"),
-        columns=("date", "site_id",
-                 Col("beds_available", "Posti letto disponibili", "Beds available", "beds"),
-                 Col("beds_occupied", "Posti letto occupati (vuoto se oscurato)",
-                     "Beds occupied (empty when suppressed)", "beds"),
-                 "flag",
-                 Col("occupancy_rate", "Tasso di occupazione (0-1)", "Occupancy rate (0-1)",
-                     "ratio")),
-        order_by=("date", "site_id")),
-    Dataset(
-        id="bike-stations", table="mart.bike_stations", domain="mobility", theme="TRAN",
-        frequency="DAILY", axis=2,
-        title_it="Stazioni di bike sharing", title_en="Bike-sharing stations",
-        description_it="Stazioni BikeMi con capacità, localizzazione e intervento PON Metro "
-                       "(nuova o ampliata).",
-        description_en="BikeMi stations with capacity, location and PON Metro intervention "
-                       "(new or expanded).",
-        keywords=("bike sharing", "bikemi", "biciclette", "mobilità sostenibile", "gbfs"),
-        columns=("station_id", "name", "lat", "lon",
-                 Col("capacity", "Numero di stalli", "Number of docks", "docks"),
-                 "nil_id", "municipio_id",
-                 Col("intervention", "Intervento: new, expanded o vuoto",
-                     "Intervention: new, expanded or empty"),
-                 "project_code"),
-        order_by=("station_id",), lon="lon", lat="lat"),
-    Dataset(
-        id="station-status-hourly", table="mart.station_status_hourly", domain="mobility",
-        theme="TRAN", frequency="DAILY", axis=2,
-        temporal=TELEMETRY_YEARS,
-        title_it="Disponibilità oraria delle stazioni di bike sharing",
-        title_en="Hourly bike-sharing station availability",
-        description_it="Medie e minimi orari di biciclette e stalli liberi per stazione, "
-                       "da campioni GBFS.",
-        description_en="Hourly averages and minima of available bikes and docks per "
-                       "station, from GBFS samples.",
-        keywords=("bike sharing", "disponibilità", "gbfs", "telemetria"),
-        columns=("station_id", "hour",
-                 Col("avg_vehicles_available", "Biciclette disponibili (media)",
-                     "Vehicles available (mean)", "vehicles"),
-                 Col("avg_docks_available", "Stalli liberi (media)",
-                     "Docks available (mean)", "docks"),
-                 Col("min_vehicles_available", "Biciclette disponibili (minimo)",
-                     "Vehicles available (minimum)", "vehicles"),
-                 Col("samples", "Numero di campioni nell'ora", "Samples in the hour")),
-        order_by=("station_id", "hour")),
-    Dataset(
-        id="mobility-areas", table="mart.mobility_areas", domain="mobility", theme="TRAN",
-        frequency="QUARTERLY", axis=2,
-        title_it="Aree di mobilità condivisa", title_en="Shared-mobility areas",
-        description_it="Le aree di sosta per la mobilità condivisa con posti, veicoli "
-                       "ammessi, data di apertura e localizzazione.",
-        description_en="Shared-mobility parking areas with spots, allowed vehicles, opening "
-                       "date and location.",
-        keywords=("mobilità condivisa", "sharing", "sosta", "mobilità sostenibile"),
-        columns=("area_id", "name", "lon", "lat", "nil_id", "municipio_id",
-                 Col("total_spots", "Numero di posti", "Number of spots", "spots"),
-                 Col("allowed_vehicle_types", "Tipi di veicolo ammessi",
-                     "Allowed vehicle types"),
-                 Col("opened_on", "Data di apertura", "Opening date"),
-                 "project_code"),
-        order_by=("area_id",), lon="lon", lat="lat"),
-    Dataset(
-        id="bay-occupancy-hourly", table="mart.bay_occupancy_hourly", domain="mobility",
-        theme="TRAN", frequency="DAILY", axis=2, temporal=TELEMETRY_YEARS,
-        title_it="Occupazione oraria degli stalli delle aree di mobilità",
-        title_en="Hourly bay occupancy of shared-mobility areas",
-        description_it="Quota oraria di posti occupati per area, dai sensori di sosta.",
-        description_en="Hourly share of occupied spots per area, from parking sensors.",
-        keywords=("sosta", "occupazione", "sensori", "mobilità condivisa"),
-        columns=("area_id", "hour",
-                 Col("occupied_share", "Quota di posti occupati (0-1)",
-                     "Share of spots occupied (0-1)", "ratio"),
-                 Col("observed_spots", "Posti osservati", "Spots observed", "spots")),
-        order_by=("area_id", "hour")),
-    Dataset(
-        id="trips-daily", table="mart.trips_daily", domain="mobility", theme="TRAN",
-        frequency="DAILY", axis=2, temporal=TELEMETRY_YEARS,
-        title_it="Spostamenti giornalieri in sharing per tipo di veicolo",
-        title_en="Daily shared-mobility trips by vehicle type",
-        description_it="Numero di spostamenti, durata e distanza medie per giorno e tipo "
-                       "di veicolo.",
-        description_en="Trips, mean duration and mean distance by day and vehicle type.",
-        keywords=("spostamenti", "sharing", "mobilità sostenibile"),
-        columns=("date", "vehicle_type_id",
-                 Col("trips", "Numero di spostamenti", "Number of trips", "trips"),
-                 Col("avg_duration_min", "Durata media", "Mean duration", "min"),
-                 Col("avg_distance_km", "Distanza media", "Mean distance", "km")),
-        order_by=("date", "vehicle_type_id")),
-    Dataset(
-        id="trips-daily-od", table="mart.trips_daily_od", domain="mobility", theme="TRAN",
-        frequency="DAILY", axis=2, temporal=TELEMETRY_YEARS,
-        title_it="Matrice origine-destinazione giornaliera degli spostamenti",
-        title_en="Daily origin-destination trip matrix",
-        description_it="Spostamenti in sharing per giorno, municipio di origine, municipio di "
-                       "destinazione e tipo di veicolo. Solo aggregati: le celle con meno di "
-                       "10 spostamenti non sono pubblicate (valore vuoto, flag 'c'), perché "
-                       "potrebbero rivelare il viaggio di una singola persona.",
-        description_en="Shared-mobility trips by day, origin municipio, destination municipio "
-                       "and vehicle type. Aggregates only: cells of fewer than 10 trips are "
-                       "withheld (empty value, flag 'c'), as they could reveal one person's "
-                       "journey.",
-        keywords=("origine destinazione", "spostamenti", "sharing", "municipi"),
-        columns=("date",
-                 Col("origin_municipio_id", "Municipio di origine", "Origin municipio"),
-                 Col("destination_municipio_id", "Municipio di destinazione",
-                     "Destination municipio"),
-                 "vehicle_type_id",
-                 Col("trips", "Numero di spostamenti (vuoto se meno di 10)",
-                     "Number of trips (empty when fewer than 10)", "trips"),
-                 Col("flag", "c = valore non pubblicato (meno di 10 spostamenti)",
-                     "c = value withheld (fewer than 10 trips)")),
-        order_by=("date", "origin_municipio_id", "destination_municipio_id",
-                  "vehicle_type_id")),
-    Dataset(
-        id="cycle-routes", table="mart.cycle_routes", domain="mobility", theme="TRAN",
-        frequency="IRREG", axis=2,
-        title_it="Percorsi ciclabili PON Metro", title_en="PON Metro cycle routes",
-        description_it="Tracciati dei percorsi ciclabili finanziati dal programma, con "
-                       "lunghezza e progetto.",
-        description_en="Cycle routes financed by the programme, with length and project.",
-        keywords=("piste ciclabili", "percorsi ciclabili", "biciclette", "mobilità sostenibile"),
-        columns=(Col("route_id", "Identificativo del percorso", "Route id"), "name",
-                 "project_code",
-                 Col("length_m", "Lunghezza", "Length", "m"), "geometry"),
-        order_by=("route_id",), geometry="geometry"),
-)
 
+def all_datasets() -> tuple[Dataset, ...]:
+    """Every published dataset, in domain and mart order, gathered from the mart records."""
+    from etl.domains import DOMAINS  # imported here: the domains import this module
+
+    return tuple(replace(m.dataset, domain=d.__name__.rsplit(".", 1)[-1])
+                 for d in DOMAINS for m in d.MARTS if m.dataset is not None)
+
+
+def __getattr__(name: str):
+    if name == "DATASETS":  # the catalogue, read from the marts on first use
+        return all_datasets()
+    raise AttributeError(name)
 
 def _resolve(col: Col | str) -> Col:
     if isinstance(col, Col):
@@ -511,7 +157,7 @@ def write_catalog(con: duckdb.DuckDBPyConnection, ctx) -> None:
     """Write ``meta.datasets`` and ``meta.dataset_columns`` for the published marts."""
     modified = ctx.built_at.replace(tzinfo=None)
     datasets, columns = [], []
-    for ds in DATASETS:
+    for ds in all_datasets():
         schema = _mart_schema(con, ds.table)
         if schema is None:
             _warn(ctx, ds, "*", "mart table missing")

@@ -2,7 +2,7 @@
 
 Social-services counts are sensitive: a published "2 users" of a dormitory in a
 small area can identify people. Every count table that leaves the warehouse
-(``mart.social_usage_monthly``, ``mart.bed_occupancy_daily``) goes through
+(``mart.social_usage_monthly``, ``mart.social_bed_occupancy_daily``) goes through
 :func:`suppress` once, and every channel (charts, downloads, API, reports)
 reads only that suppressed table, so no channel can leak a raw count.
 

@@ -8,9 +8,7 @@ commas and sometimes Latin-1: those variants are accepted, anything else is not.
 
 from __future__ import annotations
 
-import codecs
 import csv
-import hashlib
 import io
 import json
 import re
@@ -62,7 +60,7 @@ def _decode_probe(path: Path, head: bytes) -> str:
     return "cp1252"
 
 
-def _sniff_separator(header_line: str) -> str:
+def sniff_separator(header_line: str) -> str:
     counts = {sep: header_line.count(sep) for sep in (";", ",", "\t")}
     return max(counts, key=lambda s: counts[s]) if any(counts.values()) else ","
 
@@ -104,7 +102,7 @@ def read_csv_text(path: Path) -> pl.DataFrame:
     if text_bytes.startswith(b"\xef\xbb\xbf"):
         text_bytes = text_bytes[3:]
     first_line = text_bytes[: text_bytes.find(b"\n") if b"\n" in text_bytes else None]
-    sep = _sniff_separator(first_line.decode("utf-8", "replace"))
+    sep = sniff_separator(first_line.decode("utf-8", "replace"))
     header = [h.strip().lstrip("\ufeff").strip() for h in
               next(csv.reader([first_line.decode("utf-8", "replace").rstrip("\r")],
                               delimiter=sep), [])]
@@ -226,44 +224,19 @@ _EXPECTED = {
     "date": "a date YYYY-MM-DD", "month": "a month YYYY-MM",
     "datetime": "a timestamp YYYY-MM-DDTHH:MM:SS[Z]", "str": "text",
 }
+#: The SQL type each logical type is stored as in ``staging`` (and typed to by both readers).
+SQL_TYPES = {"int": "BIGINT", "float": "DOUBLE", "str": "VARCHAR", "bool": "BOOLEAN",
+             "date": "DATE", "month": "DATE", "datetime": "TIMESTAMP"}
 
 
-def _checks(col: Column) -> list[tuple[str, pl.Expr]]:
-    """(rule, expression true on offending rows) in the order errors are reported."""
-    raw, v = pl.col(f"__raw_{col.name}"), pl.col(col.name)
-    rules = [("type", raw.is_not_null() & v.is_null())]
-    if not col.nullable:
-        rules.append(("required", v.is_null()))
-    if col.enum is not None:
-        rules.append(("enum", v.is_not_null() & ~v.is_in(list(col.enum))))
-    if col.min is not None:
-        rules.append(("min", v.is_not_null() & (v < col.min)))
-    if col.max is not None:
-        rules.append(("max", v.is_not_null() & (v > col.max)))
-    if col.unique:
-        rules.append(("unique", v.is_not_null() & v.is_duplicated()))
-    return rules
+def parse_frame(path: Path, contract: Contract, text: pl.DataFrame) -> pl.DataFrame:
+    """Type a text frame; the rules are checked afterwards, in SQL (:func:`check_rules`).
 
-
-def _violation(path: Path, contract: Contract, col: Column, rule: str, frame: pl.DataFrame,
-               mask: pl.Series) -> LandingError:
-    rows = mask.arg_true()
-    first = int(rows[0] if rule != "unique" else rows[-1])
-    row, value = _row_number(contract, first), frame[col.name][first]
-    raw = frame[f"__raw_{col.name}"][first]
-    message = {
-        "type": f"{raw!r} is not {_EXPECTED[col.dtype]}",
-        "required": "empty value in a required column",
-        "enum": f"{value!r} is not one of {', '.join(col.enum or ())}",
-        "min": f"{value} is below the minimum {col.min or 0:g}",
-        "max": f"{value} is above the maximum {col.max or 0:g}",
-        "unique": f"duplicate value {value!r} (first at row {_row_number(contract, int(rows[0]))})",
-    }[rule]
-    return LandingError(path, message, row=row, column=col.name)
-
-
-def cast_frame(path: Path, contract: Contract, text: pl.DataFrame) -> pl.DataFrame:
-    """Turn a text frame into typed columns, enforcing every column rule in one parallel pass."""
+    Returns every contract column present in the file typed (unreadable cells null),
+    ``__raw_<name>``
+    beside each non-text column (the cell as read, for the type rule and its message),
+    ``__row`` (the row number an operator sees) and, for GeoJSON, ``geometry``.
+    """
     missing = [c.name for c in contract.columns if c.required and c.name not in text.columns]
     if missing:
         raise LandingError(path, f"missing column(s) {', '.join(missing)} "
@@ -284,23 +257,13 @@ def cast_frame(path: Path, contract: Contract, text: pl.DataFrame) -> pl.DataFra
                                     for c in retry])
         frame = frame.with_columns([_parse(pl.col(f"__raw_{c.name}"), c, thorough=True)
                                     .alias(c.name) for c in retry])
-    rules = [(c, rule, expr) for c in present for rule, expr in _checks(c)]
-    flags = frame.select([expr.any().alias(f"{i}") for i, (_, _, expr) in enumerate(rules)])
-    for i, (col, rule, expr) in enumerate(rules):
-        if flags[str(i)][0]:
-            raise _violation(path, contract, col, rule, frame, frame.select(expr).to_series())
+    first_row = _row_number(contract, 0)
     typed = frame.select(
-        [pl.col(c.name) if c in present else pl.lit(None, _polars_type(c)).alias(c.name)
-         for c in contract.columns])
+        [pl.col(c.name) for c in present]
+        + [pl.col(f"__raw_{c.name}") for c in present if c.dtype != "str"]
+        + [(pl.int_range(pl.len(), dtype=pl.Int64) + first_row).alias("__row")])
     if contract.format == "geojson" and "geometry" in text.columns:
         typed = typed.with_columns(text["geometry"])
-    if contract.key:
-        dup = typed.select(pl.struct(contract.key).is_duplicated()).to_series()
-        if dup.any():
-            last = int(dup.arg_true()[-1])
-            values = ", ".join(f"{k}={typed[k][last]!r}" for k in contract.key)
-            raise LandingError(path, f"duplicate key ({values})",
-                               row=_row_number(contract, last), column=",".join(contract.key))
     return typed
 
 
@@ -311,8 +274,14 @@ def _polars_type(col: Column) -> pl.DataType:
     }[col.dtype]
 
 
-def read_landing(contract: Contract, path: Path) -> pl.DataFrame:
-    """Read one landing file and return it typed, or raise :class:`LandingError`."""
+def staged_columns(contract: Contract) -> list[str]:
+    """The columns of ``staging.<contract>``: the contract's, plus GeoJSON's geometry."""
+    return [c.name for c in contract.columns] + (["geometry"] if contract.format == "geojson"
+                                                 else [])
+
+
+def parse_landing(contract: Contract, path: Path) -> pl.DataFrame:
+    """Read one landing file and type it (see :func:`parse_frame`); rules not yet checked."""
     path = Path(path)
     if contract.format == "geojson":
         text = read_geojson_text(path, contract)
@@ -320,7 +289,22 @@ def read_landing(contract: Contract, path: Path) -> pl.DataFrame:
         text = read_csv_text(path)
     if text.height == 0:
         raise LandingError(path, "no data rows (header only)")
-    return cast_frame(path, contract, text)
+    return parse_frame(path, contract, text)
+
+
+def read_landing(contract: Contract, path: Path) -> pl.DataFrame:
+    """Read one landing file and return it typed, or raise :class:`LandingError`.
+
+    The rules run in DuckDB, the same SQL the staging load runs (:func:`check_rules`).
+    """
+    frame = parse_landing(contract, path)
+    with duckdb.connect() as con:
+        con.register("landing", frame.to_arrow())
+        check_rules(con, contract, Path(path), "landing", frame.columns, parents={}, raw=True)
+    return frame.select(
+        pl.col(name) if name in frame.columns
+        else pl.lit(None, _polars_type(contract.column(name))).alias(name)
+        for name in staged_columns(contract) if name != "geometry" or name in frame.columns)
 
 
 def check_foreign_keys(
@@ -329,293 +313,170 @@ def check_foreign_keys(
     frame: pl.DataFrame,
     known_keys: dict[str, pl.Series],
 ) -> list[dict[str, object]]:
-    """Check the foreign keys of one file against keys loaded before it.
+    """Check the foreign keys of one typed file against keys loaded before it.
 
-    ``known_keys`` maps ``"<contract>.<column>"`` to the values seen so far.
-    ``error`` keys raise at the first orphan row; ``report`` keys (live telemetry,
-    where an operator feed can name a station before describing it) come back as
-    data-quality findings, so nothing is dropped silently.
+    ``known_keys`` maps ``"<contract>.<column>"`` to the values seen so far. The
+    check is the staging load's own SQL rule (:func:`rules`), run here in memory.
     """
-    findings: list[dict[str, object]] = []
-    for col in contract.columns:
-        if not col.fk or col.fk not in known_keys:
-            continue
-        values = frame[col.name]
-        orphan = values.is_not_null() & ~values.is_in(known_keys[col.fk].implode())
-        idx = orphan.arg_true()
-        if idx.is_empty():
-            continue
-        if col.fk_policy == "error":
-            first = int(idx[0])
-            raise LandingError(path, f"{values[first]!r} has no match in {col.fk}",
-                               row=_row_number(contract, first), column=col.name)
-        sample = values.filter(orphan).unique().sort().head(10).to_list()
-        findings.append({
-            "contract": contract.name, "file": str(path), "column": col.name,
-            "check": f"foreign key -> {col.fk}", "rows": int(idx.len()),
-            "values": ", ".join(map(str, sample)),
-        })
-    return findings
+    frame = frame.with_columns(
+        (pl.int_range(pl.len(), dtype=pl.Int64) + _row_number(contract, 0)).alias("__row"))
+    with duckdb.connect() as con:
+        con.register("landing", frame.to_arrow())
+        parents = {}
+        for i, (fk, keys) in enumerate(known_keys.items()):
+            con.register(f"_parent{i}", keys.to_frame("k").to_arrow())
+            parents[fk] = (f"_parent{i}", "k")
+        return check_rules(con, contract, Path(path), "landing", frame.columns,
+                           parents=parents, raw=False, kinds=("fk",))
 
 
-# --------------------------------------------------------------------- fast path
+# --------------------------------------------------------------------- the rules
 #
-# Good canonical CSV partitions (plain UTF-8, no quotes, ISO values) are the bulk
-# of every build: DuckDB's parallel reader loads them and one aggregate query
-# counts every rule violation. Anything the fast path is not sure of (a variant,
-# a broken rule, a reader error) makes it give up; the caller then runs the
-# Polars path above, which accepts the variant or raises the precise error. So the
-# fast path may only ever accept a file the Polars path accepts, with equal values.
-
-_SCAN_CHUNK = 1 << 20
-#: Characters ``str.strip_chars()`` (Rust's White_Space) trims from text cells.
-_WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
-               + "\u2028\u2029\u202f\u205f\u3000")
-_SQL_TYPES = {"int": "BIGINT", "float": "DOUBLE", "str": "VARCHAR", "bool": "BOOLEAN",
-              "date": "DATE", "month": "DATE", "datetime": "TIMESTAMP"}
-#: Canonical spellings the fast path converts; any other non-empty cell sends the file
-#: to the Polars path. Plain digits convert to the same value in both engines.
-_CANONICAL = {
-    "int": r"-?[0-9]{1,18}",
-    "float": r"-?[0-9]{1,300}(\.[0-9]{1,300})?",
-    "date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
-    "month": r"[0-9]{4}-[0-9]{2}",
-}
+# Every column rule of a contract is written once, here, in SQL over typed rows. Both
+# staging readers (DuckDB's for canonical CSV, the tolerant Polars reader for the rest)
+# produce the same typed columns and are checked by these same expressions, so the two
+# routes cannot disagree on a rule: the fast route only counts (and on any violation
+# hands the file to the tolerant route), the tolerant route also locates the first
+# offending row for the message. Errors are reported in the order listed: per column
+# type, required, enum, min, max, unique; then the key; then the foreign keys.
 
 
-@dataclass
-class FileScan:
-    """What one streaming pass over a file learns: its digest and its byte structure."""
-
-    sha256: str
-    size: int
-    first_line: bytes | None  # None when the header is longer than the first chunk
-    quotes: bool
-    carriage_returns: bool
-    nul_bytes: bool
-    blank_lines: bool  # DuckDB skips blank lines where Polars reads a row of nulls
-    utf8: bool
-
-
-def scan_file(path: Path) -> FileScan:
-    """Hash ``path`` in 1 MiB chunks while looking for what the fast path must rule out.
-
-    Only byte searches (memchr speed) run beside the digest: counting is slower than
-    hashing, and the reader itself rejects records of the wrong width.
-    """
-    digest, decoder = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")()
-    size, first_line = 0, None
-    quotes = crs = nuls = blank = False
-    utf8, last = True, b"\n"  # a newline "before" the file makes a leading one blank
-    with Path(path).open("rb") as fh:
-        for chunk in iter(lambda: fh.read(_SCAN_CHUNK), b""):
-            if not size:
-                end = chunk.find(b"\n")
-                first_line = chunk[:end] if end >= 0 else None  # header-only or too long
-            digest.update(chunk)
-            size += len(chunk)
-            quotes = quotes or b'"' in chunk
-            crs = crs or b"\r" in chunk
-            nuls = nuls or b"\x00" in chunk
-            blank = blank or b"\n\n" in chunk or (last == b"\n" and chunk[:1] == b"\n")
-            if utf8 and not chunk.isascii():
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
-            last = chunk[-1:]
-    if utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    return FileScan(digest.hexdigest(), size, first_line, quotes, crs, nuls, blank, utf8)
-
-
-@dataclass
-class FastLoad:
-    """A file the fast path loaded into ``staging``: its row count and FK findings."""
-
-    rows: int
-    findings: list[dict[str, object]]
-
-
-class _GiveUp(Exception):
-    """The fast path cannot vouch for this file; the Polars path decides."""
-
-
-def _ident(name: str) -> str:
+def ident(name: str) -> str:
+    """A quoted SQL identifier (every generated statement quotes names this way)."""
     return '"' + name.replace('"', '""') + '"'
 
 
-def _fast_header(first_line: bytes | None) -> tuple[str, list[str]] | None:
-    """(separator, column names) of a plain header, or None for anything unusual."""
-    if not first_line or first_line.startswith(b"\xef\xbb\xbf"):
-        return None
-    if any(b in first_line for b in (b'"', b"\r", b"\x00")):
-        return None
-    try:
-        text = first_line.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    sep = _sniff_separator(text)
-    names = text.split(sep)
-    if any(not n or n != n.strip() for n in names) or len(set(names)) != len(names):
-        return None
-    return sep, names
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
-def _canonical_sql(col: Column, raw: str) -> str:
-    """True where the cell is spelled canonically. Timestamps, the widest column of
-    telemetry, avoid the regex: a fixed LIKE shape and a leading digit leave
-    strptime (which rejects signs, inner spaces and out-of-range fields) only
-    digits to read; its one laxity, a leading space, is what the digit test bars."""
-    if col.dtype == "datetime":
-        return f"({raw} LIKE '____-__-__T__:__:__Z' AND {raw} >= '0' AND {raw} < ':')"
-    return f"regexp_full_match({raw}, '{_CANONICAL[col.dtype]}')"
+@dataclass(frozen=True)
+class Rule:
+    """One rule as SQL: ``where`` is true on an offending row (it may use window
+    functions), ``count`` counts the offending rows in one aggregate over the table."""
+
+    kind: str  # type, required, enum, min, max, unique, key, fk
+    column: Column | None  # None for the key
+    where: str
+    count: str
+    parent: str | None = None  # fk: the relation holding the parent keys
+
+    @property
+    def report(self) -> bool:
+        """A finding to record rather than an error (``fk_policy='report'``)."""
+        return self.kind == "fk" and self.column is not None \
+            and self.column.fk_policy == "report"
 
 
-def _typed_sql(col: Column, raw: str) -> str:
-    """SQL turning the raw text cell into the typed value; non-canonical text aborts."""
-    if col.dtype == "str":  # Unicode trimming is slow: skip it when both ends are visible ASCII
-        return (f"CASE WHEN ascii({raw}) BETWEEN 33 AND 126 "
-                f"AND ascii(right({raw}, 1)) BETWEEN 33 AND 126 THEN {raw} "
-                f"ELSE NULLIF(trim({raw}, '{_WHITESPACE}'), '') END")
-    if col.dtype == "bool":
-        value = f"CASE {raw} WHEN 'true' THEN true WHEN 'false' THEN false END"
-    else:
-        cast = f"({raw} || '-01')" if col.dtype == "month" else raw
-        if col.dtype == "datetime":
-            convert = f"TRY_STRPTIME({raw}, '%Y-%m-%dT%H:%M:%SZ')"
-        else:
-            convert = f"TRY_CAST({cast} AS {_SQL_TYPES[col.dtype]})"
-        value = f"CASE WHEN {_canonical_sql(col, raw)} THEN {convert} END"
-    return (f"CASE WHEN {raw} IS NULL THEN NULL "
-            f"ELSE coalesce({value}, error('fast path: non-canonical cell')) END")
+def rules(contract: Contract, names: list[str], table: str,
+          parents: dict[str, tuple[str, str]], raw: bool) -> list[Rule]:
+    """The rules of ``contract`` over the present columns ``names`` of ``table``.
 
-
-def _fk_parent(con, fk: str) -> tuple[str, str] | None:
-    table, column = fk.split(".", 1)
-    exists = con.execute("SELECT count(*) FROM information_schema.tables "
-                         "WHERE table_schema = 'staging' AND table_name = ?",
-                         [table]).fetchall()[0][0]
-    return (table, column) if exists else None
-
-
-def parent_keys(con, contract: Contract) -> dict[str, pl.Series]:
-    """Keys already in ``staging`` that this contract's foreign keys point at."""
-    known: dict[str, pl.Series] = {}
-    for col in contract.columns:
-        parent = _fk_parent(con, col.fk) if col.fk else None
-        if parent:
-            known[col.fk] = con.sql(f"SELECT DISTINCT {_ident(parent[1])} AS k "
-                                    f"FROM staging.{_ident(parent[0])}").pl()["k"]
-    return known
-
-
-def load_csv_fast(con, contract: Contract, path: Path, scan: FileScan) -> FastLoad | None:
-    """Load a canonical CSV file into ``staging.<contract>``, or return None (nothing
-    loaded) when the Polars path must judge it."""
-    path = Path(path)
-    if contract.format != "csv":
-        return None
-    header = _fast_header(scan.first_line)
-    if header is None or not scan.utf8 or scan.quotes or scan.carriage_returns \
-            or scan.nul_bytes or scan.blank_lines:
-        return None
-    sep, names = header
-    if any(c.required and c.name not in names for c in contract.columns):
-        return None
-    con.execute("DROP TABLE IF EXISTS temp._fast")
-    try:
-        return _load_checked(con, contract, path, sep, names)
-    except (_GiveUp, duckdb.Error):
-        return None
-    finally:
-        con.execute("DROP TABLE IF EXISTS temp._fast")
-
-
-def _load_checked(con, contract: Contract, path: Path, sep: str,
-                  names: list[str]) -> FastLoad:
-    columns = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'"
-                              for n in names) + "}"
-    select = ", ".join(
-        (_typed_sql(c, _ident(c.name)) if c.name in names
-         else f"CAST(NULL AS {_SQL_TYPES[c.dtype]})") + f" AS {_ident(c.name)}"
-        for c in contract.columns)
-    con.execute(
-        f"CREATE TEMP TABLE _fast AS SELECT {select} FROM read_csv(?, columns={columns}, "
-        "header=true, delim=?, quote='\"', escape='\"', new_line='\\n', auto_detect=false, "
-        "strict_mode=true, null_padding=false, ignore_errors=false, encoding='utf-8', "
-        "skip=0, comment='', allow_quoted_nulls=true, nullstr='', parallel=true)",
-        [str(path), sep])
-    rows = con.execute("SELECT count(*) FROM temp._fast").fetchall()[0][0]
-    if rows == 0:
-        raise _GiveUp
-    checks, reports = _rule_sql(con, contract, names)
-    counts = con.execute(f"SELECT {', '.join(sql for sql, _ in checks)} "
-                         "FROM temp._fast").fetchall()[0]
-    if any(n for n, (_, report) in zip(counts, checks, strict=True) if not report):
-        raise _GiveUp
-    findings = []
-    for n, (col, table, pcol) in zip((n for n, (_, r) in zip(counts, checks, strict=True)
-                                      if r), reports, strict=True):
-        if not n:
-            continue
-        sample = con.execute(
-            f"SELECT DISTINCT {_ident(col.name)} AS v FROM temp._fast "
-            f"WHERE {_orphan_sql(col, table, pcol)} ORDER BY v LIMIT 10").fetchall()
-        findings.append({
-            "contract": contract.name, "file": str(path), "column": col.name,
-            "check": f"foreign key -> {col.fk}", "rows": int(n),
-            "values": ", ".join(str(v) for (v,) in sample),
-        })
-    _append_staging(con, contract)
-    return FastLoad(rows, findings)
-
-
-def _orphan_sql(col: Column, table: str, pcol: str) -> str:
-    return (f"{_ident(col.name)} IS NOT NULL AND {_ident(col.name)} NOT IN "
-            f"(SELECT {_ident(pcol)} FROM staging.{_ident(table)} "
-            f"WHERE {_ident(pcol)} IS NOT NULL)")
-
-
-def _rule_sql(con, contract: Contract, names: list[str]
-              ) -> tuple[list[tuple[str, bool]], list[tuple[Column, str, str]]]:
-    """(count expression, is a report-only finding) per rule; report FK columns."""
-    checks: list[tuple[str, bool]] = []
-    reports: list[tuple[Column, str, str]] = []
+    ``parents`` maps a foreign key ``"<contract>.<column>"`` to (relation, column) of
+    the keys loaded so far; ``raw`` adds the type rule (a cell as read but unreadable).
+    """
+    out: list[Rule] = []
     for col in contract.columns:
         if col.name not in names:
             continue
-        v = _ident(col.name)
+        v = ident(col.name)
+
+        def per_row(kind: str, where: str, col: Column = col) -> None:
+            out.append(Rule(kind, col, where, f"count(*) FILTER (WHERE {where})"))
+
+        if raw and col.dtype != "str":
+            per_row("type", f"{ident('__raw_' + col.name)} IS NOT NULL AND {v} IS NULL")
         if not col.nullable:
-            checks.append((f"count(*) FILTER (WHERE {v} IS NULL)", False))
+            per_row("required", f"{v} IS NULL")
         if col.enum is not None:
-            allowed = ", ".join("'" + e.replace("'", "''") + "'" for e in col.enum)
-            checks.append((f"count(*) FILTER (WHERE {v} NOT IN ({allowed}))", False))
+            per_row("enum", f"{v} NOT IN ({', '.join(map(_literal, col.enum))})")
         if col.min is not None:
-            checks.append((f"count(*) FILTER (WHERE {v} < {float(col.min)!r})", False))
+            per_row("min", f"{v} < {float(col.min)!r}")
         if col.max is not None:
-            checks.append((f"count(*) FILTER (WHERE {v} > {float(col.max)!r})", False))
+            per_row("max", f"{v} > {float(col.max)!r}")
         if col.unique:
-            checks.append((f"count({v}) - count(DISTINCT {v})", False))
-        parent = _fk_parent(con, col.fk) if col.fk else None
-        if parent:
-            orphans = (f"(SELECT count(*) FROM temp._fast "
-                       f"WHERE {_orphan_sql(col, *parent)})")
-            checks.append((orphans, col.fk_policy == "report"))
-            if col.fk_policy == "report":
-                reports.append((col, *parent))
+            out.append(Rule("unique", col,
+                            f"{v} IS NOT NULL AND count(*) OVER (PARTITION BY {v}) > 1",
+                            f"count({v}) - count(DISTINCT {v})"))
     if contract.key:
-        key = ", ".join(_ident(k) for k in contract.key)
-        checks.append((f"count(*) - (SELECT count(*) FROM (SELECT DISTINCT {key} "
-                       "FROM temp._fast))", False))
-    return checks, reports
+        key = ", ".join(ident(k) for k in contract.key)
+        out.append(Rule("key", None, f"count(*) OVER (PARTITION BY {key}) > 1",
+                        f"count(*) - (SELECT count(*) FROM (SELECT DISTINCT {key} "
+                        f"FROM {table}))"))
+    for col in contract.columns:
+        if col.name not in names or not col.fk or col.fk not in parents:
+            continue
+        relation, pcol = parents[col.fk]
+        where = (f"{ident(col.name)} IS NOT NULL AND {ident(col.name)} NOT IN "
+                 f"(SELECT {ident(pcol)} FROM {relation} WHERE {ident(pcol)} IS NOT NULL)")
+        out.append(Rule("fk", col, where, f"(SELECT count(*) FROM {table} WHERE {where})",
+                        parent=relation))
+    return out
 
 
-def _append_staging(con, contract: Contract) -> None:
-    table = f"staging.{_ident(contract.name)}"
-    columns = ", ".join(f"{_ident(c.name)} {_SQL_TYPES[c.dtype]}" for c in contract.columns)
-    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
-    con.execute(f"INSERT INTO {table} SELECT * FROM temp._fast")
+def count_violations(con: duckdb.DuckDBPyConnection, table: str,
+                     checks: list[Rule]) -> list[int]:
+    """Offending rows per rule, in one pass over ``table``."""
+    if not checks:
+        return []
+    return list(con.execute(f"SELECT {', '.join(r.count for r in checks)} "  # noqa: S608
+                            f"FROM {table}").fetchall()[0])
+
+
+def violation(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, table: str,
+              rule: Rule) -> LandingError:
+    """The one-line error for ``rule``, at its first offending row (``table`` has __row).
+
+    A repeated value or key is reported where it repeats (the last offending row).
+    """
+    col = rule.column
+    first, last = con.execute(
+        f"SELECT min(__row), max(__row) FROM (SELECT __row, ({rule.where}) AS __bad "  # noqa: S608
+        f"FROM {table}) WHERE __bad").fetchall()[0]
+    row = last if rule.kind in ("unique", "key") else first
+    if rule.kind == "key":
+        values = con.execute(f"SELECT {', '.join(ident(k) for k in contract.key)} "  # noqa: S608
+                             f"FROM {table} WHERE __row = ?", [row]).fetchall()[0]
+        shown = ", ".join(f"{k}={v!r}" for k, v in zip(contract.key, values, strict=True))
+        return LandingError(path, f"duplicate key ({shown})", row=row,
+                            column=",".join(contract.key))
+    assert col is not None
+    raw_sql = ident("__raw_" + col.name) if rule.kind == "type" else "NULL"
+    value, raw = con.execute(f"SELECT {ident(col.name)}, {raw_sql} FROM {table} "  # noqa: S608
+                             "WHERE __row = ?", [row]).fetchall()[0]
+    message = {
+        "type": lambda: f"{raw!r} is not {_EXPECTED[col.dtype]}",
+        "required": lambda: "empty value in a required column",
+        "enum": lambda: f"{value!r} is not one of {', '.join(col.enum or ())}",
+        "min": lambda: f"{value} is below the minimum {col.min or 0:g}",
+        "max": lambda: f"{value} is above the maximum {col.max or 0:g}",
+        "unique": lambda: f"duplicate value {value!r} (first at row {first})",
+        "fk": lambda: f"{value!r} has no match in {col.fk}",
+    }[rule.kind]()
+    return LandingError(path, message, row=row, column=col.name)
+
+
+def finding(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, table: str,
+            rule: Rule, rows: int) -> dict[str, object]:
+    """A report-only foreign key as a data-quality finding (nothing dropped silently)."""
+    assert rule.column is not None
+    v = ident(rule.column.name)
+    sample = con.execute(f"SELECT DISTINCT {v} AS v FROM {table} "  # noqa: S608
+                         f"WHERE {rule.where} ORDER BY v LIMIT 10").fetchall()
+    return {"contract": contract.name, "file": str(path), "column": rule.column.name,
+            "check": f"foreign key -> {rule.column.fk}", "rows": int(rows),
+            "values": ", ".join(str(v) for (v,) in sample)}
+
+
+def check_rules(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, table: str,
+                names: list[str], parents: dict[str, tuple[str, str]], raw: bool,
+                kinds: tuple[str, ...] | None = None) -> list[dict[str, object]]:
+    """Raise the first violated rule of ``table``; return the report-only findings."""
+    checks = [r for r in rules(contract, names, table, parents, raw)
+              if kinds is None or r.kind in kinds]
+    counts = count_violations(con, table, checks)
+    for rule, n in zip(checks, counts, strict=True):
+        if n and not rule.report:
+            raise violation(con, contract, path, table, rule)
+    return [finding(con, contract, path, table, rule, n)
+            for rule, n in zip(checks, counts, strict=True) if n and rule.report]

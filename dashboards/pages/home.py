@@ -62,7 +62,7 @@ def layout(lang=None, axis=None, municipio=None, **_query):
     totals = programme.programme_totals()
     axis_id, municipio_id = as_int(axis, AXES), as_municipio(municipio)
     alloc = totals["allocation_eur"] or 0
-    source = _("programme monitoring (mart.axes, mart.projects, mart.indicator_progress)")
+    source = _("programme monitoring (mart.programme_axes, mart.programme_projects, mart.programme_indicator_progress)")
     cards = [
         kpi.kpi_card(_("Allocation"), fmt_eur(alloc, lang), lang, source=source, info=info,
                      detail=_("{n} projects").format(n=totals["projects"])),

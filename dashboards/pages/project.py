@@ -37,24 +37,24 @@ def domain_panels(code: str, lang: str) -> list:
     params = {"code": code}
     if _table_or_none("mart.housing_units") and housing.project_units(code).height:
         panels.append(charts.chart_block("project-units", specs.PROJECT_UNITS, params, lang))
-    if _table_or_none("mart.renovations") and \
+    if _table_or_none("mart.housing_renovations") and \
             housing.renovation_pipeline(None, code).height:
         panels.append(charts.chart_block("project-pipeline", specs.HOUSING_PIPELINE,
                                          {"code": code}, lang))
-    if _table_or_none("mart.bed_occupancy_daily") and \
+    if _table_or_none("mart.social_bed_occupancy_daily") and \
             social.bed_occupancy_monthly(None, None, code).height:
         panels.append(charts.chart_block("project-beds", specs.SOCIAL_BEDS, {"code": code},
                                          lang))
-    if _table_or_none("mart.bike_stations") and mobility.stations(None, code).height:
+    if _table_or_none("mart.mobility_bike_stations") and mobility.stations(None, code).height:
         panels.append(charts.chart_block("project-stations", specs.STATIONS, {"code": code},
                                          lang))
-    if _table_or_none("mart.bay_occupancy_heatmap") and \
+    if _table_or_none("mart.mobility_bay_occupancy_heatmap") and \
             mobility.bay_heatmap(None, None, code).height:
         panels.append(charts.chart_block("project-bays", specs.MOBILITY_HEATMAP, {"code": code},
                                          lang))
-    if _table_or_none("mart.cycle_routes") and mobility.cycle_routes(code).height:
+    if _table_or_none("mart.mobility_cycle_routes") and mobility.cycle_routes(code).height:
         panels.append(charts.chart_block("project-routes", specs.ROUTES, {"code": code}, lang))
-    if _table_or_none("mart.grants") and social.grants_by_neighbourhood(code).height:
+    if _table_or_none("mart.programme_grants") and social.grants_by_neighbourhood(code).height:
         panels.append(charts.chart_block("project-grants", specs.GRANTS, params, lang))
     if _table_or_none("mart.social_sites"):
         sites = social.sites(None, code)
@@ -81,11 +81,11 @@ def location_points(code: str, project: dict, lang: str) -> tuple[list, object |
     if _table_or_none("mart.social_sites"):
         points += [maps.point(r["lat"], r["lon"], r["name"], "#008055")
                    for r in social.sites(None, code).iter_rows(named=True) if r["lat"] is not None]
-    if _table_or_none("mart.bike_stations"):
+    if _table_or_none("mart.mobility_bike_stations"):
         points += [maps.point(r["lat"], r["lon"], r["name"], "#a66300", 5)
                    for r in mobility.stations(None, code).iter_rows(named=True)]
     lines = None
-    if _table_or_none("mart.cycle_routes"):
+    if _table_or_none("mart.mobility_cycle_routes"):
         routes = mobility.cycle_routes(code)
         if routes.height:
             lines = mobility.route_features(routes)
@@ -102,7 +102,7 @@ def layout(code=None, lang=None, year=None, **_query):
         return errors.not_found(lang, _("There is no programme project with this code."))
     info = frame.safe_build_info()
     budget = project["budget_eur"] or 0
-    source = _("programme monitoring (mart.projects)")
+    source = _("programme monitoring (mart.programme_projects)")
     year_value = as_year(year)
     year_opts = [(filters.ALL, _("All years"))] + [(str(y), str(y))
                                                    for y in data_years()]

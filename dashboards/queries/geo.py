@@ -13,27 +13,27 @@ from dashboards.queries.common import fetch
 
 @memoize
 def municipi() -> pl.DataFrame:
-    return fetch("SELECT municipio_id, name, centroid_lon, centroid_lat FROM mart.municipi "
+    return fetch("SELECT municipio_id, name, centroid_lon, centroid_lat FROM mart.geo_municipi "
                  "ORDER BY municipio_id")
 
 
 @memoize
 def nil_names(municipio_id: int | None = None) -> pl.DataFrame:
     """NIL ids and names, optionally of one municipio (for the NIL filter)."""
-    return fetch("SELECT nil_id, name, municipio_id FROM mart.nil "
+    return fetch("SELECT nil_id, name, municipio_id FROM mart.geo_nil "
                  "WHERE ? IS NULL OR municipio_id = ? ORDER BY name",
                  [municipio_id, municipio_id])
 
 
 @memoize
 def nil_ids() -> tuple[int, ...]:
-    return tuple(fetch("SELECT nil_id FROM mart.nil ORDER BY 1")["nil_id"].to_list())
+    return tuple(fetch("SELECT nil_id FROM mart.geo_nil ORDER BY 1")["nil_id"].to_list())
 
 
 @memoize
 def nil_features(municipio_id: int | None = None) -> dict[str, Any]:
     """NIL polygons as a GeoJSON FeatureCollection (properties: nil_id, name, municipio)."""
-    frame = fetch("SELECT nil_id, name, municipio_id, geometry FROM mart.nil "
+    frame = fetch("SELECT nil_id, name, municipio_id, geometry FROM mart.geo_nil "
                   "WHERE ? IS NULL OR municipio_id = ? ORDER BY nil_id",
                   [municipio_id, municipio_id])
     return {"type": "FeatureCollection", "features": [
@@ -47,6 +47,6 @@ def nil_features(municipio_id: int | None = None) -> dict[str, Any]:
 def city_bounds() -> list[list[float]]:
     """[[south, west], [north, east]] of all NIL centroids, padded: the maps' extent."""
     row = fetch("SELECT min(centroid_lat) AS s, min(centroid_lon) AS w, "
-                "max(centroid_lat) AS n, max(centroid_lon) AS e FROM mart.nil").row(0)
+                "max(centroid_lat) AS n, max(centroid_lon) AS e FROM mart.geo_nil").row(0)
     pad = 0.01
     return [[row[0] - pad, row[1] - pad], [row[2] + pad, row[3] + pad]]

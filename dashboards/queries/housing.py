@@ -24,7 +24,7 @@ def units_by_nil(status: str, municipio_id: int | None = None) -> pl.DataFrame:
         SELECT n.nil_id, n.name AS nil_name, n.municipio_id,
                coalesce(sum(u.units) FILTER (WHERE u.status = ?), 0)::BIGINT AS units,
                coalesce(sum(u.units), 0)::BIGINT AS all_units
-        FROM mart.nil n LEFT JOIN mart.housing_units_by_nil u USING (nil_id)
+        FROM mart.geo_nil n LEFT JOIN mart.housing_units_by_nil u USING (nil_id)
         WHERE ? IS NULL OR n.municipio_id = ?
         GROUP BY ALL ORDER BY n.nil_id""", [status, municipio_id, municipio_id])
 
@@ -54,7 +54,7 @@ def renovation_pipeline(municipio_id: int | None = None,
     """Renovation works by stage and project (the pipeline), with their cost."""
     return fetch("""
         SELECT r.project_code, r.stage, count(*) AS works, sum(r.cost_eur) AS cost_eur
-        FROM mart.renovations r LEFT JOIN mart.housing_complexes c USING (complex_id)
+        FROM mart.housing_renovations r LEFT JOIN mart.housing_complexes c USING (complex_id)
         WHERE (? IS NULL OR c.municipio_id = ?) AND (? IS NULL OR r.project_code = ?)
         GROUP BY ALL ORDER BY r.project_code, r.stage""",
                  [municipio_id, municipio_id, project_code, project_code])

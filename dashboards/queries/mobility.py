@@ -25,9 +25,9 @@ def stations(municipio_id: int | None = None, project_code: str | None = None,
                l.num_vehicles_available AS vehicles_now, l.num_docks_available AS docks_now,
                l.last_reported,
                t.avg_vehicles_available AS vehicles_typical, t.avg_occupancy_rate AS typical_rate
-        FROM mart.bike_stations s
-        LEFT JOIN mart.station_status_latest l USING (station_id)
-        LEFT JOIN mart.station_typical_availability t
+        FROM mart.mobility_bike_stations s
+        LEFT JOIN mart.mobility_station_status_latest l USING (station_id)
+        LEFT JOIN mart.mobility_station_typical_availability t
                ON t.station_id = s.station_id AND t.weekday = ? AND t.hour_of_day = ?
         WHERE (? IS NULL OR s.municipio_id = ?) AND (? IS NULL OR s.project_code = ?)
           AND (NOT ? OR s.project_code IS NOT NULL)
@@ -50,7 +50,7 @@ def bay_heatmap(area_id: int | None = None, municipio_id: int | None = None,
     """Mean bay occupancy by weekday and hour, over one area or all selected areas."""
     return fetch("""
         SELECT h.weekday, h.hour_of_day, avg(h.occupancy_rate) AS occupancy_rate
-        FROM mart.bay_occupancy_heatmap h JOIN mart.mobility_areas a USING (area_id)
+        FROM mart.mobility_bay_occupancy_heatmap h JOIN mart.mobility_areas a USING (area_id)
         WHERE (? IS NULL OR h.area_id = ?) AND (? IS NULL OR a.municipio_id = ?)
           AND (? IS NULL OR a.project_code = ?)
         GROUP BY ALL ORDER BY h.weekday, h.hour_of_day""",
@@ -62,7 +62,7 @@ def trips_weekly(form_factor: str | None = None) -> pl.DataFrame:
     """Trips per week and vehicle form factor (daily rows summed in DuckDB)."""
     return fetch("""
         SELECT date_trunc('week', d.date)::DATE AS week, v.form_factor, sum(d.trips)::BIGINT AS trips
-        FROM mart.trips_daily d JOIN mart.vehicle_types v USING (vehicle_type_id)
+        FROM mart.mobility_trips_daily d JOIN mart.mobility_vehicle_types v USING (vehicle_type_id)
         WHERE ? IS NULL OR v.form_factor = ?
         GROUP BY ALL ORDER BY week, v.form_factor""", [form_factor, form_factor])
 
@@ -70,7 +70,7 @@ def trips_weekly(form_factor: str | None = None) -> pl.DataFrame:
 @memoize
 def cycle_routes(project_code: str | None = None) -> pl.DataFrame:
     return fetch("""
-        SELECT route_id, name, project_code, length_m, geometry FROM mart.cycle_routes
+        SELECT route_id, name, project_code, length_m, geometry FROM mart.mobility_cycle_routes
         WHERE ? IS NULL OR project_code = ? ORDER BY project_code""",
                  [project_code, project_code])
 

@@ -27,8 +27,8 @@ MILANO_ISTAT = "003015146"
 #: Money cross-checks tolerate one cent of rounding.
 CENT = 0.005
 
-REQUIRED_TABLES = ("meta.build", "meta.calendar", "mart.axes", "mart.projects", "mart.financial_transactions",
-                   "mart.indicators", "mart.indicator_values", "mart.axis_finance_monthly")
+REQUIRED_TABLES = ("meta.build", "meta.calendar", "mart.programme_axes", "mart.programme_projects", "mart.programme_financial_transactions",
+                   "mart.programme_indicators", "mart.programme_indicator_values", "mart.programme_axis_finance_monthly")
 
 
 class AsOfError(ValueError):
@@ -83,10 +83,10 @@ def table6(run: Runner, as_of: date) -> pl.DataFrame:
     co-financing); declared expenditure is the sum of their payments to the date.
     """
     return run("""
-        WITH selected AS (SELECT project_code, axis_id, budget_eur FROM mart.projects
+        WITH selected AS (SELECT project_code, axis_id, budget_eur FROM mart.programme_projects
                           WHERE start_date <= ?),
         paid AS (SELECT project_code, sum(amount_eur) AS paid_eur
-                 FROM mart.financial_transactions
+                 FROM mart.programme_financial_transactions
                  WHERE kind = 'payment' AND date <= ? GROUP BY project_code)
         SELECT a.axis_id, a.name_it AS axis_name_it, a.name_en AS axis_name_en, a.fund,
                a.category_of_region, a.calculation_basis,
@@ -101,7 +101,7 @@ def table6(run: Runner, as_of: date) -> pl.DataFrame:
                           THEN coalesce(sum(p.paid_eur), 0) / a.allocation_eur END, 4)
                    AS pct_allocation_declared,
                CAST(count(s.project_code) AS INTEGER) AS operations_selected
-        FROM mart.axes a
+        FROM mart.programme_axes a
         LEFT JOIN selected s ON s.axis_id = a.axis_id
         LEFT JOIN paid p ON p.project_code = s.project_code
         GROUP BY a.axis_id, a.name_it, a.name_en, a.fund, a.category_of_region,
@@ -116,7 +116,7 @@ def table3a(run: Runner, as_of: date) -> pl.DataFrame:
     recorded after ``as_of`` are ignored and years after the as-of year are empty.
     """
     return run("""
-        WITH v AS (SELECT * FROM mart.indicator_values WHERE reported_on <= ?),
+        WITH v AS (SELECT * FROM mart.programme_indicator_values WHERE reported_on <= ?),
         years AS (SELECT CAST(y AS INTEGER) AS year FROM range(2014, 2024) r(y)),
         series AS (SELECT * FROM (VALUES ('S', 1), ('F', 2)) s(series, ord)),
         grid AS (SELECT p.indicator_code, p.project_code, p.series, y.year
@@ -134,7 +134,7 @@ def table3a(run: Runner, as_of: date) -> pl.DataFrame:
                i.target_2023, y.year, s.series,
                CASE WHEN y.year <= ? THEN coalesce(sm.value, 0) END AS value,
                i.verified
-        FROM mart.indicators i JOIN mart.axes a ON a.axis_id = i.axis_id
+        FROM mart.programme_indicators i JOIN mart.programme_axes a ON a.axis_id = i.axis_id
         CROSS JOIN years y CROSS JOIN series s
         LEFT JOIN summed sm ON sm.indicator_code = i.indicator_code
              AND sm.series = s.series AND sm.year = y.year
@@ -149,7 +149,7 @@ def operations(run: Runner, as_of: date) -> pl.DataFrame:
             SELECT project_code,
                    sum(amount_eur) FILTER (kind = 'commitment') AS committed_eur,
                    sum(amount_eur) FILTER (kind = 'payment') AS paid_eur
-            FROM mart.financial_transactions WHERE date <= ? GROUP BY project_code)
+            FROM mart.programme_financial_transactions WHERE date <= ? GROUP BY project_code)
         SELECT p.project_code AS COD_LOCALE_PROGETTO, p.cup AS CUP,
                p.title_it AS OC_TITOLO_PROGETTO, p.title_en AS TITLE_EN,
                ? AS OC_CODICE_PROGRAMMA,
@@ -167,7 +167,7 @@ def operations(run: Runner, as_of: date) -> pl.DataFrame:
                    AS OC_DATA_FINE_PROGETTO_EFFETTIVA,
                p.beneficiary AS OC_DENOM_BENEFICIARIO,
                ? AS COD_COMUNE, 'MILANO' AS DEN_COMUNE
-        FROM mart.projects p JOIN mart.axes a ON a.axis_id = p.axis_id
+        FROM mart.programme_projects p JOIN mart.programme_axes a ON a.axis_id = p.axis_id
         LEFT JOIN money m ON m.project_code = p.project_code
         WHERE p.start_date <= ?
         ORDER BY p.project_code""",
@@ -178,7 +178,7 @@ def finance_by_axis(run: Runner, as_of: date) -> pl.DataFrame:
     """Cumulative commitments and payments per axis at each month end up to ``as_of``."""
     return run("""
         WITH bounds AS (SELECT coalesce(min(date), CAST(? AS DATE)) AS first
-                        FROM mart.financial_transactions),
+                        FROM mart.programme_financial_transactions),
         months AS (SELECT CAST(m AS DATE) AS month
                    FROM bounds, generate_series(date_trunc('month', bounds.first),
                                                 date_trunc('month', CAST(? AS DATE)),
@@ -190,8 +190,8 @@ def finance_by_axis(run: Runner, as_of: date) -> pl.DataFrame:
                    AS committed_cum_eur,
                round(coalesce(sum(t.amount_eur) FILTER (t.kind = 'payment'), 0), 2)
                    AS paid_cum_eur
-        FROM mart.axes a CROSS JOIN cut c
-        LEFT JOIN mart.financial_transactions t
+        FROM mart.programme_axes a CROSS JOIN cut c
+        LEFT JOIN mart.programme_financial_transactions t
                ON t.axis_id = a.axis_id AND t.date <= c.cutoff
         GROUP BY a.axis_id, c.month, c.cutoff, a.allocation_eur
         ORDER BY a.axis_id, c.month""", [as_of, as_of, as_of])
@@ -235,18 +235,18 @@ def _axis_mart_check(run: Runner, as_of: date) -> Check:
     """The monthly axis mart (what dashboards show) agrees with the transactions."""
     frame = run("""
         WITH month_end AS (
-            SELECT max(month) AS month FROM mart.axis_finance_monthly
+            SELECT max(month) AS month FROM mart.programme_axis_finance_monthly
             WHERE CAST(month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) <= ?),
         tx AS (SELECT axis_id, sum(amount_eur) FILTER (kind = 'payment') AS paid,
                       sum(amount_eur) FILTER (kind = 'commitment') AS committed
-               FROM mart.financial_transactions, month_end
+               FROM mart.programme_financial_transactions, month_end
                WHERE date < month_end.month + INTERVAL 1 MONTH GROUP BY axis_id)
         SELECT count(*) FILTER (
                    WHERE abs(f.paid_cum_eur - coalesce(tx.paid, 0)) > 0.01
                       OR abs(f.committed_cum_eur - coalesce(tx.committed, 0)) > 0.01)
                    AS mismatches,
                any_value(f.month) AS month
-        FROM mart.axis_finance_monthly f JOIN month_end USING (month)
+        FROM mart.programme_axis_finance_monthly f JOIN month_end USING (month)
         LEFT JOIN tx USING (axis_id)""", [as_of])
     mismatches, month = frame["mismatches"][0], frame["month"][0]
     if month is None:

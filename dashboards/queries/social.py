@@ -18,7 +18,7 @@ def sites(municipio_id: int | None = None, project_code: str | None = None) -> p
     return fetch("""
         SELECT s.site_id, s.name, s.site_type, s.capacity, s.capacity_unit, s.address,
                s.lon, s.lat, s.nil_id, n.name AS nil_name, s.municipio_id, s.project_code
-        FROM mart.social_sites s LEFT JOIN mart.nil n USING (nil_id)
+        FROM mart.social_sites s LEFT JOIN mart.geo_nil n USING (nil_id)
         WHERE (? IS NULL OR s.municipio_id = ?) AND (? IS NULL OR s.project_code = ?)
         ORDER BY s.site_type, s.name""",
                  [municipio_id, municipio_id, project_code, project_code])
@@ -53,7 +53,7 @@ def bed_occupancy_monthly(municipio_id: int | None = None, year: int | None = No
     return fetch("""
         SELECT date_trunc('month', b.date)::DATE AS month, s.site_id, s.name AS site,
                avg(b.beds_available) AS beds_available, avg(b.occupancy_rate) AS occupancy_rate
-        FROM mart.bed_occupancy_daily b JOIN mart.social_sites s USING (site_id)
+        FROM mart.social_bed_occupancy_daily b JOIN mart.social_sites s USING (site_id)
         WHERE (? IS NULL OR s.municipio_id = ?) AND (? IS NULL OR s.project_code = ?)
           AND b.date BETWEEN ? AND ?
         GROUP BY ALL ORDER BY month, site""",
@@ -66,5 +66,5 @@ def grants_by_neighbourhood(project_code: str) -> pl.DataFrame:
     return fetch("""
         SELECT coalesce(neighbourhood, '–') AS neighbourhood, coalesce('phase ' || phase, '–') AS phase,
                count(*) AS grants, sum(amount_eur) AS amount_eur
-        FROM mart.grants WHERE project_code = ? AND awarded_on IS NOT NULL
+        FROM mart.programme_grants WHERE project_code = ? AND awarded_on IS NOT NULL
         GROUP BY ALL ORDER BY neighbourhood, phase""", [project_code])

@@ -1,12 +1,14 @@
 """The warehouse domains, in build order.
 
-Each domain is a package exposing the same three things, so the build never
+Each domain is a package exposing the same four things, so the build never
 special-cases one:
 
 * ``CONTRACTS``: the landing contracts it reads (``etl.contracts.Contract``);
 * ``generate(ctx: etl.demo.DemoContext)``: writes its synthetic landing files;
-* ``build_marts(con, ctx: etl.build.BuildContext)``: turns ``staging.*`` tables
-  into the ``mart.*`` tables pages, API and reports read.
+* ``MARTS``: its ``mart.*`` tables as :class:`etl.marts.Mart` records (SQL, what a row
+  is, and for published ones the catalogue entry with column docs), in build order;
+* ``build_marts(con, ctx: etl.build.BuildContext)``: checks the cross-column rules
+  (``etl.checks``) and creates ``MARTS`` from ``staging.*``.
 
 Later domains may read earlier marts (programme projects before housing works).
 """

@@ -61,7 +61,7 @@ def test_route_loads_renders_and_is_accessible(page, console, axe, live_server,
 
 
 def test_every_project_page_loads(page, console, live_server, warehouse):
-    codes = expected("SELECT project_code FROM mart.projects ORDER BY 1")["project_code"]
+    codes = expected("SELECT project_code FROM mart.programme_projects ORDER BY 1")["project_code"]
     codes = codes.to_list()
     assert len(codes) >= 28
     for code in codes:
@@ -140,7 +140,7 @@ def test_chart_download_returns_exactly_its_rows(page, live_server, warehouse):
     with page.expect_download() as info:
         block.get_by_role("button", name=re.compile("^Scarica CSV")).click()
     rows = list(csv.DictReader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
-    truth = expected("SELECT month, paid_cum_eur FROM mart.axis_finance_monthly "
+    truth = expected("SELECT month, paid_cum_eur FROM mart.programme_axis_finance_monthly "
                      "WHERE axis_id = 2 AND year(month) = 2021 ORDER BY month")
     assert [r["month"] for r in rows] == [m.isoformat() for m in truth["month"]]
     assert [float(r["paid_cum_eur"]) for r in rows] == truth["paid_cum_eur"].to_list()

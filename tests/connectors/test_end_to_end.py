@@ -46,7 +46,7 @@ def _sql(warehouse, query: str) -> pl.DataFrame:
 def test_build_records_real_geography_and_keeps_the_demo_label(mixed_warehouse):
     build = _sql(mixed_warehouse, "SELECT * FROM meta.build").row(0, named=True)
     assert build["geography"] == "real" and build["is_demo"] is True
-    nil = _sql(mixed_warehouse, "SELECT nil_id, is_schematic, municipio_id FROM mart.nil")
+    nil = _sql(mixed_warehouse, "SELECT nil_id, is_schematic, municipio_id FROM mart.geo_nil")
     assert nil.height == 88 and not nil["is_schematic"].any()
     assert nil["municipio_id"].null_count() == 0
     sources = _sql(mixed_warehouse, "SELECT relpath, synthetic, source FROM meta.sources")
@@ -59,7 +59,7 @@ def test_build_records_real_geography_and_keeps_the_demo_label(mixed_warehouse):
 
 
 def test_real_stations_land_in_the_reference_nil(mixed_warehouse, realdata):
-    stations = _sql(mixed_warehouse, "SELECT station_id, nil_id FROM mart.bike_stations")
+    stations = _sql(mixed_warehouse, "SELECT station_id, nil_id FROM mart.mobility_bike_stations")
     reference = pl.read_csv(realdata / REFERENCE,
                             schema_overrides={"numero_stazione": pl.String})
     both = stations.join(reference, left_on="station_id", right_on="numero_stazione")

@@ -39,8 +39,8 @@ def build_geography(landing: Path, nil: Path, municipi: Path, synthetic: set[str
     ctx = BuildContext(landing=landing, build_id="t", built_at=datetime.now(UTC),
                        manifest=manifest)
     geography.build_marts(con, ctx)
-    return (con.sql("SELECT * FROM mart.nil ORDER BY nil_id").pl(),
-            con.sql("SELECT * FROM mart.municipi ORDER BY municipio_id").pl())
+    return (con.sql("SELECT * FROM mart.geo_nil ORDER BY nil_id").pl(),
+            con.sql("SELECT * FROM mart.geo_municipi ORDER BY municipio_id").pl())
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +166,7 @@ def test_point_index_places_municipio_by_municipi_containment(real_marts, realda
     nil, municipi = real_marts
     con = duckdb.connect()
     con.execute("CREATE SCHEMA mart")
-    for name, frame in (("nil", nil), ("municipi", municipi)):
+    for name, frame in (("geo_nil", nil), ("geo_municipi", municipi)):
         con.register("_f", frame.to_arrow())
         con.execute(f"CREATE TABLE mart.{name} AS SELECT * FROM _f")
         con.unregister("_f")

@@ -33,8 +33,8 @@ def test_app_and_marts_follow_the_calendar(app, warehouse):
     assert common.year_bounds(None) == (calendar.DATA.start, calendar.DATA.end)
     assert reporting.app_eligibility() == (calendar.ELIGIBILITY.start, calendar.ELIGIBILITY.end)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        years = con.execute("SELECT min(year), max(year) FROM mart.indicator_progress").fetchone()
-        months = con.execute("SELECT min(month) FROM mart.project_finance_monthly").fetchone()
+        years = con.execute("SELECT min(year), max(year) FROM mart.programme_indicator_progress").fetchone()
+        months = con.execute("SELECT min(month) FROM mart.programme_project_finance_monthly").fetchone()
         temporal = con.execute("SELECT DISTINCT temporal_start FROM meta.datasets "
                                "WHERE domain = 'programme'").fetchall()
     assert years == (calendar.ELIGIBILITY.start.year, calendar.ELIGIBILITY.end.year)

@@ -47,20 +47,20 @@ def test_axis_cards_show_the_warehouse_figures(app, warehouse, axis_id):
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         alloc, paid = con.execute(
-            "SELECT a.allocation_eur, sum(p.paid_eur) FROM mart.axes a "
-            "JOIN mart.projects p USING (axis_id) WHERE axis_id = ? GROUP BY ALL",
+            "SELECT a.allocation_eur, sum(p.paid_eur) FROM mart.programme_axes a "
+            "JOIN mart.programme_projects p USING (axis_id) WHERE axis_id = ? GROUP BY ALL",
             [axis_id]).fetchone()
-        indicators = con.execute("SELECT indicator_code FROM mart.indicators "
+        indicators = con.execute("SELECT indicator_code FROM mart.programme_indicators "
                                  "WHERE axis_id = ? ORDER BY 1", [axis_id]).fetchall()
     shown = render(app, axis_id, "en")
     by_label = {c["label"]: c for c in shown}
     assert by_label["Allocation"]["value"] == fmt_eur(alloc, "en")
     assert by_label["Paid"]["value"] == fmt_eur(paid, "en")
     assert by_label["Paid"]["bar"] == round(min(1.0, paid / alloc) * 100)
-    assert "mart.axes; PON Metro 2014-2020 projects in Milan (mart.projects)" \
+    assert "mart.programme_axes; PON Metro 2014-2020 projects in Milan (mart.programme_projects)" \
         in by_label["Paid"]["source"]
     assert [c["label"].split(" – ")[0] for c in shown[3:]] == [i[0] for i in indicators]
-    assert all("(mart.indicator_progress)" in c["source"] for c in shown[3:])
+    assert all("(mart.programme_indicator_progress)" in c["source"] for c in shown[3:])
     assert [c["label"] for c in render(app, axis_id, "it")[:3]] == \
         ["Dotazione", "Impegnato", "Pagato"]
 
@@ -76,21 +76,21 @@ def test_a_new_kpi_is_one_registry_entry(app, warehouse):
         label=("Spostamenti in bici al giorno", "Bike trips per day"), value="per_day",
         query=Query("""
             SELECT sum(d.trips) / count(DISTINCT d.date) AS per_day
-            FROM mart.trips_daily d JOIN mart.vehicle_types v USING (vehicle_type_id)
+            FROM mart.mobility_trips_daily d JOIN mart.mobility_vehicle_types v USING (vehicle_type_id)
             WHERE v.form_factor = 'bicycle'""")))
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
             expected = con.execute(
-                "SELECT sum(trips) / count(DISTINCT date) FROM mart.trips_daily "
-                "WHERE vehicle_type_id IN (SELECT vehicle_type_id FROM mart.vehicle_types "
+                "SELECT sum(trips) / count(DISTINCT date) FROM mart.mobility_trips_daily "
+                "WHERE vehicle_type_id IN (SELECT vehicle_type_id FROM mart.mobility_vehicle_types "
                 "WHERE form_factor = 'bicycle')").fetchone()[0]
         assert expected and expected > 0
         shown = {c["label"]: c for c in render(app, 2, "en")}
         card = shown["Bike trips per day"]
         assert card["value"] == f"{fmt_number(expected, 'en')} trips/day"
         assert card["source"].startswith(
-            "Source: Daily shared-mobility trips by vehicle type (mart.trips_daily); "
-            "mart.vehicle_types")
+            "Source: Daily shared-mobility trips by vehicle type (mart.mobility_trips_daily); "
+            "mart.mobility_vehicle_types")
         assert "Spostamenti in bici al giorno" in {c["label"] for c in render(app, 2, "it")}
         assert "Bike trips per day" not in {c["label"] for c in render(app, 1, "en")}
     finally:
@@ -111,9 +111,9 @@ def test_a_kpi_in_an_unknown_group_is_refused():
 def test_query_reads_are_parsed_not_written_by_hand():
     from dashboards.queries.common import Query
 
-    q = Query("WITH t AS (SELECT * FROM mart.projects WHERE axis_id = $axis_id) "
-              "SELECT * FROM t JOIN mart.axes USING (axis_id)")
-    assert q.tables == ("mart.axes", "mart.projects")  # the CTE is not a table
+    q = Query("WITH t AS (SELECT * FROM mart.programme_projects WHERE axis_id = $axis_id) "
+              "SELECT * FROM t JOIN mart.programme_axes USING (axis_id)")
+    assert q.tables == ("mart.programme_axes", "mart.programme_projects")  # the CTE is not a table
     assert q.parameters == {"axis_id"}
     with pytest.raises(ValueError, match="does not parse"):
         _ = Query("SELEC nothing").tables

@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 
 from tests.conftest import assert_sheet_matches
 
-HOSTILE = ["1; DROP TABLE mart.projects", "' OR 1=1 --", "../../etc/passwd", "9" * 400,
+HOSTILE = ["1; DROP TABLE mart.programme_projects", "' OR 1=1 --", "../../etc/passwd", "9" * 400,
            "３", "-1", "1e3", None, "", "\u0000", "<script>alert(1)</script>"]
 
 

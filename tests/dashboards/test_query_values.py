@@ -41,7 +41,7 @@ def same(got: pl.DataFrame, want: pl.DataFrame) -> None:
 def test_grants_by_neighbourhood(app, table):
     from dashboards.queries import social
 
-    grants = table("mart.grants")
+    grants = table("mart.programme_grants")
     codes = sorted(grants["project_code"].unique())
     assert len(codes) >= 2
     for code in codes:
@@ -59,7 +59,7 @@ def test_grants_by_neighbourhood(app, table):
 def test_housing_units_by_nil(app, table, municipio):
     from dashboards.queries import housing
 
-    nil = table("mart.nil").select("nil_id", pl.col("name").alias("nil_name"), "municipio_id")
+    nil = table("mart.geo_nil").select("nil_id", pl.col("name").alias("nil_name"), "municipio_id")
     if municipio is not None:
         nil = nil.filter(pl.col("municipio_id") == municipio)
     units = table("mart.housing_units_by_nil")
@@ -78,7 +78,7 @@ def test_housing_units_by_nil(app, table, municipio):
 def test_renovation_pipeline(app, table, municipio, code):
     from dashboards.queries import housing
 
-    works = table("mart.renovations").join(
+    works = table("mart.housing_renovations").join(
         table("mart.housing_complexes").select("complex_id", "municipio_id"),
         on="complex_id", how="left")
     if municipio is not None:
@@ -94,8 +94,8 @@ def test_renovation_pipeline(app, table, municipio, code):
 def test_project_indicators(app, table):
     from dashboards.queries import programme
 
-    values = table("mart.indicator_values")
-    indicators = table("mart.indicators").select("indicator_code", "name_it", "name_en", "unit",
+    values = table("mart.programme_indicator_values")
+    indicators = table("mart.programme_indicators").select("indicator_code", "name_it", "name_en", "unit",
                                                  "target_2023")
     codes = sorted(values["project_code"].unique())
     assert len(codes) >= 5
@@ -123,7 +123,7 @@ def test_project_indicators(app, table):
 def test_bed_occupancy_monthly(app, table, municipio, year, code):
     from dashboards.queries import social
 
-    days = table("mart.bed_occupancy_daily").join(
+    days = table("mart.social_bed_occupancy_daily").join(
         table("mart.social_sites").select("site_id", pl.col("name").alias("site"),
                                           "municipio_id", "project_code"), on="site_id")
     if municipio is not None:
@@ -143,11 +143,11 @@ def test_finance_by_axis(app, table, as_of):
     """Cumulative commitments and payments per axis at each month end (or the as-of day)."""
     from dashboards.queries import reporting
 
-    moves = table("mart.financial_transactions").sort("date")
+    moves = table("mart.programme_financial_transactions").sort("date")
     first = moves["date"].min().replace(day=1)
     months = pl.date_range(first, as_of.replace(day=1), "1mo", eager=True).to_list()
     rows = []
-    for axis in table("mart.axes").sort("axis_id").iter_rows(named=True):
+    for axis in table("mart.programme_axes").sort("axis_id").iter_rows(named=True):
         mine = moves.filter(pl.col("axis_id") == axis["axis_id"])
         running = {}
         for kind in ("commitment", "payment"):
@@ -177,7 +177,7 @@ def test_bay_heatmap(app, table, area, municipio, code):
     areas = table("mart.mobility_areas")
     if area == "first":
         area = areas["area_id"].min()
-    cells = table("mart.bay_occupancy_heatmap").join(
+    cells = table("mart.mobility_bay_occupancy_heatmap").join(
         areas.select("area_id", "municipio_id", "project_code"), on="area_id")
     if area is not None:
         cells = cells.filter(pl.col("area_id") == area)

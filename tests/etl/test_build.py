@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 PONMETRO = [sys.executable, "-m", "ponmetro.cli"]
-DOMAIN_TABLES = ("mart.nil", "mart.municipi", "mart.projects", "mart.housing_units",
-                 "mart.social_sites", "mart.bike_stations", "mart.station_status_hourly")
+DOMAIN_TABLES = ("mart.geo_nil", "mart.geo_municipi", "mart.programme_projects", "mart.housing_units",
+                 "mart.social_sites", "mart.mobility_bike_stations", "mart.mobility_station_status_hourly")
 
 
 def run(*args: str, **kw) -> subprocess.CompletedProcess:
@@ -54,7 +54,7 @@ def test_build_holds_all_four_domains_and_lineage(built, demo_landing):
     counts = table_counts(built)
     for table in DOMAIN_TABLES:
         assert counts.get(table, 0) > 0, f"{table} missing or empty"
-    assert counts["mart.nil"] == 88 and counts["mart.municipi"] == 9
+    assert counts["mart.geo_nil"] == 88 and counts["mart.geo_municipi"] == 9
     with duckdb.connect(str(built), read_only=True) as con:
         is_demo, geography = con.execute("SELECT is_demo, geography FROM meta.build").fetchone()
         sources = con.execute("SELECT relpath, sha256, rows, synthetic FROM meta.sources").fetchall()
@@ -151,7 +151,7 @@ def test_kill_9_during_build_leaves_previous_warehouse_readable(built, demo_land
             assert scratch.exists(), "killed, but not while writing its temporary file"
             kills += 1
         assert build_id(target) == original
-        assert table_counts(target)["mart.nil"] == 88
+        assert table_counts(target)["mart.geo_nil"] == 88
     assert kills >= 3, f"only {kills} of 5 builds were killed mid-write"
     # the next successful build removes what killed builds left behind
     assert run("build", "--landing", str(demo_landing), "--warehouse", str(target)).returncode == 0

@@ -39,14 +39,14 @@ def test_recovery_project_is_80_units_in_18_complexes(con):
                      "WHERE project_code = 'MI4.1.1.c'") == [(18,)]
     works = rows(con, "SELECT count(*), min(year(start_date)), max(year(start_date)), "
                       "bool_and(cost_eur > 0), count(*) FILTER (stage = 'completed') "
-                      "FROM mart.renovations WHERE project_code = 'MI4.1.1.c'")[0]
+                      "FROM mart.housing_renovations WHERE project_code = 'MI4.1.1.c'")[0]
     assert works[0] == 80 and works[1] >= 2018 and works[2] <= 2023 and works[3]
     assert works[4] > 40  # most works are completed
 
 
 def test_completed_recovered_units_are_mostly_assigned_after_the_works(con):
     late = rows(con, """
-        SELECT count(*) FROM mart.renovations r JOIN staging.housing_assignments a USING (unit_id)
+        SELECT count(*) FROM mart.housing_renovations r JOIN staging.housing_assignments a USING (unit_id)
         WHERE r.project_code = 'MI4.1.1.c' AND a.assigned_on < r.end_date""")
     assert late == [(0,)]
     status = dict(rows(con, "SELECT u.status, count(*) FROM mart.housing_units u "
@@ -58,7 +58,7 @@ def test_completed_recovered_units_are_mostly_assigned_after_the_works(con):
 def test_living_in_the_village_farmhouse_is_in_qt8(con):
     found = rows(con, """
         SELECT c.project_code, n.name, c.units FROM mart.housing_complexes c
-        JOIN mart.nil n USING (nil_id) WHERE c.address = 'via De Lemene 51/55/59'""")
+        JOIN mart.geo_nil n USING (nil_id) WHERE c.address = 'via De Lemene 51/55/59'""")
     assert len(found) == 1
     code, nil_name, units = found[0]
     assert code == "MI4.1.1.a" and nil_name.upper() == "QT8" and units > 0
@@ -77,7 +77,7 @@ def test_every_complex_is_placed_by_containment(con, warehouse):
     from etl.geo import Geography
 
     geo = Geography.from_frame(con.sql("SELECT nil_id, municipio_id, geometry "
-                                       "FROM mart.nil").pl())
+                                       "FROM mart.geo_nil").pl())
     mart = con.sql("SELECT lon, lat, nil_id, municipio_id FROM mart.housing_complexes").pl()
     again = geo.with_areas(mart.drop("nil_id", "municipio_id"))
     assert again["nil_id"].to_list() == mart["nil_id"].to_list()
@@ -149,6 +149,7 @@ def ctx_for(landing: Path) -> BuildContext:
     return BuildContext(landing=landing, build_id="t", built_at=datetime.now(UTC), manifest={})
 
 
+
 def test_status_outside_the_enum_is_named(tmp_path):
     path = write(tmp_path, "units.csv", UNITS_HEADER + "1;1001;2;55,5;2;occupied;si;;\n"
                  "2;1001;2;55,5;2;sfitto;no;2020-01-01;\n")
@@ -174,7 +175,7 @@ def test_orphan_complex_is_named(tmp_path):
     assert (err.value.row, err.value.column) == (2, "complex_id")
 
 
-def test_occupied_unit_with_vacant_since_is_an_error_naming_the_row(tmp_path):
+def test_occupied_unit_with_vacant_since_is_an_error_naming_the_row(tmp_path, staged):
     landing = tmp_path / "landing"
     (landing / "housing").mkdir(parents=True)
     units = write(landing / "housing", "units.csv", UNITS_HEADER +
@@ -184,12 +185,13 @@ def test_occupied_unit_with_vacant_since_is_an_error_naming_the_row(tmp_path):
                                        "stage": pl.String})
     empty_assign = pl.DataFrame(schema={"vacant_from": pl.Date, "assigned_on": pl.Date})
     with pytest.raises(LandingError, match="occupied unit") as err:
-        check_consistency(ctx_for(landing), frame, empty_works, empty_assign)
+        check_consistency(staged(housing_units=frame, housing_renovations=empty_works,
+                                 housing_assignments=empty_assign), ctx_for(landing))
     assert err.value.file.endswith("housing/units.csv")
     assert (err.value.row, err.value.column) == (3, "vacant_since")
 
 
-def test_works_ending_before_they_start_are_refused(tmp_path):
+def test_works_ending_before_they_start_are_refused(tmp_path, staged):
     path = write(tmp_path, "renovations.csv",
                  "work_id;unit_id;project_code;start_date;end_date;cost_eur;stage\n"
                  "1;1;MI4.1.1.c;2021-05-01;2020-01-01;30000,00;completed\n")
@@ -198,7 +200,8 @@ def test_works_ending_before_they_start_are_refused(tmp_path):
                                  "vacant_since": pl.Date})
     assign = pl.DataFrame(schema={"vacant_from": pl.Date, "assigned_on": pl.Date})
     with pytest.raises(LandingError, match="before start_date") as err:
-        check_consistency(ctx_for(tmp_path), units, works, assign)
+        check_consistency(staged(housing_units=units, housing_renovations=works,
+                                 housing_assignments=assign), ctx_for(tmp_path))
     assert (err.value.row, err.value.column) == (2, "end_date")
 
 

@@ -1,7 +1,7 @@
 """The DuckDB fast path of the staging load must be invisible except for speed.
 
-Every test loads the same file twice, once through ``etl.build._stage_file`` (fast
-path first, Polars on any doubt) and once through the Polars validator alone, and
+Every test loads the same file twice, once through ``etl.staging.stage_file`` (fast
+route first, tolerant Polars reader on any doubt) and once through the tolerant route alone, and
 asserts the same staging rows, the same findings, or the same one-line error.
 """
 
@@ -13,10 +13,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from etl.build import _files_for, _load_validated, _stage_file
+from etl.build import _files_for
 from etl.contracts import Column, Contract
 from etl.domains import all_contracts
-from etl.validate import LandingError, load_csv_fast, scan_file
+from etl.staging import load_csv_fast, scan_file, stage_file, stage_tolerant
+from etl.validate import LandingError
 
 SITES = Contract(
     name="t_sites", path="sites.csv", format="csv", description="test", source="test",
@@ -91,10 +92,10 @@ def both_ways(loads: list[tuple[Contract, Path]]):
     slow_findings: list = []
     took: list[bool] = []
     for contract, path in loads:
-        _, findings, used = _stage_file(fast, contract, path, scan_file(path))
-        fast_findings += findings
-        took.append(used)
-        slow_findings += _load_validated(slow, contract, path)[1]
+        staged = stage_file(fast, contract, path, scan_file(path))
+        fast_findings += staged.findings
+        took.append(staged.fast)
+        slow_findings += stage_tolerant(slow, contract, path).findings
     return fast, slow, fast_findings, slow_findings, took
 
 
@@ -104,9 +105,9 @@ def outcome(loads: list[tuple[Contract, Path]], polars_only: bool) -> str:
     try:
         for contract, path in loads:
             if polars_only:
-                _load_validated(con, contract, path)
+                stage_tolerant(con, contract, path)
             else:
-                _stage_file(con, contract, path, scan_file(path))
+                stage_file(con, contract, path, scan_file(path))
     except LandingError as exc:
         return f"error: {exc}"
     return "\n".join(staged(con, c.name).write_csv() for c, _ in loads)
@@ -310,3 +311,44 @@ def test_blank_line_across_a_read_chunk_is_seen(tmp_path):
     assert scan.blank_lines and scan.first_line == b"sid"
     clean = write(tmp_path, "clean.csv", body + b"t\n")
     assert not scan_file(clean).blank_lines
+
+
+# ------------------------------------------------- (e) one definition, one path
+
+
+def test_a_rule_written_once_binds_both_routes(tmp_path, monkeypatch):
+    """The rules are one SQL list: a rule added there refuses the file on either route."""
+    import etl.staging
+    import etl.validate
+
+    real = etl.validate.rules
+
+    def with_extra(contract, names, table, parents, raw):
+        extra = etl.validate.Rule("max", contract.column("capacity"), '"capacity" > 100',
+                                  'count(*) FILTER (WHERE "capacity" > 100)')
+        return [*real(contract, names, table, parents, raw), extra]
+
+    monkeypatch.setattr(etl.validate, "rules", with_extra)
+    monkeypatch.setattr(etl.staging, "rules", with_extra)
+    path = write(tmp_path, "sites.csv", SITES_CSV)
+    con = new_db()
+    assert load_csv_fast(con, SITES, path, scan_file(path)) is None, "fast route refuses"
+    for polars_only in (True, False):
+        assert outcome([(SITES, path)], polars_only) == (
+            f"error: {path}, row 2, column 'capacity': 120 is above the maximum 500"), \
+            "the tolerant route names the row (the message text comes from the column's max)"
+
+
+def test_identifiers_are_quoted_on_both_routes(tmp_path):
+    """Contract and column names that are SQL keywords or hold spaces stage alike."""
+    odd = Contract(name="t sites", path="odd.csv", format="csv", description="t", source="t",
+                   key=("from",),
+                   columns=(Column("from", "int", unique=True), Column("a b", "str")))
+    path = write(tmp_path, "odd.csv", "from,a b\n1,x\n2,y\n")
+    fast, slow, _, _, took = both_ways([(odd, path)])
+    assert took == [True]
+    assert staged(fast, '"t sites"').equals(staged(slow, '"t sites"'))
+    assert staged(fast, '"t sites"')["a b"].to_list() == ["x", "y"]
+    dup = write(tmp_path, "dup.csv", "from,a b\n1,x\n1,y\n")
+    assert outcome([(odd, dup)], False) == outcome([(odd, dup)], True)
+    assert "duplicate value 1" in outcome([(odd, dup)], False)

@@ -41,28 +41,28 @@ def scalar(con, sql: str, params=None):
 
 
 def test_programme_stations_are_28_new_and_7_expanded(con):
-    counts = dict(rows(con, "SELECT intervention, count(*) FROM mart.bike_stations "
+    counts = dict(rows(con, "SELECT intervention, count(*) FROM mart.mobility_bike_stations "
                             "WHERE project_code = 'MI2.2.3.a' GROUP BY 1"))
     assert counts == {"new": 28, "expanded": 7}
-    assert scalar(con, "SELECT count(*) FROM mart.bike_stations "
+    assert scalar(con, "SELECT count(*) FROM mart.mobility_bike_stations "
                        "WHERE intervention IS NULL AND project_code IS NOT NULL") == 0
     # every station of the programme lies in a NIL, placed by containment
-    assert scalar(con, "SELECT count(*) FROM mart.bike_stations "
+    assert scalar(con, "SELECT count(*) FROM mart.mobility_bike_stations "
                        "WHERE project_code IS NOT NULL AND nil_id IS NULL") == 0
 
 
 def test_about_300_stations_spread_over_the_municipi(con):
     total, placed, municipi = rows(con, "SELECT count(*), count(nil_id), "
-                                        "count(DISTINCT municipio_id) FROM mart.bike_stations")[0]
+                                        "count(DISTINCT municipio_id) FROM mart.mobility_bike_stations")[0]
     assert 280 <= total <= 320
     assert placed == total and municipi == 9
-    central = scalar(con, "SELECT count(*) FROM mart.bike_stations WHERE municipio_id = 1")
+    central = scalar(con, "SELECT count(*) FROM mart.mobility_bike_stations WHERE municipio_id = 1")
     # municipio 1 is ~5% of the schematic city's area but has the densest network
     assert central / total > 0.2
 
 
 def test_station_spacing_is_300_to_400_metres(con):
-    xy = np.array(rows(con, "SELECT lon, lat FROM mart.bike_stations"))
+    xy = np.array(rows(con, "SELECT lon, lat FROM mart.mobility_bike_stations"))
     x = (xy[:, 0] - xy[:, 0].mean()) * KM_PER_DEG_LON * 1000
     y = (xy[:, 1] - xy[:, 1].mean()) * KM_PER_DEG_LAT * 1000
     d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
@@ -78,7 +78,7 @@ def test_33_mobility_areas_with_sensor_bays(con):
     per_area = rows(con, """SELECT a.area_id, a.total_spots, count(s.spot_id),
                                    count(DISTINCT s.category)
                             FROM mart.mobility_areas a
-                            LEFT JOIN mart.parking_spots s USING (area_id) GROUP BY ALL""")
+                            LEFT JOIN mart.mobility_parking_spots s USING (area_id) GROUP BY ALL""")
     for area_id, total, bays, categories in per_area:
         assert 8 <= bays <= 20 and total == bays, area_id
         assert categories == 4, area_id
@@ -86,29 +86,29 @@ def test_33_mobility_areas_with_sensor_bays(con):
 
 def test_status_covers_90_days_and_over_100k_rows(con):
     samples, first, last = rows(con, "SELECT sum(samples), min(hour), max(hour) "
-                                     "FROM mart.station_status_hourly")[0]
+                                     "FROM mart.mobility_station_status_hourly")[0]
     assert samples > 100_000
     assert (last - first).days >= 89
     assert str(last.date()) == "2023-12-31"
-    missing = scalar(con, """SELECT count(*) FROM mart.bike_stations b
+    missing = scalar(con, """SELECT count(*) FROM mart.mobility_bike_stations b
         WHERE b.project_code IS NOT NULL
-          AND b.station_id NOT IN (SELECT station_id FROM mart.station_status_latest)""")
+          AND b.station_id NOT IN (SELECT station_id FROM mart.mobility_station_status_latest)""")
     assert missing == 0  # every programme station is monitored
 
 
 def test_latest_status_is_the_newest_snapshot(con, warehouse):
-    mismatches = scalar(con, """SELECT count(*) FROM mart.station_status_latest l
-        JOIN (SELECT station_id, max(hour) AS h FROM mart.station_status_hourly GROUP BY 1) x
+    mismatches = scalar(con, """SELECT count(*) FROM mart.mobility_station_status_latest l
+        JOIN (SELECT station_id, max(hour) AS h FROM mart.mobility_station_status_hourly GROUP BY 1) x
           USING (station_id)
         WHERE date_trunc('hour', l.last_reported) <> x.h""")
     assert mismatches == 0
-    assert scalar(con, "SELECT min(num_vehicles_available) FROM mart.station_status_latest") >= 0
+    assert scalar(con, "SELECT min(num_vehicles_available) FROM mart.mobility_station_status_latest") >= 0
 
 
 def test_commuters_fill_the_centre_in_the_morning(con):
     by_zone = dict(((zone, hour), rate) for zone, hour, rate in rows(con, """
         SELECT b.municipio_id = 1, t.hour_of_day, avg(t.avg_occupancy_rate)
-        FROM mart.station_typical_availability t JOIN mart.bike_stations b USING (station_id)
+        FROM mart.mobility_station_typical_availability t JOIN mart.mobility_bike_stations b USING (station_id)
         WHERE t.weekday <= 5 AND t.hour_of_day IN (4, 11) GROUP BY ALL"""))
     assert by_zone[(True, 11)] > by_zone[(True, 4)] + 0.05
     assert by_zone[(False, 11)] < by_zone[(False, 4)] - 0.05
@@ -119,14 +119,14 @@ def test_some_stations_run_empty_or_full(con):
                                    min_vehicles_available = 0),
                                count(DISTINCT station_id) FILTER (WHERE
                                    avg_docks_available = 0)
-                               FROM mart.station_status_hourly""")[0]
+                               FROM mart.mobility_station_status_hourly""")[0]
     assert empty > 0 and full > 0
 
 
 def test_occupancy_rates_are_shares(con):
-    for table, column in (("mart.bay_occupancy_hourly", "occupied_share"),
-                          ("mart.bay_occupancy_heatmap", "occupancy_rate"),
-                          ("mart.station_typical_availability", "avg_occupancy_rate")):
+    for table, column in (("mart.mobility_bay_occupancy_hourly", "occupied_share"),
+                          ("mart.mobility_bay_occupancy_heatmap", "occupancy_rate"),
+                          ("mart.mobility_station_typical_availability", "avg_occupancy_rate")):
         low, high = rows(con, f"SELECT min({column}), max({column}) FROM {table}")[0]
         assert 0 <= low <= high <= 1, table
 
@@ -134,48 +134,48 @@ def test_occupancy_rates_are_shares(con):
 def test_heatmap_is_33_areas_by_7_days_by_24_hours(con):
     total, distinct, filled = rows(con, """SELECT count(*),
         count(DISTINCT (area_id, weekday, hour_of_day)), count(occupancy_rate)
-        FROM mart.bay_occupancy_heatmap""")[0]
+        FROM mart.mobility_bay_occupancy_heatmap""")[0]
     assert total == distinct == 33 * 7 * 24
     assert filled == total
     assert rows(con, "SELECT min(weekday), max(weekday), min(hour_of_day), max(hour_of_day) "
-                     "FROM mart.bay_occupancy_heatmap")[0] == (1, 7, 0, 23)
+                     "FROM mart.mobility_bay_occupancy_heatmap")[0] == (1, 7, 0, 23)
 
 
 def test_bay_occupancy_follows_the_day(con):
     night, day = rows(con, """SELECT avg(occupancy_rate) FILTER (WHERE hour_of_day = 4),
                                      avg(occupancy_rate) FILTER (WHERE hour_of_day = 11)
-                              FROM mart.bay_occupancy_heatmap WHERE weekday <= 5""")[0]
+                              FROM mart.mobility_bay_occupancy_heatmap WHERE weekday <= 5""")[0]
     assert day > night
 
 
 def test_trips_cover_every_vehicle_type_and_od_adds_up(con):
-    types = {r[0] for r in rows(con, "SELECT vehicle_type_id FROM mart.vehicle_types")}
+    types = {r[0] for r in rows(con, "SELECT vehicle_type_id FROM mart.mobility_vehicle_types")}
     assert types == {"bike", "e-bike", "scooter", "car", "e-car"}
     assert {r[0] for r in rows(con, "SELECT DISTINCT vehicle_type_id "
-                                    "FROM mart.trips_daily")} == types
-    daily = scalar(con, "SELECT sum(trips) FROM mart.trips_daily")
-    od = scalar(con, "SELECT sum(trips) FROM mart.trips_daily_od")
+                                    "FROM mart.mobility_trips_daily")} == types
+    daily = scalar(con, "SELECT sum(trips) FROM mart.mobility_trips_daily")
+    od = scalar(con, "SELECT sum(trips) FROM mart.mobility_trips_daily_od")
     assert daily > 50_000 and 0.3 * daily < od <= daily
     # cells under the k = 10 threshold are withheld, flagged, never published
-    assert scalar(con, "SELECT count(*) FROM mart.trips_daily_od WHERE trips < 10") == 0
+    assert scalar(con, "SELECT count(*) FROM mart.mobility_trips_daily_od WHERE trips < 10") == 0
     assert scalar(con, "SELECT bool_and((trips IS NULL) = (flag = 'c')) "
-                       "FROM mart.trips_daily_od") is True
+                       "FROM mart.mobility_trips_daily_od") is True
     # most published trips start and end inside the city
     assert scalar(con, "SELECT sum(trips) FILTER (WHERE origin_municipio_id IS NOT NULL AND "
                        "destination_municipio_id IS NOT NULL) / sum(trips) "
-                       "FROM mart.trips_daily_od") > 0.95
+                       "FROM mart.mobility_trips_daily_od") > 0.95
     for vt, minutes, km in rows(con, "SELECT vehicle_type_id, avg(avg_duration_min), "
-                                     "avg(avg_distance_km) FROM mart.trips_daily GROUP BY 1"):
+                                     "avg(avg_distance_km) FROM mart.mobility_trips_daily GROUP BY 1"):
         assert 3 < minutes < 60 and 0.5 < km < 15, vt
 
 
 def test_cycle_routes_are_placed_on_their_neighbourhoods(con):
     routes = {r[0]: r[1:] for r in rows(con, "SELECT route_id, project_code, length_m, "
-                                             "geometry FROM mart.cycle_routes")}
+                                             "geometry FROM mart.mobility_cycle_routes")}
     assert sorted(code for code, _, _ in routes.values()) == [
         "MI2.2.3.c", "MI2.2.3.d", "MI2.2.3.e", "MI2.2.3.f"]
     names = {name.lower(): geom for name, geom in
-             rows(con, "SELECT name, geometry FROM mart.nil")}
+             rows(con, "SELECT name, geometry FROM mart.geo_nil")}
     for route_id, _name, _code, _waypoints, cells in ROUTES:
         code, length, geometry = routes[route_id]
         line = shape(json.loads(geometry))
@@ -199,7 +199,7 @@ def test_demo_orphan_statuses_are_reported_not_dropped(con):
     assert found and all(c == "station_id" and "foreign key" in k for c, k, _, _ in found)
     orphans = {v for *_, values in found for v in values.split(", ")}
     assert len(orphans) >= 1
-    kept = scalar(con, "SELECT count(*) FROM mart.station_status_latest WHERE station_id IN "
+    kept = scalar(con, "SELECT count(*) FROM mart.mobility_station_status_latest WHERE station_id IN "
                        "(SELECT unnest(?::VARCHAR[]))", [sorted(orphans)])
     assert kept == len(orphans)
 
@@ -245,7 +245,7 @@ def test_unknown_station_in_a_status_file_lands_in_meta_quality(crafted_build):
     file, column, count, values = found[0]
     assert file.endswith("2023-12.csv") and column == "station_id"
     assert (count, values) == (2, "GHOST-1")
-    assert scalar(con, "SELECT num_vehicles_available FROM mart.station_status_latest "
+    assert scalar(con, "SELECT num_vehicles_available FROM mart.mobility_station_status_latest "
                        "WHERE station_id = 'GHOST-1'") == 1
 
 
@@ -346,7 +346,7 @@ def test_station_outside_the_milan_box(tmp_path):
 
 
 def test_hostile_station_names_survive_as_text(tmp_path):
-    hostile = ['=HYPERLINK("http://x")', "'; DROP TABLE mart.bike_stations; --",
+    hostile = ['=HYPERLINK("http://x")', "'; DROP TABLE mart.mobility_bike_stations; --",
                "<script>alert(1)</script>", "Città; Nord \"Sud\""]
     frame = pl.DataFrame({"station_id": ["1", "2", "3", "4"], "name": hostile,
                           "lat": [45.46] * 4, "lon": [9.19] * 4, "capacity": [20] * 4})
@@ -464,7 +464,8 @@ def test_real_bikemi_orphan_statuses_are_reported_not_fatal(realdata, tmp_path):
 
 def test_bay_occupancy_weights_time_not_events():
     """Occupied 10:00-10:30, unknown 10:30-10:45, free 10:45-11:30: hour 10 is 2/3."""
-    from etl.domains.mobility.marts import _bay_occupancy
+    from etl.domains.mobility.marts import BAY_OCCUPANCY
+    from etl.marts import create
 
     con = duckdb.connect()
     con.execute("CREATE SCHEMA staging; CREATE SCHEMA mart")
@@ -478,14 +479,14 @@ def test_bay_occupancy_weights_time_not_events():
             ('S1', '2023-07-03 10:45:00', 'free'),
             ('S2', '2023-07-03 11:00:00', 'occupied'),
             ('S2', '2023-07-03 11:30:00', 'closed')) t(spot_id, observed_at, status)""")
-    _bay_occupancy(con)
+    create(con, None, BAY_OCCUPANCY)
     hourly = rows(con, "SELECT hour::VARCHAR, occupied_share, observed_spots "
-                       "FROM mart.bay_occupancy_hourly ORDER BY hour")
+                       "FROM mart.mobility_bay_occupancy_hourly ORDER BY hour")
     assert hourly == [("2023-07-03 10:00:00", pytest.approx(30 / 45), 1),
                       ("2023-07-03 11:00:00", pytest.approx(30 / 60), 2)]
     # 10:00 UTC on a Monday in July is 12:00 in Rome
     heat = dict(((w, h), r) for w, h, r in rows(
-        con, "SELECT weekday, hour_of_day, occupancy_rate FROM mart.bay_occupancy_heatmap"))
+        con, "SELECT weekday, hour_of_day, occupancy_rate FROM mart.mobility_bay_occupancy_heatmap"))
     assert len(heat) == 7 * 24
     assert heat[(1, 12)] == pytest.approx(30 / 45)
     assert heat[(1, 10)] is None

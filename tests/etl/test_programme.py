@@ -56,37 +56,37 @@ def test_every_seed_heading_is_a_project(con):
         pytest.skip(f"programme seed text not present at {SEED_TEXT}")
     headings = seed_headings(SEED_TEXT.read_text("utf-8"))
     assert len(headings) == 28, headings
-    titles = [r[0] for r in con.execute("SELECT seed_title FROM mart.projects").fetchall()]
+    titles = [r[0] for r in con.execute("SELECT seed_title FROM mart.programme_projects").fetchall()]
     assert Counter(headings) == Counter(titles)
 
 
 def test_the_28_fixed_project_codes(con):
-    codes = {r[0] for r in con.execute("SELECT project_code FROM mart.projects").fetchall()}
+    codes = {r[0] for r in con.execute("SELECT project_code FROM mart.programme_projects").fetchall()}
     assert codes == {p.code for p in seed.PROJECTS}
     assert len(codes) == 28
-    farmhouse = con.execute("SELECT address, nil_id FROM mart.projects "
+    farmhouse = con.execute("SELECT address, nil_id FROM mart.programme_projects "
                             "WHERE project_code = 'MI4.1.1.a'").fetchone()
     assert farmhouse[0] == "Via De Lemene 51/55/59" and farmhouse[1] is not None
 
 
 def test_allocation_matches_published_milan_total(con):
-    total = con.execute("SELECT sum(allocation_eur) FROM mart.axes").fetchone()[0]
+    total = con.execute("SELECT sum(allocation_eur) FROM mart.programme_axes").fetchone()[0]
     assert total == pytest.approx(40_355_143.14, abs=0.005)
-    assert con.execute("SELECT bool_and(NOT verified) FROM mart.axes").fetchone()[0]
+    assert con.execute("SELECT bool_and(NOT verified) FROM mart.programme_axes").fetchone()[0]
 
 
 def test_money_never_exceeds_budget(con):
-    bad = con.execute("""SELECT project_code FROM mart.projects
+    bad = con.execute("""SELECT project_code FROM mart.programme_projects
         WHERE paid_eur > committed_eur + 0.005 OR committed_eur > budget_eur + 0.005
            OR eu_financing_eur > budget_eur""").fetchall()
     assert bad == []
-    monthly = con.execute("""SELECT count(*) FROM mart.project_finance_monthly f
-        JOIN mart.projects p USING (project_code)
+    monthly = con.execute("""SELECT count(*) FROM mart.programme_project_finance_monthly f
+        JOIN mart.programme_projects p USING (project_code)
         WHERE f.paid_cum_eur > f.committed_cum_eur + 0.005
            OR f.committed_cum_eur > p.budget_eur + 0.005""").fetchone()[0]
     assert monthly == 0
     per_axis = con.execute("SELECT sum(budget_eur) <= any_value(allocation_eur) FROM "
-                           "mart.projects JOIN mart.axes USING (axis_id) GROUP BY axis_id"
+                           "mart.programme_projects JOIN mart.programme_axes USING (axis_id) GROUP BY axis_id"
                            ).fetchall()
     assert all(ok for (ok,) in per_axis)
 
@@ -94,10 +94,10 @@ def test_money_never_exceeds_budget(con):
 def test_axis_totals_are_sums_over_projects(con):
     diff = con.execute("""
         WITH p AS (SELECT axis_id, sum(committed_eur) c, sum(paid_eur) pd
-                   FROM mart.projects GROUP BY 1),
+                   FROM mart.programme_projects GROUP BY 1),
              a AS (SELECT axis_id, committed_cum_eur c, paid_cum_eur pd
-                   FROM mart.axis_finance_monthly
-                   WHERE month = (SELECT max(month) FROM mart.axis_finance_monthly))
+                   FROM mart.programme_axis_finance_monthly
+                   WHERE month = (SELECT max(month) FROM mart.programme_axis_finance_monthly))
         SELECT max(abs(coalesce(p.c, 0) - a.c)), max(abs(coalesce(p.pd, 0) - a.pd))
         FROM a LEFT JOIN p USING (axis_id)""").fetchone()
     assert diff[0] < 0.01 and diff[1] < 0.01
@@ -107,30 +107,30 @@ def test_cumulative_values_only_grow(con):
     falling = con.execute("""SELECT count(*) FROM (
         SELECT value < lag(value) OVER (PARTITION BY indicator_code, project_code, series
                                         ORDER BY year) AS down
-        FROM mart.indicator_values) WHERE down""").fetchone()[0]
+        FROM mart.programme_indicator_values) WHERE down""").fetchone()[0]
     assert falling == 0
-    f_above_s = con.execute("""SELECT count(*) FROM mart.indicator_values f
-        JOIN mart.indicator_values s USING (indicator_code, project_code, year)
+    f_above_s = con.execute("""SELECT count(*) FROM mart.programme_indicator_values f
+        JOIN mart.programme_indicator_values s USING (indicator_code, project_code, year)
         WHERE f.series = 'F' AND s.series = 'S' AND f.value > s.value""").fetchone()[0]
     assert f_above_s == 0
     progress = con.execute("""SELECT count(*) FROM (
         SELECT value < lag(value) OVER (PARTITION BY indicator_code, series ORDER BY year)
-               AS down FROM mart.indicator_progress) WHERE down""").fetchone()[0]
+               AS down FROM mart.programme_indicator_progress) WHERE down""").fetchone()[0]
     assert progress == 0
 
 
 def test_targets_match_programme_figures(con):
-    targets = dict(con.execute("SELECT indicator_code, target_2023 FROM mart.indicators"
+    targets = dict(con.execute("SELECT indicator_code, target_2023 FROM mart.programme_indicators"
                                ).fetchall())
     assert targets["IO03"] == 35 and targets["IO04"] == 33 and targets["IO05"] == 4
     assert targets["IO08"] == 9 and targets["IO02"] == 1000
 
 
 def test_neighbourhood_school_grants_within_cap(con):
-    over = con.execute("SELECT count(*) FROM mart.grants WHERE project_code = 'MI3.3.1.e' "
+    over = con.execute("SELECT count(*) FROM mart.programme_grants WHERE project_code = 'MI3.3.1.e' "
                        "AND amount_eur > 25000").fetchone()[0]
     assert over == 0
-    columns = [r[0] for r in con.execute("DESCRIBE mart.grants").fetchall()]
+    columns = [r[0] for r in con.execute("DESCRIBE mart.programme_grants").fetchall()]
     assert not any("name" in c for c in columns)
 
 
@@ -242,10 +242,10 @@ def test_axes_and_objectives_exist_in_the_opencoesione_reference(realdata, con):
                                                    table["OC_DESCR_ARTICOLAZ_PROGRAMMA"],
                                                    strict=True)}
     objectives = set(table["OC_COD_SUBARTICOLAZ_PROGRAMMA"])
-    for axis_id, name_it in con.execute("SELECT axis_id, name_it FROM mart.axes").fetchall():
+    for axis_id, name_it in con.execute("SELECT axis_id, name_it FROM mart.programme_axes").fetchall():
         assert axis_id in names
         assert names[axis_id].lower()[:30] == name_it.lower()[:30], (axis_id, names[axis_id])
-    for (action,) in con.execute("SELECT action_code FROM mart.actions").fetchall():
+    for (action,) in con.execute("SELECT action_code FROM mart.programme_actions").fetchall():
         assert action.rsplit(".", 1)[0] in objectives, action
 
 

@@ -36,7 +36,7 @@ def rows(con, sql: str) -> list[tuple]:
 
 def test_nine_multifunctional_spaces_in_the_eight_neighbourhoods(con):
     found = rows(con, """
-        SELECT s.project_code, n.name FROM mart.social_sites s JOIN mart.nil n USING (nil_id)
+        SELECT s.project_code, n.name FROM mart.social_sites s JOIN mart.geo_nil n USING (nil_id)
         WHERE s.site_type = 'multifunctional_space'""")
     assert len(found) == 9
     assert {code for code, _ in found} == {"MI4.2.1.a"}
@@ -92,18 +92,18 @@ def test_no_published_count_between_1_and_4(con):
     assert rows(con, "SELECT count(*) FROM mart.social_usage_monthly "
                      "WHERE beneficiary_group = 'people_with_disabilities' "
                      "AND users BETWEEN 1 AND 9") == [(0,)]
-    assert rows(con, "SELECT count(*) FROM mart.bed_occupancy_daily "
+    assert rows(con, "SELECT count(*) FROM mart.social_bed_occupancy_daily "
                      "WHERE beds_occupied BETWEEN 1 AND 4") == [(0,)]
     assert rows(con, "SELECT count(*) FILTER (beds_occupied IS NULL) FROM "
-                     "mart.bed_occupancy_daily")[0][0] > 0
+                     "mart.social_bed_occupancy_daily")[0][0] > 0
 
 
 def test_flag_marks_exactly_the_null_cells_and_the_rate_hides_with_them(con):
     for table, value in (("social_usage_monthly", "users"),
-                         ("bed_occupancy_daily", "beds_occupied")):
+                         ("social_bed_occupancy_daily", "beds_occupied")):
         assert rows(con, f"SELECT count(*) FROM mart.{table} WHERE ({value} IS NULL) <> "
                          "coalesce(flag = 'c', false)") == [(0,)]
-    assert rows(con, "SELECT count(*) FROM mart.bed_occupancy_daily WHERE "
+    assert rows(con, "SELECT count(*) FROM mart.social_bed_occupancy_daily WHERE "
                      "(occupancy_rate IS NULL) <> (beds_occupied IS NULL) "
                      "OR occupancy_rate NOT BETWEEN 0 AND 1") == [(0,)]
 
@@ -178,6 +178,7 @@ def ctx_for(landing: Path) -> BuildContext:
     return BuildContext(landing=landing, build_id="t", built_at=datetime.now(UTC), manifest={})
 
 
+
 SITES_HEADER = "site_id,name,site_type,capacity,capacity_unit,address,lon,lat,project_code," \
                "opened_on\n"
 
@@ -209,7 +210,7 @@ def test_orphan_site_is_named(tmp_path):
     assert (err.value.row, err.value.column) == (3, "site_id")
 
 
-def test_more_beds_occupied_than_available_is_an_error(tmp_path):
+def test_more_beds_occupied_than_available_is_an_error(tmp_path, staged):
     landing = tmp_path / "landing"
     (landing / "social").mkdir(parents=True)
     sites = read_landing(C["social_sites"], write(
@@ -220,19 +221,21 @@ def test_more_beds_occupied_than_available_is_an_error(tmp_path):
         "date,site_id,beds_available,beds_occupied\n2023-01-01,1,10,9\n2023-01-02,1,10,11\n"))
     usage = pl.DataFrame(schema={"site_id": pl.Int64, "month": pl.Date})
     with pytest.raises(LandingError, match="11 occupied is more than the 10 beds") as err:
-        check_consistency(ctx_for(landing), sites, usage, beds)
+        check_consistency(staged(social_sites=sites, social_usage_monthly=usage,
+                                 social_bed_occupancy_daily=beds), ctx_for(landing))
     assert err.value.file.endswith("social/bed_occupancy_daily.csv")
     assert (err.value.row, err.value.column) == (3, "beds_occupied")
 
 
-def test_capacity_without_unit_is_an_error(tmp_path):
+def test_capacity_without_unit_is_an_error(tmp_path, staged):
     sites = read_landing(C["social_sites"], write(
         tmp_path, "sites.csv",
         SITES_HEADER + "1,Casa,shelter,10,,via X 1,9.19,45.46,,2020-01-01\n"))
     empty = pl.DataFrame(schema={"site_id": pl.Int64, "month": pl.Date,
                                  "beds_available": pl.Int64, "beds_occupied": pl.Int64})
     with pytest.raises(LandingError, match="both given or both empty") as err:
-        check_consistency(ctx_for(tmp_path), sites, empty, empty)
+        check_consistency(staged(social_sites=sites, social_usage_monthly=empty,
+                                 social_bed_occupancy_daily=empty), ctx_for(tmp_path))
     assert err.value.column == "capacity_unit"
 
 

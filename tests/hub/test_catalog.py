@@ -70,16 +70,16 @@ def test_missing_mart_is_skipped_with_a_warning(tmp_path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute("CREATE SCHEMA mart")
     con.execute("CREATE SCHEMA meta")
-    con.execute("CREATE TABLE mart.municipi AS SELECT 1::BIGINT AS municipio_id, 'M1' AS name, "
+    con.execute("CREATE TABLE mart.geo_municipi AS SELECT 1::BIGINT AS municipio_id, 'M1' AS name, "
                 "'s' AS source, 9.1 AS centroid_lon, 45.4 AS centroid_lat, 1 AS area_m2, "
                 "'{}' AS geometry, TRUE AS is_schematic")
-    con.execute("CREATE TABLE mart.nil AS SELECT 1 AS nil_id")  # columns missing
+    con.execute("CREATE TABLE mart.geo_nil AS SELECT 1 AS nil_id")  # columns missing
     ctx = BuildContext(landing=tmp_path, build_id="x", built_at=datetime.now(UTC), manifest={})
     catalog.write_catalog(con, ctx)
     assert [r[0] for r in con.execute("SELECT dataset_id FROM meta.datasets").fetchall()] == \
         ["municipi"]
     skipped = {f["file"] for f in ctx.findings}
-    assert "mart.nil" in skipped and "mart.projects" in skipped
+    assert "mart.geo_nil" in skipped and "mart.programme_projects" in skipped
     assert any("declared column missing" in f["check"] for f in ctx.findings)
     con.close()
 

@@ -127,7 +127,7 @@ def test_datastore_search_sql(remote, published):
 
 
 @pytest.mark.parametrize("sql", [
-    "SELECT * FROM mart.projects", "SELECT * FROM meta.build", "SELECT * FROM duckdb_tables()",
+    "SELECT * FROM mart.programme_projects", "SELECT * FROM meta.build", "SELECT * FROM duckdb_tables()",
     "SELECT * FROM information_schema.tables", "SELECT * FROM read_csv('/etc/passwd')",
     "SELECT * FROM '/etc/passwd'", "PRAGMA database_list", "SET threads = 1",
     "ATTACH '/tmp/x.db' AS x", "COPY (SELECT 1) TO '/tmp/x.csv'", "INSTALL httpfs",

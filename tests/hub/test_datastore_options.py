@@ -26,7 +26,7 @@ def test_distinct_returns_each_combination_once(remote, con):
     res = remote.action.datastore_search(resource_id="bike-stations", distinct=True,
                                          fields=["municipio_id", "intervention"], limit=1000)
     expected = con.execute("SELECT count(*) FROM (SELECT DISTINCT municipio_id, intervention "
-                           "FROM mart.bike_stations)").fetchone()[0]
+                           "FROM mart.mobility_bike_stations)").fetchone()[0]
     pairs = [(r["municipio_id"], r["intervention"]) for r in res["records"]]
     assert len(pairs) == len(set(pairs)) == expected == res["total"]
     assert res["distinct"] is True and [f["id"] for f in res["fields"]] == ["municipio_id",
@@ -48,7 +48,7 @@ def test_distinct_sort_must_use_returned_fields(remote):
 
 
 def test_q_matches_every_word_in_some_text_column(remote, con):
-    row = con.execute("SELECT name FROM mart.bike_stations ORDER BY station_id LIMIT 1"
+    row = con.execute("SELECT name FROM mart.mobility_bike_stations ORDER BY station_id LIMIT 1"
                       ).fetchone()[0]
     words = row.split()
     res = remote.action.datastore_search(resource_id="bike-stations", q=row, limit=1000)
@@ -73,7 +73,7 @@ def test_sort_and_fields(remote, con):
     res = remote.action.datastore_search(resource_id="bike-stations",
                                          fields=["station_id", "capacity"],
                                          sort="capacity desc, station_id", limit=20)
-    expected = con.execute("SELECT station_id, capacity FROM mart.bike_stations "
+    expected = con.execute("SELECT station_id, capacity FROM mart.mobility_bike_stations "
                            "ORDER BY capacity DESC, station_id LIMIT 20").fetchall()
     assert [(r["station_id"], r["capacity"]) for r in res["records"]] == \
         [tuple(r) for r in expected]

@@ -41,19 +41,19 @@ def make_variant(base: Path, target: Path, build_id: str) -> Path:
     con = duckdb.connect(str(base), read_only=True)
     try:
         codes = [r[0] for r in con.execute(
-            "SELECT indicator_code FROM mart.indicators ORDER BY indicator_code").fetchall()]
+            "SELECT indicator_code FROM mart.programme_indicators ORDER BY indicator_code").fetchall()]
     finally:
         con.close()
     return edit(
         base, target, build_id,
-        ("DELETE FROM mart.indicators WHERE indicator_code = ?", [codes[-1]]),
-        ("UPDATE mart.indicators SET target_2023 = coalesce(target_2023, 0) * 2 + 1 "
+        ("DELETE FROM mart.programme_indicators WHERE indicator_code = ?", [codes[-1]]),
+        ("UPDATE mart.programme_indicators SET target_2023 = coalesce(target_2023, 0) * 2 + 1 "
          "WHERE indicator_code IN (?, ?)", codes[1:3]),
-        ("INSERT INTO mart.indicators SELECT * REPLACE ('TEST.NEW' AS indicator_code) "
-         "FROM mart.indicators WHERE indicator_code = ?", [codes[0]]),
-        ("UPDATE mart.financial_transactions SET amount_eur = amount_eur + 12345 "
+        ("INSERT INTO mart.programme_indicators SELECT * REPLACE ('TEST.NEW' AS indicator_code) "
+         "FROM mart.programme_indicators WHERE indicator_code = ?", [codes[0]]),
+        ("UPDATE mart.programme_financial_transactions SET amount_eur = amount_eur + 12345 "
          "WHERE transaction_id = (SELECT min(transaction_id) "
-         "FROM mart.financial_transactions)", []))
+         "FROM mart.programme_financial_transactions)", []))
 
 
 @pytest.fixture(scope="session")
@@ -64,8 +64,8 @@ def variants(warehouse, tmp_path_factory) -> dict[str, Path]:
     shutil.copyfile(warehouse, base)
     v1 = make_variant(base, folder / "v1.duckdb", "20990101T000000Z-00000001")
     v2 = edit(v1, folder / "v2.duckdb", "20990101T000000Z-00000002",
-              ("UPDATE mart.projects SET title_it = title_it || ' (v2)' WHERE project_code = "
-               "(SELECT min(project_code) FROM mart.projects)", []))
+              ("UPDATE mart.programme_projects SET title_it = title_it || ' (v2)' WHERE project_code = "
+               "(SELECT min(project_code) FROM mart.programme_projects)", []))
     return {"base": base, "v1": v1, "v2": v2}
 
 

@@ -121,8 +121,8 @@ def sample_values(warehouse_path: Path) -> dict[str, list[str]]:
         "SELECT dataset_id FROM meta.datasets ORDER BY 1")["dataset_id"].to_list()
     # the real project codes: a failing query fails the campaign, never falls back to a guess
     values["code"] = door.query(
-        "SELECT project_code FROM mart.projects ORDER BY 1")["project_code"].to_list()
-    assert values["code"], f"mart.projects in {warehouse_path} holds no project"
+        "SELECT project_code FROM mart.programme_projects ORDER BY 1")["project_code"].to_list()
+    assert values["code"], f"mart.programme_projects in {warehouse_path} holds no project"
     door.reset()  # release the file: other tests open it with their own settings
     from dashboards.hub.ckan import ACTIONS
 

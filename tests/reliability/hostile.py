@@ -14,7 +14,7 @@ import requests
 #: Fixed hostile values: SQL injection, traversal, control and bidi characters,
 #: markup, huge and odd numbers, broken JSON.
 HOSTILE: list[str] = [
-    "' OR '1'='1", "1; DROP TABLE mart.projects; --", "\" OR 1=1 --",
+    "' OR '1'='1", "1; DROP TABLE mart.programme_projects; --", "\" OR 1=1 --",
     "1 UNION SELECT build_id FROM meta.build", "') UNION SELECT * FROM staging.social_usage_monthly --",
     "read_csv('/etc/passwd')", "(SELECT getenv('HOME'))", "current_setting('threads')",
     "${jndi:ldap://x}", "%27%20OR%201%3D1", "*", "%", "_",

@@ -119,7 +119,7 @@ def test_killed_builds_leave_the_previous_warehouse_intact_and_served(
                 kills += 1
             assert build_id(target) == current
             with duckdb.connect(str(target), read_only=True) as con:
-                assert con.execute("SELECT count(*) FROM mart.nil").fetchone()[0] == 88
+                assert con.execute("SELECT count(*) FROM mart.geo_nil").fetchone()[0] == 88
     assert kills >= campaign.build_kills // 2, f"only {kills} builds were killed mid-way"
     assert readers.failures == [], readers.failures[:5]
     assert sum(readers.statuses.values()) > 0

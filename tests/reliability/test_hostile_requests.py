@@ -227,7 +227,7 @@ OUTSIDE_SQL = [
     "SELECT getenv('HOME')", "SELECT current_setting('enable_external_access')",
     "COPY (SELECT 1) TO '/tmp/ponmetro-pwned.csv'", "ATTACH '/tmp/ponmetro-pwned.duckdb'",
     "INSTALL httpfs", "LOAD httpfs", "SET enable_external_access = true", "PRAGMA version",
-    "CREATE TABLE pwned AS SELECT 1", "DROP TABLE mart.projects",
+    "CREATE TABLE pwned AS SELECT 1", "DROP TABLE mart.programme_projects",
     "SELECT 1; SELECT * FROM meta.build", "WITH x AS (SELECT * FROM staging.programme_projects) "
     "SELECT * FROM x", "SELECT * FROM glob('/*')", "SELECT * FROM '/tmp/ponmetro.parquet'",
     "SELECT * FROM read_parquet('/etc/passwd')", "CALL pragma_database_list()",

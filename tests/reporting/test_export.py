@@ -60,7 +60,7 @@ def test_csv_totals_match_the_warehouse_at_year_end(exported, warehouse):
     t6 = _csv(next(p for n, p in exported.items() if n.endswith("_table6.csv")))
     declared = sum(float(r["eligible_expenditure_declared_eur"]) for r in t6)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        paid = con.execute("SELECT sum(amount_eur) FROM mart.financial_transactions "
+        paid = con.execute("SELECT sum(amount_eur) FROM mart.programme_financial_transactions "
                            "WHERE kind = 'payment' AND date <= ?", [AS_OF]).fetchall()[0][0]
     assert declared == pytest.approx(paid, abs=0.05)
     assert [int(r["axis_id"]) for r in t6] == sorted(int(r["axis_id"]) for r in t6)
@@ -69,11 +69,11 @@ def test_csv_totals_match_the_warehouse_at_year_end(exported, warehouse):
 def test_later_payments_are_excluded(warehouse):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         day, axis, amount = con.execute("""
-            SELECT date, axis_id, sum(amount_eur) FROM mart.financial_transactions
+            SELECT date, axis_id, sum(amount_eur) FROM mart.programme_financial_transactions
             WHERE kind = 'payment' AND date BETWEEN '2019-01-01' AND '2020-12-31'
             GROUP BY date, axis_id ORDER BY sum(amount_eur) DESC LIMIT 1""").fetchall()[0]
         same_day_other_axes = con.execute(
-            "SELECT count(*) FROM mart.financial_transactions WHERE date = ?",
+            "SELECT count(*) FROM mart.programme_financial_transactions WHERE date = ?",
             [day]).fetchall()[0][0]
     assert same_day_other_axes >= 1
     before = report_from_file(warehouse, day - timedelta(days=1)).table6
@@ -86,8 +86,8 @@ def test_later_payments_are_excluded(warehouse):
 def test_later_indicator_values_are_excluded(warehouse):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         code, year, reported, value = con.execute("""
-            SELECT indicator_code, year, reported_on, value FROM mart.indicator_values v
-            JOIN mart.indicators USING (indicator_code)
+            SELECT indicator_code, year, reported_on, value FROM mart.programme_indicator_values v
+            JOIN mart.programme_indicators USING (indicator_code)
             WHERE series = 'F' AND kind = 'output' AND value > 0 AND year = 2020
             ORDER BY reported_on LIMIT 1""").fetchall()[0]
 
@@ -187,7 +187,7 @@ def test_unwritable_output_is_a_clear_error(warehouse, tmp_path):
         export_eu_report(warehouse, AS_OF, blocker / "sub")
 
 
-@pytest.mark.parametrize("text", ["2020-02-30", "2020-01-01'; DROP TABLE mart.axes; --",
+@pytest.mark.parametrize("text", ["2020-02-30", "2020-01-01'; DROP TABLE mart.programme_axes; --",
                                   "", "20200101x", "9" * 5000])
 def test_hostile_as_of_text_is_refused(text):
     with pytest.raises(AsOfError):
@@ -198,9 +198,9 @@ def test_reconciliation_catches_payments_above_budget(warehouse, tmp_path):
     copy = tmp_path / "tampered.duckdb"
     shutil.copy(warehouse, copy)
     with duckdb.connect(str(copy)) as con:
-        con.execute("""INSERT INTO mart.financial_transactions
+        con.execute("""INSERT INTO mart.programme_financial_transactions
             SELECT 'TX-TAMPER', project_code, axis_id, DATE '2020-05-05', 'payment',
-                   budget_eur FROM mart.projects WHERE project_code = 'MI4.1.1.c'""")
+                   budget_eur FROM mart.programme_projects WHERE project_code = 'MI4.1.1.c'""")
     with duckdb.connect(str(copy), read_only=True) as con:
         report = build_report(lambda sql, params: con.sql(sql, params=params or None).pl(),
                               date(2020, 12, 31))

@@ -15,9 +15,11 @@ import polars as pl
 import shapely
 from shapely.geometry import mapping, shape
 
+from etl.catalog import Col, Dataset
 from etl.contracts import Column, Contract
 from etl.domains.geography.index import point_index  # noqa: F401 (used by the build)
 from etl.geo import centroid_and_area
+from etl.marts import Mart, create
 from etl.validate import LandingError
 
 NIL_PATH = "geography/nil.geojson"
@@ -118,7 +120,49 @@ def _geography_error(ctx, message: str) -> LandingError:
     return LandingError(nil_file, message)
 
 
+MARTS = (
+    Mart("geo_nil", "NIL polygons with municipio (the one covering most of the NIL when the "
+         "file names none), centroid and area.", """
+        SELECT nil_id, name, municipio_id, source, geometry, centroid_lon, centroid_lat,
+               area_m2, is_schematic
+        FROM _nil ORDER BY nil_id""",
+        dataset=Dataset(
+            id="nil", theme="REGI", frequency="IRREG",
+            title_it="Nuclei di Identità Locale (NIL)",
+            title_en="Local identity units (NIL)",
+            description_it="Gli 88 NIL di Milano con confine, centroide, superficie e municipio.",
+            description_en="Milan's 88 local identity units with boundary, centroid, area and "
+                           "municipio.",
+            keywords=("nil", "quartieri", "confini", "geografia"),
+            columns=("nil_id", "name", "municipio_id",
+                     Col("source", "Fonte del confine", "Boundary source"),
+                     "centroid_lon", "centroid_lat", "area_m2", "geometry",
+                     Col("is_schematic", "Vero se il confine è schematico (dati demo)",
+                         "True when the boundary is schematic (demo data)")),
+            order_by=("nil_id",), geometry="geometry")),
+    Mart("geo_municipi", "Municipi polygons (from the municipi file, or dissolved from the NIL) "
+         "with centroid and area.", """
+        SELECT municipio_id, name, source, geometry, centroid_lon, centroid_lat, area_m2,
+               is_schematic
+        FROM _municipi ORDER BY municipio_id""",
+        dataset=Dataset(
+            id="municipi", theme="REGI",
+            frequency="IRREG",
+            title_it="Municipi", title_en="Municipi (city districts)",
+            description_it="I 9 municipi di Milano con confine, centroide e superficie.",
+            description_en="Milan's 9 municipi (districts) with boundary, centroid and area.",
+            keywords=("municipi", "confini", "geografia"),
+            columns=("municipio_id", "name",
+                     Col("source", "Fonte del confine", "Boundary source"),
+                     "centroid_lon", "centroid_lat", "area_m2", "geometry",
+                     Col("is_schematic", "Vero se il confine è schematico (dati demo)",
+                         "True when the boundary is schematic (demo data)")),
+            order_by=("municipio_id",), geometry="geometry")),
+)
+
+
 def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
+    """Validate the pairing of NIL and municipi, compute polygon facts, build ``MARTS``."""
     nil_schematic = ctx.is_synthetic(NIL_PATH)
     municipi_schematic = ctx.is_synthetic(MUNICIPI_PATH)
     municipi = con.sql(
@@ -146,7 +190,13 @@ def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
                             dtype=pl.Int64)
         nil = nil.with_columns(pl.coalesce(pl.col("municipio_id"), derived)
                                .alias("municipio_id"))
-    ctx.write_table(con, "mart.municipi", _with_shape_facts(municipi).with_columns(
-        pl.lit(municipi_schematic).alias("is_schematic")))
-    ctx.write_table(con, "mart.nil", _with_shape_facts(nil).with_columns(
-        pl.lit(nil_schematic).alias("is_schematic")))
+    # The polygon work (shapely) above has no SQL form; its results are the marts' input.
+    con.register("_municipi", _with_shape_facts(municipi).with_columns(
+        pl.lit(municipi_schematic).alias("is_schematic")).to_arrow())
+    con.register("_nil", _with_shape_facts(nil).with_columns(
+        pl.lit(nil_schematic).alias("is_schematic")).to_arrow())
+    try:
+        create(con, ctx, MARTS)
+    finally:
+        con.unregister("_municipi")
+        con.unregister("_nil")

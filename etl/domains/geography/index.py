@@ -31,9 +31,9 @@ class CityGeography(Geography):
 
 
 def point_index(con: duckdb.DuckDBPyConnection) -> Geography:
-    """Index ``mart.nil`` and ``mart.municipi`` of the build being written."""
-    nil = con.sql("SELECT nil_id, municipio_id, geometry FROM mart.nil ORDER BY nil_id").pl()
-    municipi = con.sql("SELECT municipio_id, geometry FROM mart.municipi "
+    """Index ``mart.geo_nil`` and ``mart.geo_municipi`` of the build being written."""
+    nil = con.sql("SELECT nil_id, municipio_id, geometry FROM mart.geo_nil ORDER BY nil_id").pl()
+    municipi = con.sql("SELECT municipio_id, geometry FROM mart.geo_municipi "
                        "ORDER BY municipio_id").pl()
     index = CityGeography.from_frame(nil)
     index.municipi = Geography.from_frame(municipi.select(

@@ -2,149 +2,160 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import duckdb
-import polars as pl
 
 from etl.calendar import DATA
+from etl.catalog import PROGRAMME_YEARS, Col, Dataset
+from etl.checks import Error, Finding, enforce
 from etl.domains.housing.contracts import ASSIGNMENTS, RENOVATIONS, STATUSES, UNITS
-from etl.validate import LandingError
+from etl.marts import Mart, create, sql_list
+
+#: Cross-column rules a per-column contract cannot express.
+CHECKS = (
+    Error(UNITS, "vacant_since", "status = 'occupied' AND vacant_since IS NOT NULL",
+          "{value} given for an occupied unit (leave it empty)"),
+    Error(UNITS, "vacant_since", "vacant_since > $today", "{value} is in the future"),
+    Error(RENOVATIONS, "end_date", "end_date < start_date", "{value} is before start_date"),
+    Error(RENOVATIONS, "end_date", "stage = 'completed' AND end_date IS NULL",
+          "empty for a completed work (stage 'completed' needs end_date)"),
+    Error(ASSIGNMENTS, "vacant_from", "vacant_from > assigned_on",
+          "{value} is after assigned_on"),
+    Error(ASSIGNMENTS, "assigned_on", "assigned_on > $today", "{value} is in the future"),
+    Finding(UNITS, "vacant_since", "empty for a unit that is not occupied",
+            "status <> 'occupied' AND vacant_since IS NULL", sample="unit_id"),
+)
+
+MARTS = (
+    Mart("housing_complexes", "ERP complexes placed in their NIL and municipio, with the "
+         "number of units of each.", """
+        SELECT c.complex_id, c.name, c.address, c.lon, c.lat,
+               nil_of(c.lon, c.lat) AS nil_id, municipio_of(c.lon, c.lat) AS municipio_id,
+               c.project_code, coalesce(n.units, 0) AS units
+        FROM staging.housing_complexes c
+        LEFT JOIN (SELECT complex_id, count(*) AS units FROM staging.housing_units
+                   GROUP BY complex_id) n USING (complex_id)
+        ORDER BY c.complex_id""",
+        dataset=Dataset(
+            id="housing-complexes",
+            theme="SOCI", frequency="QUARTERLY", axis=4, temporal=PROGRAMME_YEARS,
+            title_it="Complessi di edilizia residenziale pubblica (ERP)",
+            title_en="Public housing (ERP) complexes",
+            description_it="Complessi ERP con localizzazione, numero di alloggi e progetto.",
+            description_en="Public housing complexes with location, number of units and project.",
+            keywords=("erp", "case popolari", "edilizia pubblica", "abitare"),
+            columns=(Col("complex_id", "Identificativo del complesso", "Complex id"),
+                     "name", "address", "lon", "lat", "nil_id", "municipio_id", "project_code",
+                     Col("units", "Numero di alloggi", "Number of housing units", "units")),
+            order_by=("complex_id",), lon="lon", lat="lat")),
+    Mart("housing_units", "ERP units with the NIL and municipio of their complex (not "
+         "published: unit-level records).", """
+        SELECT u.unit_id, u.complex_id, c.nil_id, c.municipio_id, u.floor, u.floor_area_m2,
+               u.rooms, u.status, u.accessible, u.vacant_since, u.project_code
+        FROM staging.housing_units u LEFT JOIN mart.housing_complexes c USING (complex_id)
+        ORDER BY u.unit_id"""),
+    Mart("housing_units_by_nil", "Units per NIL and status; every NIL x status cell is "
+         "present (0 when empty), units outside the city under an empty NIL.", f"""
+        WITH counted AS (
+            SELECT nil_id, municipio_id, status, count(*) AS units
+            FROM mart.housing_units GROUP BY ALL),
+        areas AS (
+            SELECT nil_id, municipio_id FROM mart.geo_nil
+            UNION ALL
+            SELECT DISTINCT nil_id, municipio_id FROM counted WHERE nil_id IS NULL)
+        SELECT a.nil_id, a.municipio_id, s.status, coalesce(c.units, 0) AS units
+        FROM areas a CROSS JOIN (SELECT unnest({sql_list(STATUSES)}) AS status) s
+        LEFT JOIN counted c ON c.nil_id IS NOT DISTINCT FROM a.nil_id
+             AND c.municipio_id IS NOT DISTINCT FROM a.municipio_id AND c.status = s.status
+        ORDER BY a.nil_id NULLS LAST, s.status, a.municipio_id NULLS LAST""",
+        dataset=Dataset(
+            id="housing-units-by-nil",
+            theme="SOCI", frequency="QUARTERLY", axis=4, temporal=PROGRAMME_YEARS,
+            title_it="Patrimonio ERP per NIL e stato",
+            title_en="Public housing stock by NIL and status",
+            description_it="Numero di alloggi ERP per NIL e stato (occupato, sfitto, in "
+                           "ristrutturazione, ristrutturato). Solo aggregati.",
+            description_en="Number of public housing units by NIL and status (occupied, vacant, "
+                           "under renovation, renovated). Aggregates only.",
+            keywords=("erp", "alloggi", "sfitti", "abitare"),
+            columns=("nil_id", "municipio_id",
+                     Col("status", "Stato: occupied, vacant, under_renovation, renovated",
+                         "Status: occupied, vacant, under_renovation, renovated"),
+                     Col("units", "Numero di alloggi", "Number of units", "units")),
+            order_by=("nil_id", "status"))),
+    # A vacancy spell (vacant_from..assigned_on, or vacant_since..still open) covers month
+    # m's last day iff month(start) <= m < month(end): +1 at its first month, -1 at its
+    # end month, then a running sum per municipio. Linear in spells (a city-size stock).
+    Mart("housing_vacancy_monthly", "Vacant units at each month end (a vacancy spell covers "
+         "the month's last day) and assignments in each month, per municipio.", f"""
+        WITH months AS (
+            SELECT CAST(m AS DATE) AS month
+            FROM generate_series(DATE '{DATA.start}', DATE '{DATA.end}',
+                                 INTERVAL 1 MONTH) g(m)),
+        bounds AS (SELECT min(month) AS first, max(month) AS last FROM months),
+        spells AS (
+            SELECT unit_id, vacant_from AS start, assigned_on AS "end"
+            FROM staging.housing_assignments WHERE vacant_from IS NOT NULL
+            UNION ALL
+            SELECT unit_id, vacant_since, NULL FROM mart.housing_units
+            WHERE vacant_since IS NOT NULL),
+        placed AS (
+            SELECT u.municipio_id, CAST(date_trunc('month', s.start) AS DATE) AS start,
+                   CAST(date_trunc('month', s."end") AS DATE) AS "end"
+            FROM spells s JOIN mart.housing_units u USING (unit_id), bounds b
+            WHERE date_trunc('month', s.start) <= b.last
+              AND (s."end" IS NULL OR date_trunc('month', s."end") > b.first)
+              AND (s."end" IS NULL
+                   OR date_trunc('month', s."end") > date_trunc('month', s.start))),
+        events AS (
+            SELECT month, municipio_id, sum(delta) AS delta FROM (
+                SELECT greatest(p.start, b.first) AS month, p.municipio_id, 1 AS delta
+                FROM placed p, bounds b
+                UNION ALL
+                SELECT p."end", p.municipio_id, -1 FROM placed p, bounds b
+                WHERE p."end" IS NOT NULL AND p."end" <= b.last)
+            GROUP BY ALL),
+        assigned AS (
+            SELECT CAST(date_trunc('month', a.assigned_on) AS DATE) AS month, u.municipio_id,
+                   count(*) AS assigned_units
+            FROM staging.housing_assignments a JOIN mart.housing_units u USING (unit_id)
+            GROUP BY ALL)
+        SELECT m.month, g.municipio_id,
+               CAST(sum(coalesce(e.delta, 0)) OVER (PARTITION BY g.municipio_id
+                                                    ORDER BY m.month) AS BIGINT)
+                   AS vacant_units,
+               coalesce(a.assigned_units, 0) AS assigned_units
+        FROM months m CROSS JOIN (SELECT DISTINCT municipio_id FROM mart.housing_units) g
+        LEFT JOIN events e ON e.month = m.month
+             AND e.municipio_id IS NOT DISTINCT FROM g.municipio_id
+        LEFT JOIN assigned a ON a.month = m.month
+             AND a.municipio_id IS NOT DISTINCT FROM g.municipio_id
+        ORDER BY m.month, g.municipio_id NULLS LAST""",
+        dataset=Dataset(
+            id="housing-vacancy-monthly", theme="SOCI", frequency="MONTHLY", axis=4,
+            temporal=PROGRAMME_YEARS,
+            title_it="Alloggi ERP sfitti e assegnati per mese",
+            title_en="Vacant and assigned public housing units by month",
+            description_it="Alloggi sfitti a fine mese e assegnazioni del mese per municipio.",
+            description_en="Vacant units at month end and assignments in the month by municipio.",
+            keywords=("erp", "sfitti", "assegnazioni", "abitare"),
+            columns=("month", "municipio_id",
+                     Col("vacant_units", "Alloggi sfitti", "Vacant units", "units"),
+                     Col("assigned_units", "Alloggi assegnati nel mese",
+                         "Units assigned in the month", "units")),
+            order_by=("month", "municipio_id"))),
+    Mart("housing_renovations", "Renovation works on ERP units with their complex.", """
+        SELECT w.work_id, w.unit_id, u.complex_id, w.project_code, w.start_date, w.end_date,
+               w.cost_eur, w.stage
+        FROM staging.housing_renovations w LEFT JOIN staging.housing_units u USING (unit_id)
+        ORDER BY w.work_id"""),
+)
 
 
-def _first_bad(ctx, contract, frame: pl.DataFrame, mask: pl.Expr, column: str,
-               message: str) -> None:
-    """Raise a LandingError at the first row of ``frame`` (as landed) matching ``mask``."""
-    bad = frame.with_row_index("__i").filter(mask)
-    if not bad.is_empty():
-        row = int(bad["__i"][0]) + 2
-        value = bad[column][0]
-        raise LandingError(ctx.landing / contract.path, message.format(value=value),
-                           row=row, column=column)
-
-
-def check_consistency(ctx, units: pl.DataFrame, works: pl.DataFrame,
-                      assignments: pl.DataFrame) -> None:
-    """Cross-column rules a per-column contract cannot express."""
-    today = ctx.built_at.date() if ctx.built_at else date.today()
-    _first_bad(ctx, UNITS, units,
-               (pl.col("status") == "occupied") & pl.col("vacant_since").is_not_null(),
-               "vacant_since", "{value} given for an occupied unit (leave it empty)")
-    _first_bad(ctx, UNITS, units, pl.col("vacant_since") > pl.lit(today), "vacant_since",
-               "{value} is in the future")
-    _first_bad(ctx, RENOVATIONS, works, pl.col("end_date") < pl.col("start_date"), "end_date",
-               "{value} is before start_date")
-    _first_bad(ctx, RENOVATIONS, works,
-               (pl.col("stage") == "completed") & pl.col("end_date").is_null(), "end_date",
-               "empty for a completed work (stage 'completed' needs end_date)")
-    _first_bad(ctx, ASSIGNMENTS, assignments,
-               pl.col("vacant_from") > pl.col("assigned_on"), "vacant_from",
-               "{value} is after assigned_on")
-    _first_bad(ctx, ASSIGNMENTS, assignments, pl.col("assigned_on") > pl.lit(today),
-               "assigned_on", "{value} is in the future")
-    missing = units.filter((pl.col("status") != "occupied") & pl.col("vacant_since").is_null())
-    if not missing.is_empty():
-        ctx.findings.append({
-            "contract": UNITS.name, "file": str(ctx.landing / UNITS.path),
-            "column": "vacant_since", "check": "empty for a unit that is not occupied",
-            "rows": missing.height,
-            "values": ", ".join(map(str, missing["unit_id"].head(10).to_list()))})
-
-
-def vacancy_spells(units: pl.DataFrame, assignments: pl.DataFrame) -> pl.DataFrame:
-    """Periods without a tenant: closed by an assignment, or still open at the extract."""
-    closed = assignments.filter(pl.col("vacant_from").is_not_null()).select(
-        "unit_id", pl.col("vacant_from").alias("start"), pl.col("assigned_on").alias("end"))
-    still_open = units.filter(pl.col("vacant_since").is_not_null()).select(
-        "unit_id", pl.col("vacant_since").alias("start"),
-        pl.lit(None, dtype=pl.Date).alias("end"))
-    return pl.concat([closed, still_open])
-
-
-def vacancy_monthly(units: pl.DataFrame, assignments: pl.DataFrame,
-                    start: date = DATA.start, end: date = DATA.end) -> pl.DataFrame:
-    """Vacant units at each month end and assignments in each month, per municipio.
-
-    A unit counts as vacant in a month when a vacancy spell covers the month's
-    last day: it became vacant on or before that day and was not yet re-let.
-    """
-    months = pl.DataFrame({"month": pl.date_range(start, end, "1mo", eager=True)})
-    first, last = months["month"].min(), months["month"].max()
-    areas = units.select("unit_id", "municipio_id")
-    # A spell covers month m's last day iff month(start) <= m < month(end): count it
-    # with +1 at its first month and -1 at its end month, then a running sum.
-    # Linear in spells, so it scales to a city-size stock.
-    spells = (vacancy_spells(units, assignments).join(areas, on="unit_id")
-              .with_columns(pl.col("start").dt.truncate("1mo"),
-                            pl.col("end").dt.truncate("1mo"))
-              .filter((pl.col("start") <= last)
-                      & (pl.col("end").is_null() | (pl.col("end") > first))
-                      & (pl.col("end").is_null() | (pl.col("end") > pl.col("start")))))
-    events = pl.concat([
-        spells.select(pl.max_horizontal(pl.col("start"), pl.lit(first)).alias("month"),
-                      "municipio_id", pl.lit(1).alias("delta")),
-        spells.filter(pl.col("end").is_not_null() & (pl.col("end") <= last))
-        .select(pl.col("end").alias("month"), "municipio_id", pl.lit(-1).alias("delta")),
-    ]).group_by("month", "municipio_id").agg(pl.col("delta").sum())
-    municipi = units.select("municipio_id").unique()
-    grid = months.join(municipi, how="cross")
-    vacant = (grid.join(events, on=["month", "municipio_id"], how="left", nulls_equal=True)
-              .with_columns(pl.col("delta").fill_null(0))
-              .sort("month")
-              .with_columns(pl.col("delta").cum_sum().over("municipio_id")
-                            .cast(pl.Int64).alias("vacant_units"))
-              .drop("delta"))
-    assigned = (assignments.join(areas, on="unit_id")
-                .with_columns(pl.col("assigned_on").dt.truncate("1mo").alias("month"))
-                .group_by("month", "municipio_id")
-                .agg(pl.len().cast(pl.Int64).alias("assigned_units")))
-    return (vacant
-            .join(assigned, on=["month", "municipio_id"], how="left", nulls_equal=True)
-            .with_columns(pl.col("assigned_units").fill_null(0))
-            .sort("month", "municipio_id", nulls_last=True))
+def check_consistency(con: duckdb.DuckDBPyConnection, ctx) -> None:
+    enforce(con, ctx, CHECKS)
 
 
 def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
-    """Build mart.housing_* and mart.renovations from staging.housing_*."""
-    complexes = con.sql("SELECT * FROM staging.housing_complexes").pl()
-    units = con.sql("SELECT * FROM staging.housing_units").pl()
-    works = con.sql("SELECT * FROM staging.housing_renovations").pl()
-    assignments = con.sql("SELECT * FROM staging.housing_assignments").pl()
-    check_consistency(ctx, units, works, assignments)
-
-    placed = ctx.geo.with_areas(complexes)
-    unit_counts = units.group_by("complex_id").agg(pl.len().cast(pl.Int64).alias("units"))
-    mart_complexes = (placed.join(unit_counts, on="complex_id", how="left")
-                      .with_columns(pl.col("units").fill_null(0))
-                      .select("complex_id", "name", "address", "lon", "lat", "nil_id",
-                              "municipio_id", "project_code", "units")
-                      .sort("complex_id"))
-    mart_units = (units.join(placed.select("complex_id", "nil_id", "municipio_id"),
-                             on="complex_id", how="left")
-                  .select("unit_id", "complex_id", "nil_id", "municipio_id", "floor",
-                          "floor_area_m2", "rooms", "status", "accessible", "vacant_since",
-                          "project_code")
-                  .sort("unit_id"))
-
-    nil = con.sql("SELECT nil_id, municipio_id FROM mart.nil").pl()
-    statuses = pl.DataFrame({"status": list(STATUSES)})
-    counted = (mart_units.group_by("nil_id", "municipio_id", "status")
-               .agg(pl.len().cast(pl.Int64).alias("units")))
-    grid = pl.concat([nil, counted.select("nil_id", "municipio_id")
-                      .filter(pl.col("nil_id").is_null()).unique()]).join(statuses, how="cross")
-    by_nil = (grid.join(counted, on=["nil_id", "municipio_id", "status"], how="left",
-                        nulls_equal=True)
-              .with_columns(pl.col("units").fill_null(0))
-              .sort("nil_id", "status", nulls_last=True))
-
-    mart_works = (works.join(units.select("unit_id", "complex_id"), on="unit_id", how="left")
-                  .select("work_id", "unit_id", "complex_id", "project_code", "start_date",
-                          "end_date", "cost_eur", "stage")
-                  .sort("work_id"))
-
-    ctx.write_table(con, "mart.housing_complexes", mart_complexes)
-    ctx.write_table(con, "mart.housing_units", mart_units)
-    ctx.write_table(con, "mart.housing_units_by_nil", by_nil)
-    ctx.write_table(con, "mart.housing_vacancy_monthly",
-                    vacancy_monthly(mart_units, assignments))
-    ctx.write_table(con, "mart.renovations", mart_works)
+    """Check the cross-column rules, then build ``MARTS``."""
+    check_consistency(con, ctx)
+    create(con, ctx, MARTS)

@@ -15,7 +15,7 @@ import polars as pl
 from etl.calendar import TELEMETRY
 from etl.domains.mobility import layout, telemetry
 from etl.domains.mobility.contracts import CONTRACTS, GBFS_SOURCE  # noqa: F401
-from etl.domains.mobility.marts import build_marts  # noqa: F401
+from etl.domains.mobility.marts import MARTS, build_marts  # noqa: F401
 
 DEMO_SOURCE = "synthetic demo (mobility)"
 #: Stations with 10-minute status snapshots per unit of scale (programme ones always).

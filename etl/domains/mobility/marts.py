@@ -11,16 +11,16 @@ import json
 
 import duckdb
 import numpy as np
-import polars as pl
 
+from etl.catalog import TELEMETRY_YEARS, Col, Dataset
 from etl.domains.mobility.contracts import CAPACITY_TOLERANCE
+from etl.marts import Mart, create
 
 #: Local wall-clock time of a UTC TIMESTAMP column (Rome's offset is whole hours).
 _LOCAL = "(({col} AT TIME ZONE 'UTC') AT TIME ZONE 'Europe/Rome')"
 OD_KEYS = ("date", "origin_municipio_id", "destination_municipio_id", "vehicle_type_id")
 #: k-anonymity threshold for published trip counts (MDS 2.0 reports use k = 10)
 OD_MIN_TRIPS = 10
-OD_BATCH_ROWS = 1_000_000
 
 #: Display names of GBFS (form_factor, propulsion_type) pairs, Italian and English.
 VEHICLE_NAMES = {
@@ -39,74 +39,20 @@ VEHICLE_NAMES = {
 }
 
 
-def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
-    """Build every mart.* table of the Mobility section of docs/data-model.md."""
-    _vehicle_types(con, ctx)
-    _stations(con, ctx)
-    _station_status(con, ctx)
-    _areas_and_spots(con, ctx)
-    _bay_occupancy(con)
-    _trips(con, ctx)
-    _cycle_routes(con, ctx)
-
-
-# ----------------------------------------------------------------- dimensions
-
-
-def _vehicle_types(con, ctx) -> None:
-    frame = con.sql("SELECT vehicle_type_id, form_factor, propulsion_type, name "
-                    "FROM staging.mobility_vehicle_types ORDER BY 1").pl()
-    pairs = list(zip(frame["form_factor"], frame["propulsion_type"], strict=True))
-    names = [VEHICLE_NAMES.get(p) for p in pairs]
-    frame = frame.with_columns(
-        pl.coalesce(pl.col("name"), pl.Series([n[0] if n else None for n in names],
-                                              dtype=pl.String),
-                    pl.col("vehicle_type_id")).alias("name_it"),
-        pl.coalesce(pl.Series([n[1] if n else None for n in names], dtype=pl.String),
-                    pl.col("name"), pl.col("vehicle_type_id")).alias("name_en"),
-    ).drop("name")
-    ctx.write_table(con, "mart.vehicle_types", frame)
-
-
-def _place(ctx, frame: pl.DataFrame, lon: str = "lon", lat: str = "lat") -> pl.DataFrame:
-    """Add nil_id/municipio_id by containment in the build's geography."""
-    if ctx.geo is None:  # a build without geography cannot place anything
-        return frame.with_columns(pl.lit(None, pl.Int64).alias("nil_id"),
-                                  pl.lit(None, pl.Int64).alias("municipio_id"))
-    return ctx.geo.with_areas(frame, lon=lon, lat=lat)
-
-
-def _stations(con, ctx) -> None:
-    frame = con.sql("""
-        SELECT s.station_id, s.name, s.lat, s.lon, s.capacity,
-               p.intervention, p.project_code
-        FROM staging.mobility_station_information s
-        LEFT JOIN staging.mobility_station_programme p USING (station_id)
-        ORDER BY s.station_id""").pl()
-    frame = _place(ctx, frame).select(
-        "station_id", "name", "lat", "lon", "capacity", "nil_id", "municipio_id",
-        "intervention", "project_code")
-    ctx.write_table(con, "mart.bike_stations", frame)
-
-
-def _areas_and_spots(con, ctx) -> None:
-    areas = con.sql("""
-        SELECT area_id, name, lon, lat, total_spot_number AS total_spots,
-               allowed_vehicle_types, opened_on, project_code
-        FROM staging.mobility_areas ORDER BY area_id""").pl()
-    areas = _place(ctx, areas).select(
-        "area_id", "name", "lon", "lat", "nil_id", "municipio_id", "total_spots",
-        "allowed_vehicle_types", "opened_on", "project_code")
-    ctx.write_table(con, "mart.mobility_areas", areas)
-    con.execute("""CREATE TABLE mart.parking_spots AS
-        SELECT spot_id, area_id, category, lon, lat
-        FROM staging.mobility_parking_spots ORDER BY spot_id""")
+def _vehicle_names() -> str:
+    """VEHICLE_NAMES as a SQL VALUES relation (form_factor, propulsion_type, name_it, name_en)."""
+    def lit(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+    rows = ", ".join(f"({lit(ff)}, {lit(pt)}, {lit(it)}, {lit(en)})"
+                     for (ff, pt), (it, en) in VEHICLE_NAMES.items())
+    return f"(VALUES {rows}) n(form_factor, propulsion_type, name_it, name_en)"
 
 
 # ------------------------------------------------------------- station status
 
 
-def _station_status(con, ctx) -> None:
+def _check_station_status(con, ctx) -> None:
+    """Report samples with more vehicles and docks than the station has (GBFS noise)."""
     over = con.execute(f"""
         SELECT count(*), string_agg(DISTINCT s.station_id, ', ' ORDER BY s.station_id)
         FROM staging.mobility_station_status s
@@ -119,32 +65,6 @@ def _station_status(con, ctx) -> None:
             "column": "num_vehicles_available,num_docks_available",
             "check": f"vehicles + docks <= capacity + {CAPACITY_TOLERANCE}",
             "rows": int(over[0]), "values": _first_values(over[1])})
-    con.execute("""CREATE TABLE mart.station_status_latest AS
-        SELECT station_id, max(last_reported) AS last_reported,
-               arg_max(num_vehicles_available, last_reported) AS num_vehicles_available,
-               arg_max(num_docks_available, last_reported) AS num_docks_available,
-               arg_max(is_renting, last_reported) AS is_renting,
-               arg_max(is_returning, last_reported) AS is_returning
-        FROM staging.mobility_station_status
-        GROUP BY station_id ORDER BY station_id""")
-    con.execute("""CREATE TABLE mart.station_status_hourly AS
-        SELECT station_id, date_trunc('hour', last_reported) AS hour,
-               avg(num_vehicles_available) AS avg_vehicles_available,
-               avg(num_docks_available) AS avg_docks_available,
-               min(num_vehicles_available) AS min_vehicles_available,
-               count(*) AS samples
-        FROM staging.mobility_station_status
-        GROUP BY ALL ORDER BY station_id, hour""")
-    local = _LOCAL.format(col="last_reported")
-    con.execute(f"""CREATE TABLE mart.station_typical_availability AS
-        SELECT station_id, isodow({local}) AS weekday, hour({local}) AS hour_of_day,
-               avg(num_vehicles_available) AS avg_vehicles_available,
-               avg(num_vehicles_available
-                   / nullif(num_vehicles_available + num_docks_available, 0))
-                   AS avg_occupancy_rate
-        FROM staging.mobility_station_status
-        WHERE is_installed
-        GROUP BY ALL ORDER BY station_id, weekday, hour_of_day""")
 
 
 def _first_values(text: str | None, limit: int = 10) -> str:
@@ -155,14 +75,52 @@ def _first_values(text: str | None, limit: int = 10) -> str:
 # --------------------------------------------------------------- bay sensors
 
 
-def _bay_occupancy(con) -> None:
-    """Occupied share per area and hour, from the intervals between sensor events.
+# ---------------------------------------------------------------------- trips
 
-    Each event opens a state that lasts until the bay's next event (the last one
-    until the newest event of the whole network); ``closed`` and ``unknown``
-    time is not observed time, so it counts in neither numerator nor denominator.
-    """
-    con.execute("""CREATE TEMP TABLE _bay_hours AS
+
+def _check_trips(con, ctx) -> None:
+    """Report trips ending before they start (left out of the marts)."""
+    bad = con.execute("""SELECT count(*), string_agg(trip_id, ', ' ORDER BY trip_id)
+        FROM staging.mobility_trips WHERE end_time < start_time""").fetchall()[0]
+    if bad[0]:
+        ctx.findings.append({
+            "contract": "mobility_trips", "file": "mobility/trips/*.csv",
+            "column": "end_time", "check": "end_time >= start_time (row left out of marts)",
+            "rows": int(bad[0]), "values": _first_values(bad[1])})
+
+
+# ---------------------------------------------------------------- cycle routes
+
+
+def route_length_m(geometry_json: str) -> float:
+    """Great-circle length of a GeoJSON (Multi)LineString in metres."""
+    geom = json.loads(geometry_json)
+    lines = geom["coordinates"] if geom["type"] == "MultiLineString" else [geom["coordinates"]]
+    total = 0.0
+    for line in lines:
+        xy = np.radians(np.asarray(line, dtype=float)[:, :2])
+        if len(xy) < 2:
+            continue
+        dlon, dlat = np.diff(xy[:, 0]), np.diff(xy[:, 1])
+        a = (np.sin(dlat / 2) ** 2
+             + np.cos(xy[:-1, 1]) * np.cos(xy[1:, 1]) * np.sin(dlon / 2) ** 2)
+        total += float(np.sum(2 * 6_371_008.8 * np.arcsin(np.sqrt(a))))
+    return total
+
+
+def _rounded_length_m(geometry_json: str) -> float:
+    return float(round(route_length_m(geometry_json)))
+
+
+_STATION_LOCAL = _LOCAL.format(col="last_reported")
+_HOUR_LOCAL = _LOCAL.format(col="hour")
+_TRIP_LOCAL = _LOCAL.format(col="start_time")
+
+#: Each event opens a state that lasts until the bay's next event (the last one until
+#: the newest event of the whole network); ``closed`` and ``unknown`` time is not
+#: observed time, so it counts in neither numerator nor denominator.
+BAY_OCCUPANCY = (
+    Mart("_bay_hours", "Known and occupied seconds per area, hour and spot.", """
         WITH ev AS (
             SELECT s.spot_id, p.area_id, s.status, s.observed_at AS t0,
                    coalesce(lead(s.observed_at) OVER (PARTITION BY s.spot_id
@@ -187,16 +145,29 @@ def _bay_occupancy(con) -> None:
                sum(CASE WHEN status = 'occupied'
                         THEN epoch(least(t1, hour + INTERVAL 1 HOUR))
                              - epoch(greatest(t0, hour)) ELSE 0 END) AS occupied_s
-        FROM cut GROUP BY ALL""")
-    con.execute("""CREATE TABLE mart.bay_occupancy_hourly AS
+        FROM cut GROUP BY ALL""", temp=True),
+    Mart("mobility_bay_occupancy_hourly", "Occupied share of observed time per area and hour.", """
         SELECT area_id, hour,
                sum(occupied_s) / nullif(sum(known_s), 0) AS occupied_share,
                count(DISTINCT spot_id) AS observed_spots
-        FROM _bay_hours GROUP BY ALL ORDER BY area_id, hour""")
-    local = _LOCAL.format(col="hour")
-    con.execute(f"""CREATE TABLE mart.bay_occupancy_heatmap AS
+        FROM _bay_hours GROUP BY ALL ORDER BY area_id, hour""",
+        dataset=Dataset(
+            id="bay-occupancy-hourly",
+            theme="TRAN", frequency="DAILY", axis=2, temporal=TELEMETRY_YEARS,
+            title_it="Occupazione oraria degli stalli delle aree di mobilità",
+            title_en="Hourly bay occupancy of shared-mobility areas",
+            description_it="Quota oraria di posti occupati per area, dai sensori di sosta.",
+            description_en="Hourly share of occupied spots per area, from parking sensors.",
+            keywords=("sosta", "occupazione", "sensori", "mobilità condivisa"),
+            columns=("area_id", "hour",
+                     Col("occupied_share", "Quota di posti occupati (0-1)",
+                         "Share of spots occupied (0-1)", "ratio"),
+                     Col("observed_spots", "Posti osservati", "Spots observed", "spots")),
+            order_by=("area_id", "hour"))),
+    Mart("mobility_bay_occupancy_heatmap", "Occupied share per area, local weekday and hour of day "
+         "(every cell present, NULL when never observed).", f"""
         WITH cells AS (
-            SELECT area_id, isodow({local}) AS weekday, hour({local}) AS hour_of_day,
+            SELECT area_id, isodow({_HOUR_LOCAL}) AS weekday, hour({_HOUR_LOCAL}) AS hour_of_day,
                    sum(occupied_s) / nullif(sum(known_s), 0) AS occupancy_rate
             FROM _bay_hours GROUP BY ALL
         ),
@@ -208,92 +179,199 @@ def _bay_occupancy(con) -> None:
         )
         SELECT g.area_id, g.weekday, g.hour_of_day, c.occupancy_rate
         FROM grid g LEFT JOIN cells c USING (area_id, weekday, hour_of_day)
-        ORDER BY g.area_id, g.weekday, g.hour_of_day""")
-    con.execute("DROP TABLE _bay_hours")
+        ORDER BY g.area_id, g.weekday, g.hour_of_day"""),
+)
 
-
-# ---------------------------------------------------------------------- trips
-
-
-def _trips(con, ctx) -> None:
-    bad = con.execute("""SELECT count(*), string_agg(trip_id, ', ' ORDER BY trip_id)
-        FROM staging.mobility_trips WHERE end_time < start_time""").fetchall()[0]
-    if bad[0]:
-        ctx.findings.append({
-            "contract": "mobility_trips", "file": "mobility/trips/*.csv",
-            "column": "end_time", "check": "end_time >= start_time (row left out of marts)",
-            "rows": int(bad[0]), "values": _first_values(bad[1])})
-    local = _LOCAL.format(col="start_time")
-    con.execute(f"""CREATE TABLE mart.trips_daily AS
-        SELECT CAST({local} AS DATE) AS date, vehicle_type_id, count(*) AS trips,
+MARTS = (
+    Mart("mobility_vehicle_types", "GBFS vehicle types with Italian and English display names.", f"""
+        SELECT v.vehicle_type_id, v.form_factor, v.propulsion_type,
+               coalesce(v.name, n.name_it, v.vehicle_type_id) AS name_it,
+               coalesce(n.name_en, v.name, v.vehicle_type_id) AS name_en
+        FROM staging.mobility_vehicle_types v
+        LEFT JOIN {_vehicle_names()}
+          ON n.form_factor = v.form_factor AND n.propulsion_type = v.propulsion_type
+        ORDER BY v.vehicle_type_id"""),
+    Mart("mobility_bike_stations", "Bike-sharing stations placed in their NIL and municipio, with "
+         "the PON Metro intervention.", """
+        SELECT s.station_id, s.name, s.lat, s.lon, s.capacity,
+               nil_of(s.lon, s.lat) AS nil_id, municipio_of(s.lon, s.lat) AS municipio_id,
+               p.intervention, p.project_code
+        FROM staging.mobility_station_information s
+        LEFT JOIN staging.mobility_station_programme p USING (station_id)
+        ORDER BY s.station_id""",
+        dataset=Dataset(
+            id="bike-stations", theme="TRAN",
+            frequency="DAILY", axis=2,
+            title_it="Stazioni di bike sharing", title_en="Bike-sharing stations",
+            description_it="Stazioni BikeMi con capacità, localizzazione e intervento PON Metro "
+                           "(nuova o ampliata).",
+            description_en="BikeMi stations with capacity, location and PON Metro intervention "
+                           "(new or expanded).",
+            keywords=("bike sharing", "bikemi", "biciclette", "mobilità sostenibile", "gbfs"),
+            columns=("station_id", "name", "lat", "lon",
+                     Col("capacity", "Numero di stalli", "Number of docks", "docks"),
+                     "nil_id", "municipio_id",
+                     Col("intervention", "Intervento: new, expanded o vuoto",
+                         "Intervention: new, expanded or empty"),
+                     "project_code"),
+            order_by=("station_id",), lon="lon", lat="lat")),
+    Mart("mobility_station_status_latest", "The newest GBFS sample of each station.", """
+        SELECT station_id, max(last_reported) AS last_reported,
+               arg_max(num_vehicles_available, last_reported) AS num_vehicles_available,
+               arg_max(num_docks_available, last_reported) AS num_docks_available,
+               arg_max(is_renting, last_reported) AS is_renting,
+               arg_max(is_returning, last_reported) AS is_returning
+        FROM staging.mobility_station_status
+        GROUP BY station_id ORDER BY station_id"""),
+    Mart("mobility_station_status_hourly", "Hourly means and minima of GBFS samples per station "
+         "(UTC hours).", """
+        SELECT station_id, date_trunc('hour', last_reported) AS hour,
+               avg(num_vehicles_available) AS avg_vehicles_available,
+               avg(num_docks_available) AS avg_docks_available,
+               min(num_vehicles_available) AS min_vehicles_available,
+               count(*) AS samples
+        FROM staging.mobility_station_status
+        GROUP BY ALL ORDER BY station_id, hour""",
+        dataset=Dataset(
+            id="station-status-hourly",
+            theme="TRAN", frequency="DAILY", axis=2,
+            temporal=TELEMETRY_YEARS,
+            title_it="Disponibilità oraria delle stazioni di bike sharing",
+            title_en="Hourly bike-sharing station availability",
+            description_it="Medie e minimi orari di biciclette e stalli liberi per stazione, "
+                           "da campioni GBFS.",
+            description_en="Hourly averages and minima of available bikes and docks per "
+                           "station, from GBFS samples.",
+            keywords=("bike sharing", "disponibilità", "gbfs", "telemetria"),
+            columns=("station_id", "hour",
+                     Col("avg_vehicles_available", "Biciclette disponibili (media)",
+                         "Vehicles available (mean)", "vehicles"),
+                     Col("avg_docks_available", "Stalli liberi (media)",
+                         "Docks available (mean)", "docks"),
+                     Col("min_vehicles_available", "Biciclette disponibili (minimo)",
+                         "Vehicles available (minimum)", "vehicles"),
+                     Col("samples", "Numero di campioni nell'ora", "Samples in the hour")),
+            order_by=("station_id", "hour"))),
+    Mart("mobility_station_typical_availability", "Typical availability per station, local weekday "
+         "and hour of day (installed stations).", f"""
+        SELECT station_id, isodow({_STATION_LOCAL}) AS weekday,
+               hour({_STATION_LOCAL}) AS hour_of_day,
+               avg(num_vehicles_available) AS avg_vehicles_available,
+               avg(num_vehicles_available
+                   / nullif(num_vehicles_available + num_docks_available, 0))
+                   AS avg_occupancy_rate
+        FROM staging.mobility_station_status
+        WHERE is_installed
+        GROUP BY ALL ORDER BY station_id, weekday, hour_of_day"""),
+    Mart("mobility_areas", "Shared-mobility areas placed in their NIL and municipio.", """
+        SELECT area_id, name, lon, lat, nil_of(lon, lat) AS nil_id,
+               municipio_of(lon, lat) AS municipio_id, total_spot_number AS total_spots,
+               allowed_vehicle_types, opened_on, project_code
+        FROM staging.mobility_areas ORDER BY area_id""",
+        dataset=Dataset(
+            id="mobility-areas", theme="TRAN",
+            frequency="QUARTERLY", axis=2,
+            title_it="Aree di mobilità condivisa", title_en="Shared-mobility areas",
+            description_it="Le aree di sosta per la mobilità condivisa con posti, veicoli "
+                           "ammessi, data di apertura e localizzazione.",
+            description_en="Shared-mobility parking areas with spots, allowed vehicles, opening "
+                           "date and location.",
+            keywords=("mobilità condivisa", "sharing", "sosta", "mobilità sostenibile"),
+            columns=("area_id", "name", "lon", "lat", "nil_id", "municipio_id",
+                     Col("total_spots", "Numero di posti", "Number of spots", "spots"),
+                     Col("allowed_vehicle_types", "Tipi di veicolo ammessi",
+                         "Allowed vehicle types"),
+                     Col("opened_on", "Data di apertura", "Opening date"),
+                     "project_code"),
+            order_by=("area_id",), lon="lon", lat="lat")),
+    Mart("mobility_parking_spots", "Parking spots (bays) of the shared-mobility areas.", """
+        SELECT spot_id, area_id, category, lon, lat
+        FROM staging.mobility_parking_spots ORDER BY spot_id"""),
+    *BAY_OCCUPANCY,
+    Mart("mobility_trips_daily", "Trips per local day and vehicle type with mean duration and "
+         "distance (trips ending before they start left out).", f"""
+        SELECT CAST({_TRIP_LOCAL} AS DATE) AS date, vehicle_type_id, count(*) AS trips,
                avg(epoch(end_time) - epoch(start_time)) / 60 AS avg_duration_min,
                avg(distance_m) / 1000 AS avg_distance_km
         FROM staging.mobility_trips WHERE end_time >= start_time
-        GROUP BY ALL ORDER BY date, vehicle_type_id""")
-    reader = con.sql(f"""
-        SELECT CAST({local} AS DATE) AS date, vehicle_type_id,
-               start_lon, start_lat, end_lon, end_lat
-        FROM staging.mobility_trips WHERE end_time >= start_time""").to_arrow_reader(
-        OD_BATCH_ROWS)
-    parts = []
-    for batch in reader:
-        frame = pl.from_arrow(batch)
-        if frame.height == 0:
-            continue
-        _, o_mun = _nil_of(ctx, frame["start_lon"], frame["start_lat"])
-        _, d_mun = _nil_of(ctx, frame["end_lon"], frame["end_lat"])
-        parts.append(frame.select("date", "vehicle_type_id").with_columns(
-            pl.Series("origin_municipio_id", o_mun),
-            pl.Series("destination_municipio_id", d_mun),
-        ).group_by(*OD_KEYS).agg(pl.len().alias("trips")))
-    schema = {"date": pl.Date, "origin_municipio_id": pl.Int64,
-              "destination_municipio_id": pl.Int64, "vehicle_type_id": pl.String,
-              "trips": pl.Int64}
-    od = (pl.concat(parts).group_by(*OD_KEYS).agg(pl.col("trips").sum())
-          if parts else pl.DataFrame(schema=schema))
+        GROUP BY ALL ORDER BY date, vehicle_type_id""",
+        dataset=Dataset(
+            id="trips-daily", theme="TRAN",
+            frequency="DAILY", axis=2, temporal=TELEMETRY_YEARS,
+            title_it="Spostamenti giornalieri in sharing per tipo di veicolo",
+            title_en="Daily shared-mobility trips by vehicle type",
+            description_it="Numero di spostamenti, durata e distanza medie per giorno e tipo "
+                           "di veicolo.",
+            description_en="Trips, mean duration and mean distance by day and vehicle type.",
+            keywords=("spostamenti", "sharing", "mobilità sostenibile"),
+            columns=("date", "vehicle_type_id",
+                     Col("trips", "Numero di spostamenti", "Number of trips", "trips"),
+                     Col("avg_duration_min", "Durata media", "Mean duration", "min"),
+                     Col("avg_distance_km", "Distanza media", "Mean distance", "km")),
+            order_by=("date", "vehicle_type_id"))),
     # Published trip matrices follow the MDS reports rule: a cell of fewer than
     # OD_MIN_TRIPS trips could single out one person's journey, so it is withheld.
-    small = pl.col("trips") < OD_MIN_TRIPS
-    od = od.select(list(schema)).cast(schema).with_columns(
-        pl.when(small).then(None).otherwise(pl.col("trips")).alias("trips"),
-        pl.when(small).then(pl.lit("c")).otherwise(None).alias("flag"),
-    ).sort(*OD_KEYS, nulls_last=True)
-    ctx.write_table(con, "mart.trips_daily_od", od)
+    Mart("mobility_trips_daily_od", "Trips per local day, origin and destination municipio and "
+         "vehicle type; cells under the k-anonymity threshold withheld.", f"""
+        WITH od AS (
+            SELECT CAST({_TRIP_LOCAL} AS DATE) AS date,
+                   municipio_of(start_lon, start_lat) AS origin_municipio_id,
+                   municipio_of(end_lon, end_lat) AS destination_municipio_id,
+                   vehicle_type_id
+            FROM staging.mobility_trips WHERE end_time >= start_time),
+        cells AS (SELECT {", ".join(OD_KEYS)}, count(*) AS trips FROM od GROUP BY ALL)
+        SELECT {", ".join(OD_KEYS)},
+               CASE WHEN trips >= {OD_MIN_TRIPS} THEN trips END AS trips,
+               CASE WHEN trips < {OD_MIN_TRIPS} THEN 'c' END AS flag
+        FROM cells
+        ORDER BY {", ".join(k + " NULLS LAST" for k in OD_KEYS)}""",
+        dataset=Dataset(
+            id="trips-daily-od", theme="TRAN",
+            frequency="DAILY", axis=2, temporal=TELEMETRY_YEARS,
+            title_it="Matrice origine-destinazione giornaliera degli spostamenti",
+            title_en="Daily origin-destination trip matrix",
+            description_it="Spostamenti in sharing per giorno, municipio di origine, municipio di "
+                           "destinazione e tipo di veicolo. Solo aggregati: le celle con meno di "
+                           "10 spostamenti non sono pubblicate (valore vuoto, flag 'c'), perché "
+                           "potrebbero rivelare il viaggio di una singola persona.",
+            description_en="Shared-mobility trips by day, origin municipio, destination municipio "
+                           "and vehicle type. Aggregates only: cells of fewer than 10 trips are "
+                           "withheld (empty value, flag 'c'), as they could reveal one person's "
+                           "journey.",
+            keywords=("origine destinazione", "spostamenti", "sharing", "municipi"),
+            columns=("date",
+                     Col("origin_municipio_id", "Municipio di origine", "Origin municipio"),
+                     Col("destination_municipio_id", "Municipio di destinazione",
+                         "Destination municipio"),
+                     "vehicle_type_id",
+                     Col("trips", "Numero di spostamenti (vuoto se meno di 10)",
+                         "Number of trips (empty when fewer than 10)", "trips"),
+                     Col("flag", "c = valore non pubblicato (meno di 10 spostamenti)",
+                         "c = value withheld (fewer than 10 trips)")),
+            order_by=("date", "origin_municipio_id", "destination_municipio_id",
+                      "vehicle_type_id"))),
+    Mart("mobility_cycle_routes", "The programme's cycle routes with their great-circle length.", """
+        SELECT route_id, name, project_code, route_length_m(geometry) AS length_m, geometry
+        FROM staging.mobility_cycle_routes ORDER BY route_id""",
+        dataset=Dataset(
+            id="cycle-routes", theme="TRAN",
+            frequency="IRREG", axis=2,
+            title_it="Percorsi ciclabili PON Metro", title_en="PON Metro cycle routes",
+            description_it="Tracciati dei percorsi ciclabili finanziati dal programma, con "
+                           "lunghezza e progetto.",
+            description_en="Cycle routes financed by the programme, with length and project.",
+            keywords=("piste ciclabili", "percorsi ciclabili", "biciclette", "mobilità sostenibile"),
+            columns=(Col("route_id", "Identificativo del percorso", "Route id"), "name",
+                     "project_code",
+                     Col("length_m", "Lunghezza", "Length", "m"), "geometry"),
+            order_by=("route_id",), geometry="geometry")),
+)
 
 
-def _nil_of(ctx, lon: pl.Series, lat: pl.Series) -> tuple[pl.Series, pl.Series]:
-    if ctx.geo is None:
-        empty = pl.Series([None] * lon.len(), dtype=pl.Int64)
-        return empty, empty
-    nil, mun = ctx.geo.assign(lon.to_numpy(), lat.to_numpy())
-    return (pl.Series(nil).replace(-1, None).cast(pl.Int64),
-            pl.Series(mun).replace(-1, None).cast(pl.Int64))
-
-
-# ---------------------------------------------------------------- cycle routes
-
-
-def route_length_m(geometry_json: str) -> float:
-    """Great-circle length of a GeoJSON (Multi)LineString in metres."""
-    geom = json.loads(geometry_json)
-    lines = geom["coordinates"] if geom["type"] == "MultiLineString" else [geom["coordinates"]]
-    total = 0.0
-    for line in lines:
-        xy = np.radians(np.asarray(line, dtype=float)[:, :2])
-        if len(xy) < 2:
-            continue
-        dlon, dlat = np.diff(xy[:, 0]), np.diff(xy[:, 1])
-        a = (np.sin(dlat / 2) ** 2
-             + np.cos(xy[:-1, 1]) * np.cos(xy[1:, 1]) * np.sin(dlon / 2) ** 2)
-        total += float(np.sum(2 * 6_371_008.8 * np.arcsin(np.sqrt(a))))
-    return total
-
-
-def _cycle_routes(con, ctx) -> None:
-    frame = con.sql("SELECT route_id, name, project_code, geometry "
-                    "FROM staging.mobility_cycle_routes ORDER BY route_id").pl()
-    frame = frame.with_columns(
-        pl.Series("length_m", [round(route_length_m(g)) for g in frame["geometry"]],
-                  dtype=pl.Float64)
-    ).select("route_id", "name", "project_code", "length_m", "geometry")
-    ctx.write_table(con, "mart.cycle_routes", frame)
+def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
+    """Report the telemetry findings, then build ``MARTS`` (docs/data-model.md, Mobility)."""
+    _check_station_status(con, ctx)
+    _check_trips(con, ctx)
+    con.create_function("route_length_m", _rounded_length_m, ["VARCHAR"],
+                        "DOUBLE", side_effects=False)
+    create(con, ctx, MARTS)

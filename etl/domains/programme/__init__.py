@@ -6,6 +6,6 @@ the demo generator in :mod:`.demo`, the marts in :mod:`.marts`.
 
 from etl.domains.programme.contracts import CONTRACTS
 from etl.domains.programme.demo import generate
-from etl.domains.programme.marts import build_marts
+from etl.domains.programme.marts import MARTS, build_marts
 
-__all__ = ["CONTRACTS", "build_marts", "generate"]
+__all__ = ["CONTRACTS", "MARTS", "build_marts", "generate"]

@@ -10,7 +10,10 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from etl.catalog import PROGRAMME_YEARS, SUPPRESSION_EN, SUPPRESSION_IT, Col, Dataset
+from etl.checks import Error, Finding, enforce
 from etl.domains.social.contracts import BEDS, SITES, SPECIAL_CATEGORY_GROUPS, USAGE
+from etl.marts import Mart, create, sql_list
 from etl.suppression import (
     PRIMARY_THRESHOLD,
     SPECIAL_CATEGORY_THRESHOLD,
@@ -18,56 +21,39 @@ from etl.suppression import (
     recoverable,
     suppress,
 )
-from etl.validate import LandingError
 
 USAGE_DIMS = ("month", "municipio_id", "service", "beneficiary_group")
 
 
-def _first_bad(ctx, contract, frame: pl.DataFrame, mask: pl.Expr, column: str,
-               message: str) -> None:
-    """Raise a LandingError at the first row of ``frame`` (as landed) matching ``mask``."""
-    bad = frame.with_row_index("__i").filter(mask)
-    if not bad.is_empty():
-        raise LandingError(ctx.landing / contract.path,
-                           message.format(**bad.row(0, named=True)),
-                           row=int(bad["__i"][0]) + 2, column=column)
+#: Cross-column and cross-file rules a per-column contract cannot express.
+CHECKS = (
+    Error(SITES, "capacity_unit", "(capacity IS NULL) <> (capacity_unit IS NULL)",
+          "capacity and capacity_unit must be both given or both empty"),
+    Error(BEDS, "beds_occupied", "beds_occupied > beds_available",
+          "{beds_occupied} occupied is more than the {beds_available} beds available"),
+    Error(BEDS, "site_id", "site_id NOT IN (SELECT site_id FROM staging.social_sites "
+          "WHERE capacity_unit = 'beds' AND site_id IS NOT NULL)",
+          "site {site_id} has no capacity in beds in social/sites.csv"),
+    Finding(BEDS, "beds_available", "more beds available than the site capacity",
+            "beds_available > (SELECT s.capacity FROM staging.social_sites s "
+            "WHERE s.site_id = t.site_id)", sample="site_id"),
+    Finding(USAGE, "month", "usage before the site's opened_on",
+            "month < (SELECT date_trunc('month', s.opened_on) FROM staging.social_sites s "
+            "WHERE s.site_id = t.site_id)", sample="site_id"),
+)
 
 
-def check_consistency(ctx, sites: pl.DataFrame, usage: pl.DataFrame,
-                      beds: pl.DataFrame) -> None:
-    """Cross-column and cross-file rules a per-column contract cannot express."""
-    _first_bad(ctx, SITES, sites,
-               pl.col("capacity").is_null() != pl.col("capacity_unit").is_null(),
-               "capacity_unit", "capacity and capacity_unit must be both given or both empty")
-    _first_bad(ctx, BEDS, beds, pl.col("beds_occupied") > pl.col("beds_available"),
-               "beds_occupied", "{beds_occupied} occupied is more than the "
-               "{beds_available} beds available")
-    bedded = sites.filter(pl.col("capacity_unit") == "beds")["site_id"]
-    _first_bad(ctx, BEDS, beds, ~pl.col("site_id").is_in(bedded.implode()), "site_id",
-               "site {site_id} has no capacity in beds in social/sites.csv")
-    over = (beds.join(sites.select("site_id", "capacity"), on="site_id")
-            .filter(pl.col("beds_available") > pl.col("capacity")))
-    if not over.is_empty():
-        ctx.findings.append({
-            "contract": BEDS.name, "file": str(ctx.landing / BEDS.path),
-            "column": "beds_available", "check": "more beds available than the site capacity",
-            "rows": over.height,
-            "values": ", ".join(map(str, over["site_id"].unique().sort().head(10)))})
-    early = usage.join(sites.select("site_id", "opened_on"), on="site_id").filter(
-        pl.col("month") < pl.col("opened_on").dt.truncate("1mo"))
-    if not early.is_empty():
-        ctx.findings.append({
-            "contract": USAGE.name, "file": str(ctx.landing / USAGE.path), "column": "month",
-            "check": "usage before the site's opened_on", "rows": early.height,
-            "values": ", ".join(map(str, early["site_id"].unique().sort().head(10)))})
+def check_consistency(con: duckdb.DuckDBPyConnection, ctx) -> None:
+    enforce(con, ctx, CHECKS)
 
 
-def usage_by_municipio(usage: pl.DataFrame, sites: pl.DataFrame) -> pl.DataFrame:
-    """Raw users summed to month x municipio x service x group (NULL municipio = outside)."""
-    return (usage.join(sites.select("site_id", "municipio_id"), on="site_id", how="left")
-            .group_by(*USAGE_DIMS)
-            .agg(pl.col("users").sum().cast(pl.Int64))
-            .sort(*USAGE_DIMS, nulls_last=True))
+#: Raw users summed to month x municipio x service x group (NULL municipio = outside).
+USAGE_BY_MUNICIPIO = """
+    SELECT u.month, s.municipio_id, u.service, u.beneficiary_group,
+           CAST(sum(u.users) AS BIGINT) AS users
+    FROM staging.social_usage_monthly u LEFT JOIN mart.social_sites s USING (site_id)
+    GROUP BY ALL
+    ORDER BY u.month, s.municipio_id NULLS LAST, u.service, u.beneficiary_group"""
 
 
 #: Totals a reader can form or that the city publishes: all groups of a service in a
@@ -100,32 +86,6 @@ def protect_usage(raw: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
-def usage_totals(raw: pl.DataFrame, protected: pl.DataFrame) -> pl.DataFrame:
-    """Users per month and service over all sites, protected like the cells.
-
-    The suppression of ``protected`` already treats these totals as published
-    (third margin of ``USAGE_MARGINS``). A total is itself suppressed when it is
-    a small count (below the highest threshold of its cells) or when its only
-    cell is suppressed (the total would then be that cell).
-    """
-    special = pl.col("beneficiary_group").is_in(SPECIAL_CATEGORY_GROUPS)
-    cells = raw.join(protected.select(*USAGE_DIMS, "flag"), on=list(USAGE_DIMS),
-                     nulls_equal=True)
-    totals = cells.group_by("month", "service").agg(
-        pl.col("users").sum().cast(pl.Int64),
-        pl.when(special).then(SPECIAL_CATEGORY_THRESHOLD).otherwise(PRIMARY_THRESHOLD)
-        .max().alias("__threshold"),
-        pl.len().alias("__cells"),
-        (pl.col("flag") == "c").sum().alias("__hidden"))
-    hide = (((pl.col("users") >= 1) & (pl.col("users") < pl.col("__threshold")))
-            | ((pl.col("__cells") == 1) & (pl.col("__hidden") == 1)))
-    return (totals.with_columns(
-        pl.when(hide).then(None).otherwise(pl.col("users")).alias("users"),
-        pl.when(hide).then(pl.lit("c")).otherwise(pl.lit(None, dtype=pl.String)).alias("flag"))
-        .select("month", "service", "users", "flag")
-        .sort("month", "service"))
-
-
 def protect_beds(beds: pl.DataFrame) -> pl.DataFrame:
     """Suppress 1-4 occupied beds (and the rate that would reveal them).
 
@@ -141,23 +101,126 @@ def protect_beds(beds: pl.DataFrame) -> pl.DataFrame:
         .otherwise(None).alias("occupancy_rate"))
 
 
-def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
-    """Build mart.social_sites, mart.social_usage_(total_)monthly, mart.bed_occupancy_daily."""
-    sites = con.sql("SELECT * FROM staging.social_sites").pl()
-    usage = con.sql("SELECT * FROM staging.social_usage_monthly").pl()
-    beds = con.sql("SELECT * FROM staging.social_bed_occupancy_daily").pl()
-    check_consistency(ctx, sites, usage, beds)
+MARTS = (
+    Mart("social_sites", "Service sites placed in their NIL and municipio.", """
+        SELECT site_id, name, site_type, capacity, capacity_unit, address, lon, lat,
+               nil_of(lon, lat) AS nil_id, municipio_of(lon, lat) AS municipio_id,
+               project_code, opened_on
+        FROM staging.social_sites ORDER BY site_id""",
+        dataset=Dataset(
+            id="social-sites", theme="SOCI",
+            frequency="QUARTERLY", axis=3, temporal=PROGRAMME_YEARS,
+            title_it="Sedi dei servizi sociali del programma",
+            title_en="Social service sites of the programme",
+            description_it="Sedi dei servizi (accoglienza, spazi multifunzionali, docce "
+                           "pubbliche, agenzie) con tipo, capacità e localizzazione.",
+            description_en="Service sites (shelters, multifunctional spaces, public showers, "
+                           "agencies) with type, capacity and location.",
+            keywords=("servizi sociali", "accoglienza", "inclusione sociale"),
+            columns=("site_id", "name",
+                     Col("site_type", "Tipo di sede", "Site type"),
+                     Col("capacity", "Capacità", "Capacity"),
+                     Col("capacity_unit", "Unità della capacità (es. posti letto)",
+                         "Capacity unit (e.g. beds)"),
+                     "address", "lon", "lat", "nil_id", "municipio_id", "project_code"),
+            order_by=("site_id",), lon="lon", lat="lat")),
+    Mart("social_usage_monthly", "Users per month, municipio, service and beneficiary "
+         "group, after primary and secondary suppression.", USAGE_BY_MUNICIPIO,
+         protect=protect_usage,
+        dataset=Dataset(
+            id="social-usage-monthly",
+            theme="SOCI", frequency="MONTHLY", axis=3, temporal=PROGRAMME_YEARS,
+            suppressed=True,
+            title_it="Utenti dei servizi sociali per mese (aggregati protetti)",
+            title_en="Social service users by month (protected aggregates)",
+            description_it="Utenti per mese, municipio, servizio e gruppo di beneficiari. "
+                           + SUPPRESSION_IT,
+            description_en="Users by month, municipio, service and beneficiary group. "
+                           + SUPPRESSION_EN,
+            keywords=("servizi sociali", "utenti", "inclusione sociale", "aggregati"),
+            columns=("month", "municipio_id",
+                     Col("service", "Servizio", "Service"),
+                     Col("beneficiary_group", "Gruppo di beneficiari", "Beneficiary group"),
+                     Col("users", "Utenti (vuoto se oscurato)", "Users (empty when suppressed)",
+                         "persons"),
+                     "flag"),
+            order_by=("month", "municipio_id", "service", "beneficiary_group"))),
+    # The suppression of social_usage_monthly already treats these totals as published
+    # (third margin of USAGE_MARGINS). A total is itself suppressed when it is a small
+    # count (below the highest threshold of its cells) or when its only cell is
+    # suppressed (the total would then be that cell).
+    Mart("social_usage_total_monthly", "Users per month and service over all sites, "
+         "protected like the cells.", f"""
+        WITH raw AS ({USAGE_BY_MUNICIPIO}),
+        totals AS (
+            SELECT r.month, r.service, CAST(sum(r.users) AS BIGINT) AS users,
+                   max(CASE WHEN r.beneficiary_group IN
+                                 (SELECT unnest({sql_list(SPECIAL_CATEGORY_GROUPS)}))
+                            THEN {SPECIAL_CATEGORY_THRESHOLD}
+                            ELSE {PRIMARY_THRESHOLD} END) AS threshold,
+                   count(*) AS cells, count(*) FILTER (WHERE p.flag = 'c') AS hidden
+            FROM raw r JOIN mart.social_usage_monthly p
+              ON p.month = r.month AND p.municipio_id IS NOT DISTINCT FROM r.municipio_id
+             AND p.service = r.service AND p.beneficiary_group = r.beneficiary_group
+            GROUP BY ALL),
+        judged AS (
+            SELECT *, (users >= 1 AND users < threshold) OR (cells = 1 AND hidden = 1)
+                          AS hide
+            FROM totals)
+        SELECT month, service, CASE WHEN hide THEN NULL ELSE users END AS users,
+               CASE WHEN hide THEN 'c' END AS flag
+        FROM judged ORDER BY month, service""",
+        dataset=Dataset(
+            id="social-usage-total-monthly", theme="SOCI", frequency="MONTHLY", axis=3, temporal=PROGRAMME_YEARS,
+            suppressed=True,
+            title_it="Utenti dei servizi sociali per mese e servizio, totale città "
+                     "(aggregati protetti)",
+            title_en="Social service users by month and service, city total "
+                     "(protected aggregates)",
+            description_it="Totale cittadino degli utenti per mese e servizio: è uno dei totali "
+                           "di cui la soppressione secondaria tiene conto, quindi non rivela celle "
+                           "oscurate del dataset per municipio. I totali tra servizi diversi non "
+                           "si sommano (una persona può usare più servizi). " + SUPPRESSION_IT,
+            description_en="City-wide users by month and service: one of the totals the secondary "
+                           "suppression protects, so it reveals no hidden cell of the per-municipio "
+                           "dataset. Totals across services do not add up (one person may use "
+                           "several services). " + SUPPRESSION_EN,
+            keywords=("servizi sociali", "utenti", "inclusione sociale", "aggregati", "totali"),
+            columns=("month",
+                     Col("service", "Servizio", "Service"),
+                     Col("users", "Utenti (vuoto se oscurato)", "Users (empty when suppressed)",
+                         "persons"),
+                     "flag"),
+            order_by=("month", "service"))),
+    Mart("social_bed_occupancy_daily", "Beds available and occupied per site and night, "
+         "1-4 occupied beds suppressed.", """
+        SELECT date, site_id, beds_available, beds_occupied
+        FROM staging.social_bed_occupancy_daily ORDER BY date, site_id""",
+         protect=lambda beds: protect_beds(beds).select(
+             "date", "site_id", "beds_available", "beds_occupied", "flag",
+             "occupancy_rate"),
+        dataset=Dataset(
+            id="bed-occupancy-daily",
+            theme="SOCI", frequency="DAILY", axis=3, temporal=PROGRAMME_YEARS,
+            suppressed=True,
+            title_it="Occupazione giornaliera dei posti letto",
+            title_en="Daily bed occupancy",
+            description_it="Posti letto disponibili e occupati per sede e giorno. "
+                           + SUPPRESSION_IT,
+            description_en="Available and occupied beds by site and day. " + SUPPRESSION_EN,
+            keywords=("posti letto", "accoglienza", "senza dimora", "occupazione"),
+            columns=("date", "site_id",
+                     Col("beds_available", "Posti letto disponibili", "Beds available", "beds"),
+                     Col("beds_occupied", "Posti letto occupati (vuoto se oscurato)",
+                         "Beds occupied (empty when suppressed)", "beds"),
+                     "flag",
+                     Col("occupancy_rate", "Tasso di occupazione (0-1)", "Occupancy rate (0-1)",
+                         "ratio")),
+            order_by=("date", "site_id"))),
+)
 
-    placed = (ctx.geo.with_areas(sites)
-              .select("site_id", "name", "site_type", "capacity", "capacity_unit", "address",
-                      "lon", "lat", "nil_id", "municipio_id", "project_code", "opened_on")
-              .sort("site_id"))
-    ctx.write_table(con, "mart.social_sites", placed)
-    raw = usage_by_municipio(usage, placed)
-    protected = protect_usage(raw)
-    ctx.write_table(con, "mart.social_usage_monthly", protected)
-    ctx.write_table(con, "mart.social_usage_total_monthly", usage_totals(raw, protected))
-    ctx.write_table(con, "mart.bed_occupancy_daily",
-                    protect_beds(beds.sort("date", "site_id"))
-                    .select("date", "site_id", "beds_available", "beds_occupied", "flag",
-                            "occupancy_rate"))
+
+def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
+    """Check the cross-file rules, then build ``MARTS``."""
+    check_consistency(con, ctx)
+    create(con, ctx, MARTS)

@@ -1,0 +1,99 @@
+"""Marts as data: one record per ``mart.<name>`` table holding its SQL and its docs.
+
+A domain lists its marts in build order; :func:`create` runs each one's SELECT in
+DuckDB (parallel, out of core) as ``CREATE TABLE mart.<name>``. So a reader finds a
+mart by name in its domain's ``marts.py`` and reads one language, with what the
+table holds written beside it.
+
+Placement by containment runs inside that SQL: ``nil_of(lon, lat)`` and
+``municipio_of(lon, lat)`` are the build's point index (``etl.domains.geography``)
+exposed as vectorised DuckDB functions (NULL outside the city or before the
+geography is built).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from etl.validate import ident
+
+if TYPE_CHECKING:
+    from etl.catalog import Dataset
+
+
+@dataclass(frozen=True)
+class Mart:
+    """One mart table: ``mart.<name>`` is the result of ``sql``, and ``description`` says
+    what a row is; a published mart also carries its catalogue entry (``dataset``).
+
+    ``protect`` is disclosure control (``etl.suppression``) applied to the result
+    before it is stored: the one step that is a library algorithm, not SQL.
+    """
+
+    name: str
+    description: str
+    sql: str
+    protect: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+    temp: bool = False  # an intermediate table for the marts after it, dropped at the end
+    #: publication: the catalogue entry (titles, descriptions, column docs) of this mart
+    dataset: Dataset | None = None
+
+    def __post_init__(self) -> None:
+        if self.dataset is not None and self.dataset.table != f"mart.{self.name}":
+            object.__setattr__(self, "dataset", replace(self.dataset, table=f"mart.{self.name}"))
+
+    @property
+    def table(self) -> str:
+        return ident(self.name) if self.temp else f"mart.{ident(self.name)}"
+
+
+def sql_list(values) -> str:
+    """A DuckDB list literal of text values (declared constants, never user input)."""
+    return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
+
+
+def create(con: duckdb.DuckDBPyConnection, ctx, marts: tuple[Mart, ...]) -> None:
+    """Create every mart of ``marts``, in order (a mart may read the ones before it)."""
+    register_placement(con, ctx)
+    for mart in marts:
+        if mart.protect is None:
+            con.execute(f"CREATE {'TEMP ' if mart.temp else ''}TABLE {mart.table} AS {mart.sql}")
+            continue
+        con.register("_protected", mart.protect(con.sql(mart.sql).pl()).to_arrow())
+        try:
+            con.execute(f"CREATE TABLE {mart.table} AS SELECT * FROM _protected")
+        finally:
+            con.unregister("_protected")
+    for mart in marts:
+        if mart.temp:
+            con.execute(f"DROP TABLE {mart.table}")
+
+
+def register_placement(con: duckdb.DuckDBPyConnection, ctx) -> None:
+    """Define ``nil_of`` and ``municipio_of`` on ``con`` (once), reading ``ctx.geo``."""
+    known = con.execute("SELECT count(*) FROM duckdb_functions() "
+                        "WHERE function_name = 'nil_of'").fetchall()[0][0]
+    if known:
+        return
+
+    def place(which: int):
+        def fn(lon: pa.Array, lat: pa.Array) -> pa.Array:
+            if ctx.geo is None:  # a build without geography cannot place anything
+                return pa.nulls(len(lon), pa.int64())
+            # through Polars: pyarrow's own numpy conversions import pandas (slow exit)
+            ids = ctx.geo.assign(pl.Series(lon).cast(pl.Float64).to_numpy(),
+                                 pl.Series(lat).cast(pl.Float64).to_numpy())[which]
+            return pl.Series(ids, dtype=pl.Int64).replace(-1, None).to_arrow()
+        return fn
+
+    for name, which in (("nil_of", 0), ("municipio_of", 1)):
+        con.create_function(name, place(which), ["DOUBLE", "DOUBLE"],
+                            "BIGINT", type="arrow", null_handling="special",
+                            side_effects=False)
+

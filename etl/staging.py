@@ -1,0 +1,269 @@
+"""One staging path: every landing file reaches ``staging.<contract>`` the same way.
+
+read -> type -> check -> append. Only the first step has two routes, chosen per file:
+
+* **fast**: a canonical CSV partition (plain UTF-8, no quotes, ISO values), the bulk
+  of every build, is read and typed by DuckDB's parallel reader into ``temp._fast``;
+  a cell it does not recognise as canonical aborts the route (nothing is loaded);
+* **tolerant**: anything else (a portal variant, a broken rule, GeoJSON) is read and
+  typed by :func:`etl.validate.parse_landing`, which accepts the variants.
+
+Both routes then run the same SQL rules (:func:`etl.validate.rules`) and the same
+:func:`append_staging`. The fast route only counts violations and, on any error,
+leaves the file to the tolerant route, which names the first offending row; so the
+fast route can only ever accept what the tolerant one accepts. That the two readers
+type a canonical cell to the same value is what ``tests/etl/test_ingest_fastpath.py``
+checks.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from etl.contracts import Column, Contract
+from etl.validate import (
+    SQL_TYPES,
+    check_rules,
+    count_violations,
+    finding,
+    ident,
+    parse_landing,
+    rules,
+    sniff_separator,
+    staged_columns,
+)
+
+
+@dataclass
+class Staged:
+    """One landing file appended to staging."""
+
+    rows: int
+    findings: list[dict[str, object]]
+    fast: bool  # took the DuckDB route
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path,
+               scan: FileScan | None = None) -> Staged:
+    """Validate ``path`` against ``contract`` and append it to ``staging.<contract>``.
+
+    Raises :class:`etl.validate.LandingError` (nothing appended) on the first violation.
+    """
+    scan = scan or scan_file(path)
+    loaded = load_csv_fast(con, contract, path, scan)
+    if loaded is not None:
+        return loaded
+    return stage_tolerant(con, contract, path)
+
+
+def stage_tolerant(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> Staged:
+    """The tolerant route: Polars reads and types, the shared SQL rules check."""
+    frame = parse_landing(contract, path)
+    con.register("_landing", frame.to_arrow())
+    try:
+        findings = check_rules(con, contract, Path(path), "_landing", frame.columns,
+                               staging_parents(con, contract), raw=True)
+        append_staging(con, contract, "_landing", frame.columns)
+    finally:
+        con.unregister("_landing")
+    return Staged(frame.height, findings, fast=False)
+
+
+def staging_parents(con: duckdb.DuckDBPyConnection,
+                    contract: Contract) -> dict[str, tuple[str, str]]:
+    """Foreign keys of ``contract`` whose parent is already staged: fk -> (table, column)."""
+    staged = {name for (name,) in con.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = 'staging'").fetchall()}
+    parents = {}
+    for col in contract.columns:
+        if col.fk and col.fk.split(".", 1)[0] in staged:
+            table, column = col.fk.split(".", 1)
+            parents[col.fk] = (f"staging.{ident(table)}", column)
+    return parents
+
+
+def append_staging(con: duckdb.DuckDBPyConnection, contract: Contract, source: str,
+                   present: list[str] | None = None) -> None:
+    """Append the checked rows of ``source`` to ``staging.<contract>`` (created on first use
+    with the declared SQL types, so both routes give one schema); columns not in
+    ``present`` (optional columns absent from the file) are stored empty."""
+    table = f"staging.{ident(contract.name)}"
+    types = {c.name: SQL_TYPES[c.dtype] for c in contract.columns} | {"geometry": "VARCHAR"}
+    names = staged_columns(contract)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} "
+                f"({', '.join(f'{ident(n)} {types[n]}' for n in names)})")
+    values = ", ".join(ident(n) if present is None or n in present
+                       else f"CAST(NULL AS {types[n]})" for n in names)
+    con.execute(f"INSERT INTO {table} SELECT {values} FROM {source}")  # noqa: S608
+
+
+# --------------------------------------------------------------------- fast route
+
+_SCAN_CHUNK = 1 << 20
+#: Characters ``str.strip_chars()`` (Rust's White_Space) trims from text cells.
+_WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+               + "\u2028\u2029\u202f\u205f\u3000")
+#: Canonical spellings the fast route converts; any other non-empty cell sends the file
+#: to the tolerant route. Plain digits convert to the same value in both engines.
+_CANONICAL = {
+    "int": r"-?[0-9]{1,18}",
+    "float": r"-?[0-9]{1,300}(\.[0-9]{1,300})?",
+    "date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+    "month": r"[0-9]{4}-[0-9]{2}",
+}
+
+
+@dataclass
+class FileScan:
+    """What one streaming pass over a file learns: its digest and its byte structure."""
+
+    sha256: str
+    size: int
+    first_line: bytes | None  # None when the header is longer than the first chunk
+    quotes: bool
+    carriage_returns: bool
+    nul_bytes: bool
+    blank_lines: bool  # DuckDB skips blank lines where Polars reads a row of nulls
+    utf8: bool
+
+
+def scan_file(path: Path) -> FileScan:
+    """Hash ``path`` in 1 MiB chunks while looking for what the fast route must rule out.
+
+    Only byte searches (memchr speed) run beside the digest: counting is slower than
+    hashing, and the reader itself rejects records of the wrong width.
+    """
+    digest, decoder = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")()
+    size, first_line = 0, None
+    quotes = crs = nuls = blank = False
+    utf8, last = True, b"\n"  # a newline "before" the file makes a leading one blank
+    with Path(path).open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_SCAN_CHUNK), b""):
+            if not size:
+                end = chunk.find(b"\n")
+                first_line = chunk[:end] if end >= 0 else None  # header-only or too long
+            digest.update(chunk)
+            size += len(chunk)
+            quotes = quotes or b'"' in chunk
+            crs = crs or b"\r" in chunk
+            nuls = nuls or b"\x00" in chunk
+            blank = blank or b"\n\n" in chunk or (last == b"\n" and chunk[:1] == b"\n")
+            if utf8 and not chunk.isascii():
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+            last = chunk[-1:]
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return FileScan(digest.hexdigest(), size, first_line, quotes, crs, nuls, blank, utf8)
+
+
+class _GiveUp(Exception):
+    """The fast route cannot vouch for this file; the tolerant route decides."""
+
+
+def _fast_header(first_line: bytes | None) -> tuple[str, list[str]] | None:
+    """(separator, column names) of a plain header, or None for anything unusual."""
+    if not first_line or first_line.startswith(b"\xef\xbb\xbf"):
+        return None
+    if any(b in first_line for b in (b'"', b"\r", b"\x00")):
+        return None
+    try:
+        text = first_line.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    sep = sniff_separator(text)
+    names = text.split(sep)
+    if any(not n or n != n.strip() for n in names) or len(set(names)) != len(names):
+        return None
+    return sep, names
+
+
+def _canonical_sql(col: Column, raw: str) -> str:
+    """True where the cell is spelled canonically. Timestamps, the widest column of
+    telemetry, avoid the regex: a fixed LIKE shape and a leading digit leave
+    strptime (which rejects signs, inner spaces and out-of-range fields) only
+    digits to read; its one laxity, a leading space, is what the digit test bars."""
+    if col.dtype == "datetime":
+        return f"({raw} LIKE '____-__-__T__:__:__Z' AND {raw} >= '0' AND {raw} < ':')"
+    return f"regexp_full_match({raw}, '{_CANONICAL[col.dtype]}')"
+
+
+def _typed_sql(col: Column, raw: str) -> str:
+    """SQL turning the raw text cell into the typed value; non-canonical text aborts."""
+    if col.dtype == "str":  # Unicode trimming is slow: skip it when both ends are visible ASCII
+        return (f"CASE WHEN ascii({raw}) BETWEEN 33 AND 126 "
+                f"AND ascii(right({raw}, 1)) BETWEEN 33 AND 126 THEN {raw} "
+                f"ELSE NULLIF(trim({raw}, '{_WHITESPACE}'), '') END")
+    if col.dtype == "bool":
+        value = f"CASE {raw} WHEN 'true' THEN true WHEN 'false' THEN false END"
+    else:
+        cast = f"({raw} || '-01')" if col.dtype == "month" else raw
+        if col.dtype == "datetime":
+            convert = f"TRY_STRPTIME({raw}, '%Y-%m-%dT%H:%M:%SZ')"
+        else:
+            convert = f"TRY_CAST({cast} AS {SQL_TYPES[col.dtype]})"
+        value = f"CASE WHEN {_canonical_sql(col, raw)} THEN {convert} END"
+    return (f"CASE WHEN {raw} IS NULL THEN NULL "
+            f"ELSE coalesce({value}, error('fast path: non-canonical cell')) END")
+
+
+def load_csv_fast(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path,
+                  scan: FileScan) -> Staged | None:
+    """Stage a canonical CSV file through DuckDB, or return None (nothing loaded) when
+    the tolerant route must judge it."""
+    path = Path(path)
+    if contract.format != "csv":
+        return None
+    header = _fast_header(scan.first_line)
+    if header is None or not scan.utf8 or scan.quotes or scan.carriage_returns \
+            or scan.nul_bytes or scan.blank_lines:
+        return None
+    sep, names = header
+    if any(c.required and c.name not in names for c in contract.columns):
+        return None
+    con.execute("DROP TABLE IF EXISTS temp._fast")
+    try:
+        return _load_checked(con, contract, path, sep, names)
+    except (_GiveUp, duckdb.Error):
+        return None
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp._fast")
+
+
+def _load_checked(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, sep: str,
+                  names: list[str]) -> Staged:
+    columns = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'"
+                              for n in names) + "}"
+    select = ", ".join(
+        (_typed_sql(c, ident(c.name)) if c.name in names
+         else f"CAST(NULL AS {SQL_TYPES[c.dtype]})") + f" AS {ident(c.name)}"
+        for c in contract.columns)
+    con.execute(
+        f"CREATE TEMP TABLE _fast AS SELECT {select} FROM read_csv(?, columns={columns}, "
+        "header=true, delim=?, quote='\"', escape='\"', new_line='\\n', auto_detect=false, "
+        "strict_mode=true, null_padding=false, ignore_errors=false, encoding='utf-8', "
+        "skip=0, comment='', allow_quoted_nulls=true, nullstr='', parallel=true)",
+        [str(path), sep])
+    rows = con.execute("SELECT count(*) FROM temp._fast").fetchall()[0][0]
+    if rows == 0:
+        raise _GiveUp
+    table = "temp._fast"
+    checks = rules(contract, names, table, staging_parents(con, contract), raw=False)
+    counts = count_violations(con, table, checks)
+    if any(n and not rule.report for rule, n in zip(checks, counts, strict=True)):
+        raise _GiveUp
+    findings = [finding(con, contract, path, table, rule, n)
+                for rule, n in zip(checks, counts, strict=True) if n and rule.report]
+    append_staging(con, contract, table)
+    return Staged(rows, findings, fast=True)
