@@ -10,6 +10,7 @@ import duckdb
 import polars as pl
 
 from etl.demo import PROGRAMME_END, PROGRAMME_START
+from etl.domains.programme import alerts, flags, performance
 from etl.domains.programme.contracts import CONTRACTS
 from etl.validate import LandingError
 
@@ -172,3 +173,16 @@ def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
     ctx.write_table(con, "mart.grants",
                     _with_areas(con.sql("SELECT * FROM mart.grants").pl(), ctx))
     ctx.findings += _quality(con)
+    _monitoring(con, ctx)
+
+
+def _monitoring(con: duckdb.DuckDBPyConnection, ctx) -> None:
+    """As-of date, performance framework, risk flags and alerts (after the money marts)."""
+    as_of = flags.data_as_of(con, ctx.built_at.date())
+    con.execute("CREATE TABLE mart.programme_as_of AS SELECT CAST(? AS DATE) AS as_of, "
+                "CAST(? AS VARCHAR) AS rule",
+                [as_of, "latest accounting act or recorded indicator value, not after the "
+                        "build date"])
+    performance.build(con, as_of)
+    history = flags.build(con, as_of, ctx.write_table)
+    alerts.build(con, history, ctx.write_table)
