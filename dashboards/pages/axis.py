@@ -5,7 +5,8 @@ from __future__ import annotations
 import dash
 from dash import Input, State, callback, dcc, html
 
-from dashboards.components import charts, errors, filters, frame, kpi, specs
+from dashboards.components import charts, errors, filters, frame, kpi, monitoring, specs
+from dashboards.components.timeline import TIMELINE
 from dashboards.i18n import (
     fmt_eur,
     fmt_number,
@@ -85,6 +86,7 @@ def layout(axis_id=None, lang=None, year=None, **_query):
         dcc.Store(id="axis-id", data=axis),
         html.H1(f"{_('Axis')} {axis} – {row['name_' + lang]}"),
         html.P(f"{_('Fund')}: {row['fund']}"),
+        monitoring.flagged_section("axis-flags", axis, lang),
         kpi.kpi_row([
             kpi.kpi_card(_("Allocation"), fmt_eur(alloc, lang), lang, source=source, info=info),
             kpi.kpi_card(_("Committed"), fmt_eur(row["committed_eur"], lang), lang, source=source,
@@ -99,6 +101,8 @@ def layout(axis_id=None, lang=None, year=None, **_query):
                            _("Filter the spend chart")),
         charts.chart_block("axis-finance", specs.AXIS_FINANCE, params, lang),
         charts.chart_block("axis-indicators", specs.AXIS_INDICATORS, {"axis_id": axis}, lang),
+        monitoring.performance_section("axis-pf", axis, lang),
+        charts.chart_block("axis-timeline", TIMELINE, {"axis_id": axis, "lang": lang}, lang),
         html.H2(_("Projects")),
         project_table(axis, lang),
     ])
