@@ -175,7 +175,7 @@ def _downloads(as_of: date, lang: str, _: Tr) -> html.Ul:
     iso = as_of.isoformat()
     links = (("xlsx", _("Workbook (XLSX, all tables and notes)")),
              ("table6", _("Table 6 (CSV)")), ("table3a", _("Table 3A (CSV)")),
-             ("operations", _("Operations (CSV)")))
+             ("table5", _("Table 5 (CSV)")), ("operations", _("Operations (CSV)")))
     return html.Ul([html.Li(html.A(label, href=routes.download_url(iso, key, lang)))
                     for key, label in links])
 
