@@ -36,7 +36,7 @@ def indicator_cards(axis_id: int, lang: str, info) -> list:
             trend = f"{sign} {fmt_number(r['change_1y'], lang)} {_('on the previous year')}"
         cards.append(kpi.kpi_card(
             f"{r['indicator_code']} – {r['name_' + lang]}",
-            f"{fmt_number(r['value'], lang)} {r['unit'] or ''}".strip(), lang,
+            f"{fmt_number(r['value'], lang)} {_(r['unit'] or '')}".strip(), lang,
             source=_("programme monitoring (mart.indicator_progress)"), info=info,
             progress=r["pct_of_target"],
             detail=_("2023 target {target}: {pct}").format(
