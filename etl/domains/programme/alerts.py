@@ -61,35 +61,37 @@ def performance_events(con: duckdb.DuckDBPyConnection,
     """First month end at which each framework indicator met its milestone or target."""
     seen: set[tuple[str, int, str]] = set()
     events: list[dict[str, object]] = []
-    for day in dates:
-        frame = con.sql(performance.ACHIEVEMENT_SQL,
-                        params=performance.achievement_params(day)).pl()
-        for row in frame.iter_rows(named=True):
-            for kind, met, share in (("milestone", row["milestone_met"], row["milestone_share"]),
-                                     ("target", row["target_met"], row["target_share"])):
-                key = (kind, row["axis_id"], row["indicator_id"])
-                if not met or key in seen:
-                    continue
-                seen.add(key)
-                pct = f"{round(share * 100)}%"
-                what_it = "milestone 2018" if kind == "milestone" else "target 2023"
-                what_en = "2018 milestone" if kind == "milestone" else "2023 target"
-                goal = row["milestone_2018"] if kind == "milestone" else row["target_2023"]
-                events.append({
-                    "event_id": f"{kind}/{row['axis_id']}/{row['indicator_id']}/"
-                                f"{day:%Y-%m-%d}",
-                    "event_date": day, "kind": kind, "item_kind": "performance",
-                    "item_id": row["indicator_id"], "axis_id": row["axis_id"],
-                    "rule_id": f"{kind}_met", "level": None,
-                    "title_it": f"Asse {row['axis_id']}, {row['indicator_id']}: {what_it} "
-                                f"raggiunto",
-                    "title_en": f"Axis {row['axis_id']}, {row['indicator_id']}: {what_en} "
-                                f"reached",
-                    "summary_it": f"{row['name_it']}: {pct} del valore ({goal:,.0f} "
-                                  f"{row['unit']}); la regola UE considera raggiunto l'85%."
-                                  .replace(",", "."),
-                    "summary_en": f"{row['name_en']}: {pct} of the value ({goal:,.0f} "
-                                  f"{row['unit']}); the EU rule counts 85% as reached."})
+    if not dates:
+        return events
+    frame = con.sql(performance.ACHIEVEMENT_SQL,
+                    params=performance.achievement_params(*dates)).pl()
+    for row in frame.iter_rows(named=True):  # ordered by date: the first crossing wins
+        day = row["as_of"]
+        for kind, met, share in (("milestone", row["milestone_met"], row["milestone_share"]),
+                                 ("target", row["target_met"], row["target_share"])):
+            key = (kind, row["axis_id"], row["indicator_id"])
+            if not met or key in seen:
+                continue
+            seen.add(key)
+            pct = f"{round(share * 100)}%"
+            what_it = "milestone 2018" if kind == "milestone" else "target 2023"
+            what_en = "2018 milestone" if kind == "milestone" else "2023 target"
+            goal = row["milestone_2018"] if kind == "milestone" else row["target_2023"]
+            events.append({
+                "event_id": f"{kind}/{row['axis_id']}/{row['indicator_id']}/"
+                            f"{day:%Y-%m-%d}",
+                "event_date": day, "kind": kind, "item_kind": "performance",
+                "item_id": row["indicator_id"], "axis_id": row["axis_id"],
+                "rule_id": f"{kind}_met", "level": None,
+                "title_it": f"Asse {row['axis_id']}, {row['indicator_id']}: {what_it} "
+                            f"raggiunto",
+                "title_en": f"Axis {row['axis_id']}, {row['indicator_id']}: {what_en} "
+                            f"reached",
+                "summary_it": f"{row['name_it']}: {pct} del valore ({goal:,.0f} "
+                              f"{row['unit']}); la regola UE considera raggiunto l'85%."
+                              .replace(",", "."),
+                "summary_en": f"{row['name_en']}: {pct} of the value ({goal:,.0f} "
+                              f"{row['unit']}); the EU rule counts 85% as reached."})
     return events
 
 

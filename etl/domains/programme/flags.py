@@ -25,14 +25,16 @@ actual end on or before the date).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 import duckdb
 import polars as pl
+from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import NumberPattern, parse_pattern
 
 from etl.demo import PROGRAMME_END
 
@@ -167,21 +169,31 @@ def data_as_of(con: duckdb.DuckDBPyConnection, built_on: date) -> date:
     return min(latest or built_on, built_on)
 
 
+@functools.lru_cache(maxsize=16)
+def _pattern(pattern: str, lang: str) -> tuple[NumberPattern, Locale]:
+    """Parsed once: history formats thousands of numbers per build."""
+    return parse_pattern(pattern), Locale.parse(_LOCALES[lang])
+
+
+def _apply(pattern: str, value: float, lang: str) -> str:
+    parsed, locale = _pattern(pattern, lang)
+    return parsed.apply(value, locale)
+
+
 def _fmt(value: object, kind: str, lang: str) -> str:
-    locale = _LOCALES[lang]
     if value is None:
         return "–"
     if kind == "percent":
-        return format_percent(float(value), "#,##0.#%", locale=locale)
+        return _apply("#,##0.#%", float(value), lang)
     if kind == "points":
-        return format_decimal(round(float(value) * 100), locale=locale)
+        return _apply("#,##0", round(float(value) * 100), lang)
     if kind == "eur":
-        return f"{format_decimal(round(float(value)), '#,##0', locale=locale)} €"
+        return f"{_apply('#,##0', round(float(value)), lang)} €"
     if kind == "date":
-        return format_date(value, format="medium", locale=locale)
+        return format_date(value, format="medium", locale=_LOCALES[lang])
     if kind == "int":
-        return format_decimal(int(value), locale=locale)
-    return format_decimal(float(value), "#,##0.#", locale=locale)
+        return _apply("#,##0", int(value), lang)
+    return _apply("#,##0.#", float(value), lang)
 
 
 def reason(rule: Rule, values: dict[str, object], lang: str) -> str:

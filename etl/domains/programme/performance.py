@@ -31,59 +31,65 @@ RULE_SOURCE = ("Commission Implementing Reg. (EU) No 215/2014 Art. 6(2)-(3) (85%
                "Annex II (milestones 2018, targets 2023, no framework for technical "
                "assistance). Text to verify against the Official Journal.")
 
-#: Parameters: as_of (6 times, see :func:`achievement`). Financial indicator = payments to
-#: the date (the proxy of certified expenditure, as in Table 6); output indicators = the
-#: achieved (F) cumulative value of every project, as recorded on or before the as-of date.
+#: One parameter: a list of as-of dates (DATE[]); one row per date, axis and indicator.
+#: Financial indicator = payments to the date (the proxy of certified expenditure, as in
+#: Table 6); output indicators = the achieved (F) cumulative value of every project, as
+#: recorded on or before the as-of date.
 ACHIEVEMENT_SQL = f"""
-WITH params AS (SELECT CAST(? AS DATE) AS as_of,
-                       least(CAST(? AS DATE), DATE '{MILESTONE_DATE.isoformat()}') AS m_date),
+WITH params AS (
+    SELECT as_of, least(as_of, DATE '{MILESTONE_DATE.isoformat()}') AS m_date
+    FROM (SELECT unnest(CAST(? AS DATE[])) AS as_of)),
 pay AS (
-    SELECT t.axis_id,
-           sum(t.amount_eur) FILTER (t.date <= params.m_date) AS at_milestone,
+    SELECT p.as_of, t.axis_id,
+           sum(t.amount_eur) FILTER (t.date <= p.m_date) AS at_milestone,
            sum(t.amount_eur) AS at_as_of
-    FROM mart.financial_transactions t, params
-    WHERE t.kind = 'payment' AND t.date <= params.as_of GROUP BY t.axis_id),
+    FROM params p JOIN mart.financial_transactions t
+      ON t.kind = 'payment' AND t.date <= p.as_of
+    GROUP BY p.as_of, t.axis_id),
 f AS (
-    SELECT v.indicator_code, v.project_code, v.year, v.value
-    FROM mart.indicator_values v, params
-    WHERE v.series = 'F' AND v.reported_on <= params.as_of),
-f_m AS (SELECT indicator_code, sum(value) AS value FROM (
-            SELECT indicator_code, value, row_number() OVER (
-                PARTITION BY indicator_code, project_code ORDER BY year DESC) AS rn
-            FROM f, params WHERE f.year <= year(params.m_date)) WHERE rn = 1
-        GROUP BY indicator_code),
-f_now AS (SELECT indicator_code, sum(value) AS value FROM (
-            SELECT indicator_code, value, row_number() OVER (
-                PARTITION BY indicator_code, project_code ORDER BY year DESC) AS rn
-            FROM f, params WHERE f.year <= year(params.as_of)) WHERE rn = 1
-          GROUP BY indicator_code),
+    SELECT p.as_of, p.m_date, v.indicator_code, v.project_code, v.year, v.value
+    FROM params p JOIN mart.indicator_values v
+      ON v.series = 'F' AND v.reported_on <= p.as_of),
+f_m AS (SELECT as_of, indicator_code, sum(value) AS value FROM (
+            SELECT as_of, indicator_code, value, row_number() OVER (
+                PARTITION BY as_of, indicator_code, project_code ORDER BY year DESC) AS rn
+            FROM f WHERE year <= year(m_date)) WHERE rn = 1
+        GROUP BY as_of, indicator_code),
+f_now AS (SELECT as_of, indicator_code, sum(value) AS value FROM (
+            SELECT as_of, indicator_code, value, row_number() OVER (
+                PARTITION BY as_of, indicator_code, project_code ORDER BY year DESC) AS rn
+            FROM f WHERE year <= year(as_of)) WHERE rn = 1
+          GROUP BY as_of, indicator_code),
 measured AS (
-    SELECT pf.*, a.fund, a.category_of_region,
+    SELECT p.as_of, pf.axis_id, pf.indicator_id, pf.indicator_type, pf.indicator_code,
+           pf.name_it, pf.name_en, pf.unit, pf.milestone_2018, pf.target_2023, pf.source,
+           pf.verified, a.fund, a.category_of_region,
            CASE WHEN pf.indicator_type = 'financial' THEN round(coalesce(pay.at_milestone, 0), 2)
                 ELSE coalesce(f_m.value, 0) END AS value_2018,
            CASE WHEN pf.indicator_type = 'financial' THEN round(coalesce(pay.at_as_of, 0), 2)
                 ELSE coalesce(f_now.value, 0) END AS value_as_of
-    FROM mart.performance_framework pf JOIN mart.axes a USING (axis_id)
-    LEFT JOIN pay ON pay.axis_id = pf.axis_id
-    LEFT JOIN f_m ON f_m.indicator_code = pf.indicator_code
-    LEFT JOIN f_now ON f_now.indicator_code = pf.indicator_code),
+    FROM params p CROSS JOIN mart.performance_framework pf
+    JOIN mart.axes a ON a.axis_id = pf.axis_id
+    LEFT JOIN pay ON pay.as_of = p.as_of AND pay.axis_id = pf.axis_id
+    LEFT JOIN f_m ON f_m.as_of = p.as_of AND f_m.indicator_code = pf.indicator_code
+    LEFT JOIN f_now ON f_now.as_of = p.as_of AND f_now.indicator_code = pf.indicator_code),
 shares AS (
     SELECT *,
            CASE WHEN milestone_2018 > 0 THEN value_2018 / milestone_2018 END AS milestone_share,
            CASE WHEN target_2023 > 0 THEN value_as_of / target_2023 END AS target_share
     FROM measured),
 axis AS (
-    SELECT axis_id, count(*) AS n,
+    SELECT as_of, axis_id, count(*) AS n,
            count(*) FILTER (WHERE milestone_share >= {MET_SHARE}) AS m_ok,
            min(milestone_share) AS m_min,
            count(*) FILTER (WHERE target_share >= {MET_SHARE}) AS t_ok,
            min(target_share) AS t_min
-    FROM shares GROUP BY axis_id)
+    FROM shares GROUP BY as_of, axis_id)
 SELECT s.axis_id, s.indicator_id, s.indicator_type, s.indicator_code, s.name_it, s.name_en,
        s.unit, s.fund, s.category_of_region, s.milestone_2018, s.target_2023,
        s.value_2018, round(s.milestone_share, 4) AS milestone_share,
        coalesce(s.milestone_share >= {MET_SHARE}, false) AS milestone_met,
-       (SELECT as_of FROM params) AS as_of, s.value_as_of,
+       s.as_of, s.value_as_of,
        round(s.target_share, 4) AS target_share,
        coalesce(s.target_share >= {MET_SHARE}, false) AS target_met,
        (ax.m_ok = ax.n OR (ax.n >= 3 AND ax.m_ok = ax.n - 1
@@ -91,12 +97,13 @@ SELECT s.axis_id, s.indicator_id, s.indicator_type, s.indicator_code, s.name_it,
        (ax.t_ok = ax.n OR (ax.n >= 3 AND ax.t_ok = ax.n - 1
                            AND ax.t_min >= {DEROGATION_SHARE})) AS axis_targets_met,
        s.source, s.verified
-FROM shares s JOIN axis ax USING (axis_id)
-ORDER BY s.axis_id, s.indicator_type, s.indicator_id"""
+FROM shares s JOIN axis ax ON ax.as_of = s.as_of AND ax.axis_id = s.axis_id
+ORDER BY s.as_of, s.axis_id, s.indicator_type, s.indicator_id"""
 
 
-def achievement_params(as_of: date) -> list[date]:
-    return [as_of, as_of]
+def achievement_params(*dates: date) -> list[list[date]]:
+    """The statement's one parameter: the as-of dates to measure at."""
+    return [list(dates)]
 
 
 def build(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
