@@ -30,4 +30,7 @@ VALUES = (
     N_("Green"), N_("Amber"), N_("Red"), N_("platforms"), N_("stations"), N_("routes"),
     N_("persons"), N_("housing units"), N_("m2"), N_("beds"), N_("points"), N_("projects"),
     N_("areas"), N_("spaces"),
+    # timeline hover labels and flag titles (f-strings)
+    N_("Start"), N_("Planned end"), N_("Actual end"), N_("Status"), N_("Risk flag"),
+    N_("Risk status"), N_("Axis"),
 )

@@ -80,7 +80,7 @@ def _figure(frame: pl.DataFrame, lang: str) -> dict[str, Any]:
             continue
         data.append({
             "type": "scatter", "mode": "markers",
-            "name": f"{SYMBOLS[status]} {_('Flag')}: {_(STATUS_MSGIDS[status])}",
+            "name": f"{SYMBOLS[status]} {_('Risk flag')}: {_(STATUS_MSGIDS[status])}",
             "x": [_iso(r["end_date_actual"] or today) for r in flagged],
             "y": [r["project_code"] for r in flagged],
             "marker": {"symbol": _MARKER[status], "size": 14, "color": _STATUS_COLOR[status],

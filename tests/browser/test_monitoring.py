@@ -38,8 +38,8 @@ def test_overview_lists_flagged_items_first_and_filters_the_timeline(page, conso
     page.locator("#home-axis input[value='4']").check()
     page.wait_for_url(re.compile(r"\?axis=4$"))
     page.wait_for_function("() => document.querySelector(\"[id*='home-timeline'][id*='chart-table']\")"
-                           ".innerText.includes('MI4.1.1.c')")
-    table = page.locator("[id*='home-timeline'][id*='chart-table']").inner_text()
+                           ".textContent.includes('MI4.1.1.c')")
+    table = page.locator("[id*='home-timeline'][id*='chart-table']").text_content()
     assert "MI2.2.3.a" not in table
     assert console.unexpected() == []
 
