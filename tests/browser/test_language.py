@@ -23,7 +23,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["/", "/axis/2", "/axis/4", "/projects/MI4.1.1.c", "/projects/MI2.2.3.a", "/housing",
-         "/social", "/mobility"]
+         "/social", "/mobility", "/reporting?as_of=2021-06-30"]
 _SPLIT = re.compile(r"<br>|\n| – | · |: |; ")
 _TRAILING = re.compile(r"[\s\d.,:;%€()*+–-]+$")
 _LEADING = re.compile(r"^[^\w(]+")
