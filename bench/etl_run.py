@@ -25,7 +25,6 @@ TARGET_ROWS_S = 2_000_000
 
 _GENERATE = """
 import sys
-import etl.domains  # noqa: F401  (import order: domains before etl.demo)
 from etl.demo import generate
 generate(sys.argv[1], seed=42, scale=int(sys.argv[2]))
 """

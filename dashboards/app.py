@@ -8,14 +8,13 @@ Unknown routes and unknown project codes answer HTTP 404 with the 404 page.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import dash
 import flask
 from dash import Dash, Input, Output, dcc, html
 
-from dashboards import feeds, health, hub, security
+from dashboards import feeds, health, hub, limits, security, warehouse
 from dashboards.cache import init_cache
 from dashboards.components import frame, routes
 from dashboards.i18n import resolve_lang, translator
@@ -61,6 +60,7 @@ app = CouncilDash(
 )
 server = app.server
 security.register(server)
+limits.register(server)
 init_cache(server)
 server.register_blueprint(health.bp)
 server.register_blueprint(feeds.bp)
@@ -102,29 +102,24 @@ app.clientside_callback(
 
 # ----------------------------------------------------------------- HTTP 404 for unknown routes
 
-_NOT_PAGES = re.compile(r"^/(_dash-|_reload-hash|_favicon|assets/|healthz)")
+server.after_request(routes.not_found_status)
 
 
-def known_route(path: str) -> bool:
-    """Does ``path`` name a page (and, for /projects/<code> or /axis/<n>, a real one)?"""
-    path = "/" + path.strip("/") if path != "/" else "/"
-    for page in dash.page_registry.values():
-        if page.get("path") == path:
-            return True
-        template = page.get("path_template")
-        if template:
-            pattern = "^" + re.sub(r"<[^>/]+>", "([^/]+)", template) + "$"
-            match = re.match(pattern, path)
-            if match:
-                return routes.exists(template, match.groups())
-    return False
+# ----------------------------------------------------------------- setup before serving
+
+def finish_setup() -> None:
+    """Run Dash's once-per-process setup now, before this process accepts any request.
+
+    Dash registers its component-script URLs, copies the callbacks and adds the page
+    router in ``before_request`` hooks that first set a "done" flag and then do the
+    work; in a threaded worker the parallel first requests of a browser would see the
+    flag set and the script URLs still unregistered (404, a blank page after every
+    start). One internal request through the app's own hooks completes the setup while
+    no other thread can be serving. Called last, once every callback is defined.
+    """
+    with server.test_client() as client:
+        client.get("/_dash-dependencies")
+    warehouse.reset()  # the request may have opened the warehouse (X-Build-Id): release it
 
 
-@server.after_request
-def not_found_status(response: flask.Response) -> flask.Response:
-    request = flask.request
-    if (request.method == "GET" and response.status_code == 200
-            and response.mimetype == "text/html" and not _NOT_PAGES.match(request.path)
-            and request.blueprint is None and not known_route(request.path)):
-        response.status_code = 404
-    return response
+finish_setup()

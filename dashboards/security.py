@@ -41,6 +41,18 @@ MAX_BODY_BYTES = 1 << 20
 #: Longest query string accepted; longer ones get 414 before any page code runs.
 MAX_QUERY_BYTES = 8 * 1024
 
+#: Headers every response carries, whatever it is (also rendered into the front proxy's
+#: configuration for the answers it gives itself: deploy/render.py).
+STATIC_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+#: The policy of anything that is not an HTML page (data, errors, static files).
+DATA_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script>", re.S | re.I)
 
 #: Deepest JSON nesting accepted in a request body (Python's parser would overflow its stack).
@@ -76,7 +88,7 @@ def inline_script_hashes(html: bytes) -> list[str]:
 def content_security_policy(html: bytes | None) -> str:
     """The policy for one response: pages get the app's sources, data gets nothing."""
     if html is None:
-        return "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+        return DATA_POLICY
     images = ["'self'", "data:", "blob:"]
     tiles = tile_origin(os.environ.get(ENV_TILE_URL))
     if tiles:
@@ -102,11 +114,7 @@ def _secure_headers(response: Response) -> Response:
     is_html = response.mimetype == "text/html" and not response.is_streamed
     body = response.get_data() if is_html else None
     response.headers["Content-Security-Policy"] = content_security_policy(body)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    response.headers.update(STATIC_HEADERS)
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
     return response

@@ -6,6 +6,9 @@ read-only; when the ETL renames a new build into place the next request (at most
 picked up without restarting gunicorn. A missing or corrupt file raises
 :class:`WarehouseUnavailable`, which pages and ``/healthz`` turn into a clear
 message instead of a crash.
+
+:func:`reading` points the queries of one request at a kept release file instead
+(``?release=``), through the same opener and protections.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -62,7 +68,8 @@ class BuildInfo:
 
 
 class _Door:
-    def __init__(self) -> None:
+    def __init__(self, path: Path | None = None) -> None:
+        self._fixed = path
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._identity: tuple[int, int, int] | None = None
@@ -70,7 +77,7 @@ class _Door:
         self._info: BuildInfo | None = None
 
     def _path(self) -> Path:
-        return warehouse_path()
+        return self._fixed or warehouse_path()
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         now = time.monotonic()
@@ -122,15 +129,44 @@ class _Door:
 
 
 _door = _Door()
+#: Doors to kept release files (``?release=``), by path. A file is immutable once
+#: released; an evicted door is dropped, not closed, so a download still streaming
+#: from it finishes (DuckDB keeps the database open while a cursor uses it).
+_release_doors: dict[Path, _Door] = {}
+_RELEASE_DOORS_MAX = 4  # each is a DuckDB instance with its own memory cap
+_release_lock = threading.Lock()
+_active: ContextVar[_Door | None] = ContextVar("ponmetro_warehouse_door", default=None)
+
+
+def _current() -> _Door:
+    return _active.get() or _door
+
+
+@contextmanager
+def reading(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Within the block, every query of this thread reads ``path`` (a kept release file)
+    through the same hardened read-only opener, instead of the served warehouse."""
+    key = Path(path)
+    with _release_lock:
+        door = _release_doors.pop(key, None) or _Door(key)
+        _release_doors[key] = door  # most recently used last
+        while len(_release_doors) > _RELEASE_DOORS_MAX:
+            _release_doors.pop(next(iter(_release_doors)))
+    token = _active.set(door)
+    try:
+        yield
+    finally:
+        _active.reset(token)
 
 
 def query(sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
     """Run one parameterised read-only statement and return a Polars frame."""
-    cur = _door.cursor()
+    door = _current()
+    cur = door.cursor()
     try:
         return cur.sql(sql, params=params or None).pl()
     except duckdb.IOException as exc:
-        _door.reset()
+        door.reset()
         raise WarehouseUnavailable("warehouse file could not be read") from exc
     finally:
         cur.close()
@@ -138,14 +174,14 @@ def query(sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.Data
 
 def cursor() -> duckdb.DuckDBPyConnection:
     """A raw cursor, for streaming downloads (Arrow record batches). Close it after use."""
-    return _door.cursor()
+    return _current().cursor()
 
 
 def build_info() -> BuildInfo:
     """The current build (id, time, demo flag); raises WarehouseUnavailable."""
-    return _door.info()
+    return _current().info()
 
 
 def reset() -> None:
     """Forget the open connection (tests, and after an I/O error)."""
-    _door.reset()
+    _current().reset()

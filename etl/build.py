@@ -18,7 +18,8 @@ import duckdb
 import polars as pl
 from tqdm import tqdm
 
-from etl import catalog
+from etl import calendar, catalog
+from etl.connectors.landing import MANIFEST
 from etl.contracts import Contract
 from etl.domains import DOMAINS, all_contracts
 from etl.domains.geography.index import CityGeography
@@ -169,7 +170,7 @@ def build(landing: Path, warehouse: Path, *, overrides: dict[str, Path] | None =
     if not landing.is_dir():
         raise BuildError(f"landing folder not found: {landing}")
     overrides = {k: Path(v) for k, v in (overrides or {}).items()}
-    manifest_path = landing / "manifest.json"
+    manifest_path = landing / MANIFEST
     manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.exists() else {}
     for name in overrides:  # an override replaces a (possibly synthetic) landing file
         for c in all_contracts():
@@ -193,6 +194,7 @@ def build(landing: Path, warehouse: Path, *, overrides: dict[str, Path] | None =
             if hasattr(domain, "point_index"):  # the geography domain: index it for the rest
                 ctx.geo = domain.point_index(con)
         catalog.write_catalog(con, ctx)
+        calendar.write_meta(con)
         _write_meta(con, ctx, sources, manifest.get("scale"), manifest.get("seed"))
         con.execute("CHECKPOINT")
         con.close()

@@ -18,14 +18,13 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from etl.calendar import ELIGIBILITY, TELEMETRY
+
 PUBLISHER_IT = "Comune di Milano"
 PUBLISHER_IPA = "c_f205"
 LICENCE_ID = "CC-BY-4.0"
 LICENCE_TITLE = "Creative Commons Attribution 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
-PROGRAMME_START = date(2014, 1, 1)
-PROGRAMME_END = date(2023, 12, 31)
-TELEMETRY_START = date(2023, 1, 1)
 
 SUPPRESSION_IT = (
     "Dati aggregati, nessun dato personale. Soppressione primaria: i conteggi tra 1 e 4 "
@@ -110,7 +109,9 @@ COMMON: dict[str, Col] = {c.name: c for c in (
     Col("area_m2", "Superficie", "Area", "m2"),
 )}
 
-PROGRAMME_YEARS = (PROGRAMME_START, PROGRAMME_END)
+#: Programme datasets cover the eligibility period (etl.calendar says why, not the data years).
+PROGRAMME_YEARS = (ELIGIBILITY.start, ELIGIBILITY.end)
+TELEMETRY_YEARS = (TELEMETRY.start, TELEMETRY.end)
 
 DATASETS: tuple[Dataset, ...] = (
     Dataset(
@@ -381,7 +382,7 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset(
         id="station-status-hourly", table="mart.station_status_hourly", domain="mobility",
         theme="TRAN", frequency="DAILY", axis=2,
-        temporal=(TELEMETRY_START, PROGRAMME_END),
+        temporal=TELEMETRY_YEARS,
         title_it="Disponibilità oraria delle stazioni di bike sharing",
         title_en="Hourly bike-sharing station availability",
         description_it="Medie e minimi orari di biciclette e stalli liberi per stazione, "
@@ -416,7 +417,7 @@ DATASETS: tuple[Dataset, ...] = (
         order_by=("area_id",), lon="lon", lat="lat"),
     Dataset(
         id="bay-occupancy-hourly", table="mart.bay_occupancy_hourly", domain="mobility",
-        theme="TRAN", frequency="DAILY", axis=2, temporal=(TELEMETRY_START, PROGRAMME_END),
+        theme="TRAN", frequency="DAILY", axis=2, temporal=TELEMETRY_YEARS,
         title_it="Occupazione oraria degli stalli delle aree di mobilità",
         title_en="Hourly bay occupancy of shared-mobility areas",
         description_it="Quota oraria di posti occupati per area, dai sensori di sosta.",
@@ -429,7 +430,7 @@ DATASETS: tuple[Dataset, ...] = (
         order_by=("area_id", "hour")),
     Dataset(
         id="trips-daily", table="mart.trips_daily", domain="mobility", theme="TRAN",
-        frequency="DAILY", axis=2, temporal=(TELEMETRY_START, PROGRAMME_END),
+        frequency="DAILY", axis=2, temporal=TELEMETRY_YEARS,
         title_it="Spostamenti giornalieri in sharing per tipo di veicolo",
         title_en="Daily shared-mobility trips by vehicle type",
         description_it="Numero di spostamenti, durata e distanza medie per giorno e tipo "
@@ -443,7 +444,7 @@ DATASETS: tuple[Dataset, ...] = (
         order_by=("date", "vehicle_type_id")),
     Dataset(
         id="trips-daily-od", table="mart.trips_daily_od", domain="mobility", theme="TRAN",
-        frequency="DAILY", axis=2, temporal=(TELEMETRY_START, PROGRAMME_END),
+        frequency="DAILY", axis=2, temporal=TELEMETRY_YEARS,
         title_it="Matrice origine-destinazione giornaliera degli spostamenti",
         title_en="Daily origin-destination trip matrix",
         description_it="Spostamenti in sharing per giorno, municipio di origine, municipio di "

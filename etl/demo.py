@@ -8,23 +8,15 @@ that flag into ``meta.sources`` so pages can say the data are demo data.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
-if TYPE_CHECKING:  # the domains import this module's constants: no import cycle at run time
-    from etl.domains.geography.schematic import SchematicGeography
-
-MANIFEST = "manifest.json"
-PROGRAMME_START = date(2016, 1, 1)
-PROGRAMME_END = date(2023, 12, 31)
-#: Telemetry covers the last days of the programme, ending on PROGRAMME_END.
-TELEMETRY_END = date(2023, 12, 31)
+from etl.connectors.landing import Landing
+from etl.domains import DOMAINS
+from etl.domains.geography.schematic import SchematicGeography
 
 
 @dataclass
@@ -34,8 +26,15 @@ class DemoContext:
     out: Path
     seed: int = 42
     scale: int = 1
-    geography: SchematicGeography = field(default_factory=lambda: _schematic())
-    written: dict[str, dict[str, object]] = field(default_factory=dict)
+    geography: SchematicGeography = field(default_factory=SchematicGeography)
+
+    def __post_init__(self) -> None:
+        self.landing = Landing(self.out, demo=True)
+
+    @property
+    def written(self) -> dict[str, dict[str, object]]:
+        """The manifest entries of the files written so far (relpath -> entry)."""
+        return self.landing.read_manifest()["files"]
 
     def rng(self, name: str) -> np.random.Generator:
         """A generator private to ``name``, so domains do not shift each other's draws."""
@@ -49,48 +48,24 @@ class DemoContext:
 
     def write_csv(self, relpath: str, frame: pl.DataFrame, source: str,
                   separator: str = ",") -> Path:
-        path = self.out / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frame.write_csv(path, separator=separator, datetime_format="%Y-%m-%dT%H:%M:%SZ",
-                        date_format="%Y-%m-%d")
-        self._record(relpath, source, frame.height)
-        return path
+        return self.landing.write_csv(relpath, frame, source=source, synthetic=True,
+                                      separator=separator)
 
     def write_json(self, relpath: str, document: object, source: str, rows: int) -> Path:
-        path = self.out / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(document, ensure_ascii=False, separators=(",", ":")),
-                        encoding="utf-8")
-        self._record(relpath, source, rows)
-        return path
-
-    def _record(self, relpath: str, source: str, rows: int) -> None:
-        self.written[relpath] = {"synthetic": True, "source": source, "rows": rows}
-
-
-def _schematic() -> SchematicGeography:
-    from etl.domains.geography.schematic import SchematicGeography
-
-    return SchematicGeography()
+        return self.landing.write_json(relpath, document, source=source, rows=rows,
+                                       synthetic=True)
 
 
 def generate(out: Path, seed: int = 42, scale: int = 1) -> DemoContext:
     """Write the whole demo landing folder and its manifest."""
-    from etl.domains import DOMAINS  # domains import this module's constants
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    ctx = DemoContext(out=out, seed=seed, scale=scale)
-    for domain in DOMAINS:
-        domain.generate(ctx)
-    manifest = {
+    ctx = DemoContext(out=Path(out), seed=seed, scale=scale)
+    ctx.landing.start_manifest({
         "generator": "ponmetro demo",
         "seed": seed,
         "scale": scale,
         "note": "Synthetic demo data calibrated to PON Metro Milano published figures; "
                 "not real records.",
-        "files": dict(sorted(ctx.written.items())),
-    }
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                encoding="utf-8")
+    })
+    for domain in DOMAINS:
+        domain.generate(ctx)
     return ctx

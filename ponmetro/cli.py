@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from etl.connectors.cli import gbfs, opencoesione, portal
-from ponmetro.settings import warehouse_path
+from etl.connectors.cli import register as register_connectors
+from ponmetro.settings import releases_keep, releases_path, warehouse_path
 
 EXIT_BAD_INPUT = 2
 
@@ -22,6 +22,14 @@ EXIT_BAD_INPUT = 2
 def fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(EXIT_BAD_INPUT)
+
+
+_STORE = click.option("--store", type=click.Path(file_okay=False, path_type=Path),
+                      help="Release store (default $PONMETRO_RELEASES or data/releases).")
+_KEEP = click.option("--keep", type=click.IntRange(2, 1000),
+                     help="Releases to keep (default $PONMETRO_RELEASES_KEEP or 5).")
+_SERVE = click.option("--serve/--no-serve", default=True, show_default=True,
+                      help="Also switch this host's served warehouse ($PONMETRO_WAREHOUSE).")
 
 
 @click.group()
@@ -60,9 +68,11 @@ def demo(out: Path, scale: int, seed: int) -> None:
               help="With --demo: demo scale.")
 @click.option("--seed", default=42, show_default=True, type=int, help="With --demo: seed.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--publish", "then_publish", is_flag=True,
+              help="Then publish the build as a release (`ponmetro release publish`).")
 def build(use_demo: bool, landing: Path | None, warehouse: Path | None,
           geography: Path | None, municipi: Path | None, scale: int, seed: int,
-          quiet: bool) -> None:
+          quiet: bool, then_publish: bool) -> None:
     """Validate landing files and atomically build the warehouse."""
     from etl.build import build as run_build
     from etl.publish import BuildError
@@ -88,6 +98,15 @@ def build(use_demo: bool, landing: Path | None, warehouse: Path | None,
                    f"{finding['rows']} rows fail {finding['check']} "
                    f"(values: {finding['values']})", err=True)
     click.echo(f"built {target} (build {ctx.build_id}{', demo data' if ctx.is_demo else ''})")
+    if then_publish:
+        from ponmetro.releases import ReleaseError
+        from ponmetro.releases.store import publish
+
+        try:
+            rel, _ = publish(target, releases_path(), warehouse_path(), releases_keep())
+        except ReleaseError as exc:
+            fail(str(exc))
+        click.echo(f"published release {rel.id}")
 
 
 @main.command()
@@ -121,21 +140,132 @@ def export() -> None:
               help="Folder for the XLSX workbook and one CSV per table.")
 @click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
               help="Warehouse file (default $PONMETRO_WAREHOUSE or data/warehouse.duckdb).")
-def eu_report(as_of, out: Path, warehouse: Path | None) -> None:
+@click.option("--release", "rid",
+              help="Report from this kept release (its sha256 is checked first) instead "
+                   "of the served warehouse.")
+@_STORE
+def eu_report(as_of, out: Path, warehouse: Path | None, rid: str | None,
+              store: Path | None) -> None:
     """Write AIR Table 6, Table 3A and the operations list as of a date."""
     from dashboards.reporting.export import ReportError, export_eu_report
+    from ponmetro.releases import ReleaseError
+    from ponmetro.releases.store import verified
 
+    source = warehouse_path(warehouse)
+    if rid is not None:
+        if warehouse is not None:
+            fail("give either --warehouse or --release, not both")
+        try:
+            source = verified(releases_path(store), rid).warehouse
+        except ReleaseError as exc:
+            fail(str(exc))
     try:
-        files = export_eu_report(warehouse_path(warehouse), as_of.date(), out)
+        files = export_eu_report(source, as_of.date(), out)
     except ReportError as exc:
         fail(str(exc))
     for path in files:
         click.echo(f"wrote {path}")
 
 
-main.add_command(gbfs)
-main.add_command(portal)
-main.add_command(opencoesione)
+@main.group()
+def release() -> None:
+    """Releases: every published build, kept with its sha256 and what changed."""
+
+
+def _release_line(rel, current: str | None) -> str:
+    changed = sum(1 for c in rel.datasets.values() if not c.unchanged)
+    mark = "*" if rel.id == current else " "
+    what = f"first release, {len(rel.datasets)} datasets" if rel.previous is None else \
+        f"{changed} of {len(rel.datasets)} datasets changed since {rel.previous}"
+    return (f"{mark} {rel.id}  build {rel.build_id}  {rel.created:%Y-%m-%d %H:%M:%S}Z  "
+            f"{rel.bytes:,} bytes  {what}")
+
+
+@release.command("list")
+@_STORE
+@click.option("--json", "as_json", is_flag=True, help="The manifests as JSON.")
+def release_list(store: Path | None, as_json: bool) -> None:
+    """List kept releases, oldest first; * marks the current one."""
+    import json
+
+    from ponmetro.releases import current_id, list_releases
+
+    root = releases_path(store)
+    releases, current = list_releases(root), current_id(root)
+    if as_json:
+        click.echo(json.dumps({"current": current,
+                               "releases": [r.manifest() for r in releases]}, indent=2))
+        return
+    if not releases:
+        click.echo(f"no releases in {root}")
+    for rel in releases:
+        click.echo(_release_line(rel, current))
+
+
+@release.command("publish")
+@click.option("--warehouse", type=click.Path(path_type=Path),
+              help="The built warehouse to publish (default $PONMETRO_WAREHOUSE or "
+                   "data/warehouse.duckdb, where `ponmetro build` writes).")
+@_STORE
+@_KEEP
+@_SERVE
+def release_publish(warehouse: Path | None, store: Path | None, keep: int | None,
+                    serve: bool) -> None:
+    """Take a built warehouse into the store atomically and make it the current release."""
+    from ponmetro.releases import ReleaseError
+    from ponmetro.releases.store import publish
+
+    try:
+        rel, new = publish(warehouse_path(warehouse), releases_path(store),
+                           warehouse_path() if serve else None, releases_keep(keep))
+    except ReleaseError as exc:
+        fail(str(exc))
+    verb = "published" if new else "already kept; made current"
+    click.echo(f"{verb} release {rel.id} (build {rel.build_id}, sha256 {rel.sha256[:16]}...)")
+
+
+@release.command("pull")
+@click.argument("source")
+@click.option("--release", "rid", help="Release id (default: the source's current release).")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
+              help="This host's served warehouse (default $PONMETRO_WAREHOUSE or "
+                   "data/warehouse.duckdb).")
+@_STORE
+@_KEEP
+def release_pull(source: str, rid: str | None, warehouse: Path | None, store: Path | None,
+                 keep: int | None) -> None:
+    """Fetch a release from a release folder or http(s) URL, check its sha256, switch to it."""
+    from ponmetro.releases import ReleaseError
+    from ponmetro.releases.store import pull
+
+    try:
+        rel = pull(source, releases_path(store), warehouse_path(warehouse), rid,
+                   releases_keep(keep))
+    except ReleaseError as exc:
+        fail(str(exc))
+    click.echo(f"serving release {rel.id} (build {rel.build_id}) from "
+               f"{warehouse_path(warehouse)}")
+
+
+@release.command("rollback")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
+              help="This host's served warehouse (default $PONMETRO_WAREHOUSE or "
+                   "data/warehouse.duckdb).")
+@_STORE
+@_SERVE
+def release_rollback(warehouse: Path | None, store: Path | None, serve: bool) -> None:
+    """Make the previous release current (and served) in one step."""
+    from ponmetro.releases import ReleaseError
+    from ponmetro.releases.store import rollback
+
+    try:
+        rel = rollback(releases_path(store), warehouse_path(warehouse) if serve else None)
+    except ReleaseError as exc:
+        fail(str(exc))
+    click.echo(f"rolled back to release {rel.id} (build {rel.build_id})")
+
+
+register_connectors(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

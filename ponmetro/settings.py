@@ -17,6 +17,13 @@ ENV_TILE_URL = "PONMETRO_TILE_URL"
 ENV_CACHE_TYPE = "PONMETRO_CACHE_TYPE"  # simple | filesystem | redis | null
 ENV_CACHE_DIR = "PONMETRO_CACHE_DIR"
 ENV_REDIS_URL = "PONMETRO_REDIS_URL"
+ENV_RELEASES = "PONMETRO_RELEASES"
+ENV_RELEASES_KEEP = "PONMETRO_RELEASES_KEEP"
+#: Releases kept in the store when ``PONMETRO_RELEASES_KEEP`` is unset.
+DEFAULT_RELEASES_KEEP = 5
+ENV_RATE_LIMIT = "PONMETRO_RATE_LIMIT"  # e.g. "50 per 5 seconds"; "off" disables
+ENV_RATE_LIMIT_STORAGE = "PONMETRO_RATE_LIMIT_STORAGE"
+ENV_PROXIES = "PONMETRO_PROXIES"  # trusted proxies in front (X-Forwarded-For hops)
 
 
 def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -27,3 +34,24 @@ def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     if env:
         return Path(env).expanduser().resolve()
     return PROJECT_ROOT / "data" / "warehouse.duckdb"
+
+
+def releases_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Resolve the release store: explicit value, then $PONMETRO_RELEASES, then data/releases."""
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    env = os.environ.get(ENV_RELEASES)
+    if env:
+        return Path(env).expanduser().resolve()
+    return PROJECT_ROOT / "data" / "releases"
+
+
+def releases_keep(explicit: int | None = None) -> int:
+    """How many releases the store keeps (at least 2, so a rollback is always possible)."""
+    if explicit is not None:
+        return max(2, int(explicit))
+    raw = os.environ.get(ENV_RELEASES_KEEP, "").strip()
+    try:
+        return max(2, int(raw)) if raw else DEFAULT_RELEASES_KEEP
+    except ValueError:
+        return DEFAULT_RELEASES_KEEP

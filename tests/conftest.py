@@ -5,6 +5,7 @@ Area fixtures live in ``tests/<area>/conftest.py``; these are the ones every are
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import signal
@@ -23,12 +24,47 @@ REALDATA = SHARED / "realdata"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 BIN = Path(sys.executable).parent
+# The suite fires thousands of API calls from one address; only the tests of the rate
+# limit itself (tests/deploy) switch it on, with the production default.
+os.environ.setdefault("PONMETRO_RATE_LIMIT", "off")
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_tool(name: str, install: str) -> str:
+    """Path of a tool `make test-deps` installs: skip without it locally, fail under CI=true,
+    where its absence means the test command is broken, not that the test does not apply."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} not installed ({install}, or run `make test-deps`)"
+        if IN_CI:
+            pytest.fail(f"CI=true: {message}", pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+def assert_sheet_matches(rows: list[tuple], frame) -> None:
+    """An XLSX sheet read back (header first) holds ``frame`` value by value, in order.
+    Excel has one number type and one date-time type, so 3382 == 3382.0 and dates compare
+    by day; every other value must be equal."""
+    header, *body = rows
+    assert list(header) == frame.columns
+    assert len(body) == frame.height
+    for got, want in zip(body, frame.iter_rows(), strict=True):
+        for cell, value in zip(got, want, strict=True):
+            if isinstance(value, float):
+                assert cell == pytest.approx(value, rel=1e-12), (got, want)
+            elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                assert isinstance(cell, dt.datetime) and cell.date() == value, (got, want)
+            else:
+                assert cell == value, (got, want)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ the browser only ever names a registered chart and passes filter values.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,6 +17,7 @@ from typing import Any
 import polars as pl
 from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
 
+from dashboards import formats, writers
 from dashboards.components.labels import VALUES as LABEL_VALUES
 from dashboards.i18n import fmt_date, fmt_month, fmt_number, resolve_lang, translator
 
@@ -198,24 +198,28 @@ def to_csv(frame: pl.DataFrame) -> bytes:
 
 
 def to_xlsx(frame: pl.DataFrame, sheet: str) -> bytes:
-    buffer = io.BytesIO()
-    frame.write_excel(buffer, worksheet=sheet[:31], autofit=True)
-    return buffer.getvalue()
+    """The chart's data through the one XLSX writer the dataset downloads use."""
+    with writers.xlsx_file(writers.frame_reader(frame), sheet_title=sheet) as fh:
+        return fh.read()
+
+
+#: The formats a chart offers (media type and file name from the format registry).
+CHART_WRITERS: dict[str, Callable[[pl.DataFrame, str], bytes]] = {
+    "csv": lambda frame, name: to_csv(frame), "xlsx": to_xlsx}
 
 
 def download(store: dict[str, Any] | None, fmt: str) -> dict[str, Any] | None:
     """The dcc.Download payload for a chart store; None for an unknown chart."""
-    if not isinstance(store, dict) or fmt not in ("csv", "xlsx"):
+    if not isinstance(store, dict) or fmt not in CHART_WRITERS:
         return None
     spec = REGISTRY.get(str(store.get("chart")))
     if spec is None:
         return None
     params = store.get("params") if isinstance(store.get("params"), dict) else {}
     frame = spec.data(params)
-    if fmt == "csv":
-        return dcc.send_bytes(to_csv(frame), f"{spec.name}.csv", type="text/csv")
-    return dcc.send_bytes(to_xlsx(frame, spec.name), f"{spec.name}.xlsx",
-                          type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    record = formats.by_key(fmt)
+    return dcc.send_bytes(CHART_WRITERS[fmt](frame, spec.name), record.file_name(spec.name),
+                          type=record.media_type)
 
 
 @callback(Output({"type": "chart-download", "key": MATCH}, "data"),
@@ -226,6 +230,6 @@ def download(store: dict[str, Any] | None, fmt: str) -> dict[str, Any] | None:
 def _on_download(_csv: int | None, _xlsx: int | None, store: dict[str, Any] | None):
     from dash import ctx
 
-    fmt = "xlsx" if isinstance(ctx.triggered_id, dict) and \
-        ctx.triggered_id.get("type") == "dl-xlsx" else "csv"
+    clicked = ctx.triggered_id.get("type", "") if isinstance(ctx.triggered_id, dict) else ""
+    fmt = clicked.removeprefix("dl-") if clicked.removeprefix("dl-") in CHART_WRITERS else "csv"
     return download(store, fmt) or no_update

@@ -11,6 +11,7 @@ from dash import dcc, html
 
 from dashboards import warehouse
 from dashboards.i18n import fmt_date, localized_href, resolve_lang, translator
+from etl.catalog import LICENCE_URL
 
 #: (path, English label) of the main navigation, in order.
 NAV = (("/", "Overview"), ("/axis/1", "Axis 1"), ("/axis/2", "Axis 2"), ("/axis/3", "Axis 3"),
@@ -18,7 +19,8 @@ NAV = (("/", "Overview"), ("/axis/1", "Axis 1"), ("/axis/2", "Axis 2"), ("/axis/
        ("/mobility", "Mobility"), ("/data", "Open data"), ("/reporting", "Reporting"))
 LEGAL = (("/note-legali", "Legal notes"), ("/privacy", "Privacy policy"),
          ("/accessibilita", "Accessibility statement"))
-LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/deed.it"
+#: the human-readable deed, in Italian, of the licence every dataset carries
+LICENCE_DEED = LICENCE_URL + "deed.it"
 
 
 def _current(path: str, pathname: str) -> bool:
@@ -85,7 +87,7 @@ def footer(lang: str | None, info: warehouse.BuildInfo | None) -> html.Footer:
         html.Div(className="it-footer-main py-4", children=html.Div(className="container", children=[
             html.P(html.Strong(_("City of Milan – PON Metro 2014-2020"))),
             html.P([_("Data published under the licence "),
-                    html.A("Creative Commons Attribution 4.0 (CC BY 4.0)", href=LICENCE_URL,
+                    html.A("Creative Commons Attribution 4.0 (CC BY 4.0)", href=LICENCE_DEED,
                            rel="license"), "."]),
         ])),
         html.Div(className="it-footer-small-prints", children=html.Div(className="container", children=[

@@ -1,4 +1,4 @@
-"""Flask blueprints of the open-data hub (API, downloads, catalogue feeds)."""
+"""Flask blueprints of the open-data hub (API, downloads, catalogue feeds, OGC API, OpenAPI)."""
 
 from __future__ import annotations
 
@@ -7,23 +7,35 @@ import re
 from flask import Flask, Response, request
 
 from dashboards import warehouse
-from dashboards.hub import ckan, dcat, downloads
+from dashboards.hub import ckan, dcat, downloads, ogc, openapi
 
 _DATASET_PAGE = re.compile(r"^/data/([^/]+)/?$")
+#: Media types a harvester may ask ``/data/<id>`` for, and the feed extension of each.
+_RDF_TYPES = {"text/turtle": "ttl", "application/ld+json": "jsonld",
+              "application/rdf+xml": "rdf"}
 
 
-def _unknown_dataset_is_404(response: Response) -> Response:
-    """``/data/<id>`` for an id that is not published answers 404 (the page says why)."""
+def _dataset_rdf_by_accept() -> Response | None:
+    """``/data/<id>`` with ``Accept: text/turtle`` (or JSON-LD, RDF/XML) gives its DCAT.
+
+    Browsers list ``text/html`` first, so they keep getting the page.
+    """
     match = _DATASET_PAGE.match(request.path)
-    if match and request.method == "GET" and response.status_code == 200 \
-            and response.mimetype == "text/html":
-        from dashboards.queries import catalog
+    if not match or request.method != "GET":
+        return None
+    best = request.accept_mimetypes.best_match(["text/html", *_RDF_TYPES])
+    if best not in _RDF_TYPES:
+        return None
+    try:
+        return dcat.dataset_response(match.group(1), _RDF_TYPES[best])
+    except warehouse.WarehouseUnavailable:
+        return None
 
-        try:
-            if catalog.get(match.group(1)) is None:
-                response.status_code = 404
-        except warehouse.WarehouseUnavailable:
-            pass
+
+def _vary_on_accept(response: Response) -> Response:
+    """``/data/<id>`` also answers RDF by content negotiation: caches must key on Accept."""
+    if _DATASET_PAGE.match(request.path):
+        response.vary.add("Accept")
     return response
 
 
@@ -32,4 +44,7 @@ def register(server: Flask) -> None:
     server.register_blueprint(ckan.bp)
     server.register_blueprint(dcat.bp)
     server.register_blueprint(downloads.bp)
-    server.after_request(_unknown_dataset_is_404)
+    server.register_blueprint(ogc.bp)
+    server.register_blueprint(openapi.bp)
+    server.before_request(_dataset_rdf_by_accept)
+    server.after_request(_vary_on_accept)

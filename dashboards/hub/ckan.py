@@ -23,6 +23,7 @@ from dashboards import warehouse
 from dashboards.hub import describe
 from dashboards.queries import catalog, datastore
 from dashboards.queries.datastore import QueryError
+from etl.catalog import LICENCE_ID, LICENCE_TITLE, LICENCE_URL
 
 bp = Blueprint("hub_ckan", __name__)
 
@@ -261,11 +262,13 @@ def datastore_search(params: dict, base: str) -> dict[str, Any]:
     if records_format not in ("objects", "lists", "csv", "tsv"):
         raise validation("records_format", "must be one of objects, lists, csv, tsv")
     include_total = _flag(params, "include_total", True)
+    distinct = _flag(params, "distinct", False)
     try:
         page = datastore.search(ds, fields=params.get("fields"), filters=params.get("filters"),
                                 q=params.get("q"), sort=params.get("sort"),
                                 limit=params.get("limit", datastore.DEFAULT_LIMIT),
-                                offset=params.get("offset", 0), include_total=include_total)
+                                offset=params.get("offset", 0), include_total=include_total,
+                                distinct=distinct)
     except QueryError as exc:
         raise validation(exc.field, exc.message) from None
     names = [c.name for c in page["columns"]]
@@ -283,6 +286,7 @@ def datastore_search(params: dict, base: str) -> dict[str, Any]:
         "filters": params.get("filters") or {}, "q": params.get("q") or "",
         "sort": params.get("sort") or ", ".join(ds.order_by),
         "include_total": include_total, "records_format": records_format,
+        "distinct": distinct,
         "_links": {"start": action,
                    "next": f"{action}&offset={page['offset'] + page['limit']}"},
     }
@@ -382,8 +386,7 @@ def tag_list(params: dict, base: str) -> list[str]:
 
 
 def license_list(params: dict, base: str) -> list[dict[str, Any]]:
-    return [{"id": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
-             "url": "https://creativecommons.org/licenses/by/4.0/", "od_conformance":
+    return [{"id": LICENCE_ID, "title": LICENCE_TITLE, "url": LICENCE_URL, "od_conformance":
              "approved", "osd_conformance": "not reviewed", "status": "active"}]
 
 

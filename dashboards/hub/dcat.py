@@ -5,6 +5,10 @@ the DCAT-AP_IT class, and every referenced vocabulary node (theme, frequency,
 file type, licence, language, agent) carries the explicit ``rdf:type`` triples
 the DCAT-AP 3.0.1 shapes check, so the feed validates without the EU vocabularies.
 Paging follows ckanext-dcat (``?page=N``, hydra:PagedCollection).
+Each dataset carries ``dcat:version`` (its current release, or the build id when
+the host keeps no releases) and ``adms:versionNotes`` (what changed); with kept
+releases it is part of a ``dcat:DatasetSeries`` whose other members are the
+earlier kept releases, each downloadable with ``?release=``.
 """
 
 from __future__ import annotations
@@ -15,33 +19,35 @@ from flask import Blueprint, Response, abort, request
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 
-from dashboards import warehouse
-from dashboards.hub import describe
+from dashboards import formats, releases, warehouse
+from dashboards.hub import describe, hvd
 from dashboards.queries import catalog
+from etl.catalog import LICENCE_URL
 
 bp = Blueprint("hub_dcat", __name__)
 
 DCATAPIT = Namespace("http://dati.gov.it/onto/dcatapit#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+ADMS = Namespace("http://www.w3.org/ns/adms#")
+#: DCAT 3 terms (version, series) that rdflib's DCAT namespace, DCAT 2, does not define.
+DCAT3 = Namespace(str(DCAT))
 ADMS_LT = URIRef("http://purl.org/adms/licencetype/Attribution")
 EU = "http://publications.europa.eu/resource/authority/"
 THEME_SCHEME = URIRef(EU + "data-theme")
-FILE_TYPES = {"csv": "CSV", "xlsx": "XLSX", "parquet": "PARQUET", "json": "JSON",
-              "geojson": "GEOJSON"}
 LANGS = ("ITA", "ENG")
 PER_PAGE = 100
 SERIALISATIONS = {"ttl": ("turtle", "text/turtle"),
                   "jsonld": ("json-ld", "application/ld+json"),
                   "rdf": ("xml", "application/rdf+xml"),
                   "xml": ("xml", "application/rdf+xml")}
-LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 CONTACT_EMAIL = "mailto:opendata@comune.milano.it"
 
 
 def _bind(g: Graph) -> None:
     for prefix, ns in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("skos", SKOS),
-                       ("dcatapit", DCATAPIT), ("vcard", VCARD), ("hydra", HYDRA)):
+                       ("dcatapit", DCATAPIT), ("vcard", VCARD), ("hydra", HYDRA),
+                       ("adms", ADMS)):
         g.bind(prefix, ns)
 
 
@@ -65,8 +71,8 @@ def _vocabularies(g: Graph, datasets: list[catalog.Dataset]) -> URIRef:
         g.add((theme, SKOS.prefLabel, Literal(label_en, lang="en")))
         g.add((theme, SKOS.inScheme, THEME_SCHEME))
         g.add((URIRef(f"{EU}frequency/{ds.frequency}"), RDF.type, DCTERMS.Frequency))
-    for code in FILE_TYPES.values():
-        g.add((URIRef(f"{EU}file-type/{code}"), RDF.type, DCTERMS.MediaTypeOrExtent))
+    for fmt in formats.listed():
+        g.add((URIRef(fmt.eu_file_type_uri), RDF.type, DCTERMS.MediaTypeOrExtent))
     for code in LANGS:
         g.add((URIRef(f"{EU}language/{code}"), RDF.type, DCTERMS.LinguisticSystem))
     licence = URIRef(LICENCE_URL)
@@ -118,20 +124,74 @@ def _dataset(g: Graph, base: str, ds: catalog.Dataset, agent: URIRef, licence: U
         g.add((period, DCAT.endDate, Literal(ds.temporal_end, datatype=XSD.date)))
         g.add((node, DCTERMS.temporal, period))
     for fmt in ds.formats:
-        dist = URIRef(f"{base}data/{ds.id}#{fmt}")
+        dist = URIRef(f"{base}data/{ds.id}#{fmt.key}")
         url = URIRef(describe.download_url(base, ds, fmt))
         g.add((dist, RDF.type, DCAT.Distribution))
         g.add((dist, RDF.type, DCATAPIT.Distribution))
         g.add((dist, DCAT.accessURL, page))
         g.add((dist, DCAT.downloadURL, url))
-        g.add((dist, DCTERMS.format, URIRef(f"{EU}file-type/{FILE_TYPES[fmt]}")))
+        g.add((dist, DCTERMS.format, URIRef(fmt.eu_file_type_uri)))
         g.add((dist, DCTERMS.license, licence))
-        g.add((dist, DCTERMS.title, Literal(f"{ds.title_it} ({fmt.upper()})", lang="it")))
+        name = fmt.key.upper()
+        g.add((dist, DCTERMS.title, Literal(f"{ds.title_it} ({name})", lang="it")))
         g.add((dist, DCTERMS.description,
-               Literal(f"{ds.title_it}: formato {fmt.upper()}", lang="it")))
+               Literal(f"{ds.title_it}: formato {name}", lang="it")))
         g.add((dist, DCTERMS.modified, Literal(ds.modified.date(), datatype=XSD.date)))
         g.add((node, DCAT.distribution, dist))
+    hvd.mark_dataset(g, base, ds, node, licence)
     return node
+
+
+def _versions(g: Graph, base: str, ds: catalog.Dataset, node: URIRef, agent: URIRef,
+              licence: URIRef, history: list, current: str | None, build_id: str) -> None:
+    """``dcat:version``/``adms:versionNotes``; the series of kept releases (newest first)."""
+    now = next((r for r in history if r.id == current), None)
+    if now is None or ds.id not in now.datasets:
+        g.add((node, DCAT3.version, Literal(build_id)))
+        return
+    g.add((node, DCAT3.version, Literal(now.id)))
+    for lang in ("it", "en"):
+        g.add((node, ADMS.versionNotes, Literal(now.notes(ds.id, lang), lang=lang)))
+    earlier = [r for r in history if r.id != now.id and ds.id in r.datasets]
+    if not earlier:
+        return
+    series = URIRef(f"{base}data/{ds.id}#releases")
+    g.add((series, RDF.type, DCAT3.DatasetSeries))
+    g.add((series, DCTERMS.title, Literal(f"{ds.title_it}: rilasci", lang="it")))
+    g.add((series, DCTERMS.title, Literal(f"{ds.title_en}: releases", lang="en")))
+    g.add((series, DCTERMS.description, Literal(
+        "Le versioni conservate del dataset, una per rilascio (elaborazione completa).",
+        lang="it")))
+    g.add((series, DCTERMS.description, Literal(
+        "The kept versions of the dataset, one per release (full build).", lang="en")))
+    g.add((series, DCTERMS.publisher, agent))
+    g.add((node, DCAT3.inSeries, series))
+    g.add((series, DCAT3.last, node))
+    newer = node
+    for rel in earlier:
+        member = URIRef(f"{base}data/{ds.id}?release={rel.id}#dataset")
+        g.add((member, RDF.type, DCAT.Dataset))
+        g.add((member, DCTERMS.title, Literal(f"{ds.title_it} (rilascio {rel.id})", lang="it")))
+        g.add((member, DCTERMS.title, Literal(f"{ds.title_en} (release {rel.id})", lang="en")))
+        for lang in ("it", "en"):
+            g.add((member, DCTERMS.description, Literal(rel.notes(ds.id, lang), lang=lang)))
+            g.add((member, ADMS.versionNotes, Literal(rel.notes(ds.id, lang), lang=lang)))
+        g.add((member, DCAT3.version, Literal(rel.id)))
+        g.add((member, DCTERMS.issued, Literal(rel.created.replace(tzinfo=None).isoformat(
+            timespec="seconds"), datatype=XSD.dateTime)))
+        g.add((member, DCTERMS.publisher, agent))
+        g.add((member, DCAT3.inSeries, series))
+        g.add((newer, DCAT3.prev, member))
+        newer = member
+        dist = URIRef(f"{base}data/{ds.id}?release={rel.id}#csv")
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCAT.accessURL, URIRef(f"{base}data/{ds.id}")))
+        g.add((dist, DCAT.downloadURL,
+               URIRef(f"{base}download/{ds.id}.csv?release={rel.id}")))
+        g.add((dist, DCTERMS.format, URIRef(formats.get("csv").eu_file_type_uri)))
+        g.add((dist, DCTERMS.license, licence))
+        g.add((member, DCAT.distribution, dist))
+    g.add((series, DCAT3.first, newer))
 
 
 def catalogue_graph(base: str, page: int | None = None) -> Graph:
@@ -166,8 +226,12 @@ def catalogue_graph(base: str, page: int | None = None) -> Graph:
     g.add((cat, FOAF.homepage, URIRef(base)))
     g.add((URIRef(base), RDF.type, FOAF.Document))
     g.add((cat, DCAT.themeTaxonomy, THEME_SCHEME))
+    history, current = releases.kept(), releases.current_id()
     for ds in datasets:
-        g.add((cat, DCAT.dataset, _dataset(g, base, ds, agent, licence, contact)))
+        node = _dataset(g, base, ds, agent, licence, contact)
+        _versions(g, base, ds, node, agent, licence, history, current, info.build_id)
+        g.add((cat, DCAT.dataset, node))
+    hvd.add_services(g, base, datasets, cat, contact, licence)
     if page is not None:
         coll = URIRef(f"{base}catalog.ttl?page={page}")
         g.add((coll, RDF.type, HYDRA.PagedCollection))
@@ -195,8 +259,37 @@ def catalogue(ext: str):
         page = int(raw_page)
     fmt, media = SERIALISATIONS[ext]
     info = warehouse.build_info()
-    etag = f'"{info.build_id}-{ext}-{page}"'
+    etag = f'"{info.build_id}-{releases.tag()}-{ext}-{page}"'
     if request.if_none_match and request.if_none_match.contains(etag.strip('"')):
         return Response(status=304, headers={"ETag": etag})
     body = catalogue_graph(request.url_root, page).serialize(format=fmt)
     return Response(body, content_type=f"{media}; charset=utf-8", headers={"ETag": etag})
+
+
+def dataset_graph(base: str, ds: catalog.Dataset) -> Graph:
+    """One dataset's DCAT-AP_IT description (what ``/data/<id>.ttl`` serves)."""
+    g = Graph()
+    _bind(g)
+    agent = _agent(g, base)
+    licence = _vocabularies(g, [ds])
+    contact = _contact(g, base)
+    node = _dataset(g, base, ds, agent, licence, contact)
+    _versions(g, base, ds, node, agent, licence, releases.kept(), releases.current_id(),
+              warehouse.build_info().build_id)
+    hvd.add_services(g, base, [ds], None, contact, licence)
+    return g
+
+
+def dataset_response(dataset_id: str, ext: str) -> Response:
+    """``/data/<id>.<ext>``, and ``/data/<id>`` asked for RDF by content negotiation."""
+    ds = catalog.get(dataset_id)
+    if ds is None or ext not in SERIALISATIONS:
+        abort(404)
+    fmt, media = SERIALISATIONS[ext]
+    body = dataset_graph(request.url_root, ds).serialize(format=fmt)
+    return Response(body, content_type=f"{media}; charset=utf-8", headers={"Vary": "Accept"})
+
+
+@bp.get("/data/<dataset_id>.<ext>")
+def dataset_rdf(dataset_id: str, ext: str):
+    return dataset_response(dataset_id, ext)

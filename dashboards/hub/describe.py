@@ -8,25 +8,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from dashboards import formats
+from dashboards.formats import Format
 from dashboards.queries.catalog import FREQUENCY_LABELS, THEME_LABELS, Dataset
-from etl.catalog import LICENCE_TITLE
+from etl.catalog import LICENCE_ID, LICENCE_TITLE, LICENCE_URL
 
 ORG_NAME = "comune-di-milano"
 ORG_TITLE = "Comune di Milano"
-FORMAT_LABELS = {"csv": "CSV", "xlsx": "XLSX", "parquet": "Parquet", "json": "JSON",
-                 "geojson": "GeoJSON"}
+#: The format whose resource is the DataStore table and carries the dataset id.
+DATASTORE_FORMAT = "csv"
+#: The format of the data files of Data Packages and of the whole-catalogue zip.
+PACKAGE_FORMAT = "csv"
 FRICTIONLESS_TYPES = {"integer": "integer", "number": "number", "boolean": "boolean",
                       "date": "date", "datetime": "datetime", "string": "string",
                       "complex": "string"}
 
 
-def resource_id(ds: Dataset, fmt: str) -> str:
+def resource_id(ds: Dataset, fmt: Format) -> str:
     """The CSV resource carries the dataset id (it is the DataStore table)."""
-    return ds.id if fmt == "csv" else f"{ds.id}.{fmt}"
+    return ds.id if fmt.key == DATASTORE_FORMAT else f"{ds.id}.{fmt.key}"
 
 
-def download_url(base: str, ds: Dataset, fmt: str) -> str:
-    return f"{base}download/{ds.id}.{fmt}"
+def download_url(base: str, ds: Dataset, fmt: Format) -> str:
+    return f"{base}download/{ds.id}.{fmt.key}"
 
 
 def _iso(value: Any) -> str | None:
@@ -49,19 +53,16 @@ def group(theme: str, count: int | None = None) -> dict[str, Any]:
     return out
 
 
-def resource(base: str, ds: Dataset, fmt: str, position: int) -> dict[str, Any]:
+def resource(base: str, ds: Dataset, fmt: Format, position: int) -> dict[str, Any]:
     return {
         "id": resource_id(ds, fmt), "package_id": ds.id, "position": position,
-        "name": f"{ds.title_it} ({FORMAT_LABELS[fmt]})", "format": FORMAT_LABELS[fmt],
-        "mimetype": {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-"
-                     "officedocument.spreadsheetml.sheet", "parquet":
-                     "application/vnd.apache.parquet", "json": "application/json",
-                     "geojson": "application/geo+json"}[fmt],
+        "name": f"{ds.title_it} ({fmt.label})", "format": fmt.label,
+        "mimetype": fmt.media_type,
         "url": download_url(base, ds, fmt), "url_type": "", "state": "active",
-        "description": ds.description_it, "datastore_active": fmt == "csv",
+        "description": ds.description_it, "datastore_active": fmt.key == DATASTORE_FORMAT,
         "created": _iso(ds.modified), "last_modified": _iso(ds.modified),
         "metadata_modified": _iso(ds.modified), "license_type": ds.licence_url,
-        "distribution_format": FORMAT_LABELS[fmt],
+        "distribution_format": fmt.label,
     }
 
 
@@ -115,8 +116,9 @@ def table_schema(ds: Dataset) -> dict[str, Any]:
 
 
 def csv_resource(ds: Dataset, path: str) -> dict[str, Any]:
+    csv = formats.by_key(PACKAGE_FORMAT)
     return {"name": ds.id, "path": path, "title": ds.title_it, "description":
-            ds.description_it, "format": "csv", "mediatype": "text/csv",
+            ds.description_it, "format": csv.key, "mediatype": csv.media_type,
             "encoding": "utf-8", "schema": table_schema(ds)}
 
 
@@ -126,8 +128,7 @@ def datapackage(datasets: list[Dataset], *, name: str, title: str,
     return {
         "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
         "name": name, "id": name, "title": title, "created": modified,
-        "licenses": [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
-                      "title": LICENCE_TITLE}],
+        "licenses": [{"name": LICENCE_ID, "path": LICENCE_URL, "title": LICENCE_TITLE}],
         "contributors": [{"title": ORG_TITLE, "roles": ["publisher"]}],
         "resources": [csv_resource(ds, paths[ds.id]) for ds in datasets],
     }

@@ -19,21 +19,23 @@ from typing import Any
 from flask import Blueprint, Response, abort, request
 from werkzeug.http import http_date
 
-from dashboards import warehouse
-from dashboards.hub import describe, writers
+from dashboards import formats, releases, warehouse, writers
+from dashboards.formats import Format
+from dashboards.hub import describe
 from dashboards.queries import catalog
 from dashboards.queries.datastore import QueryError, stream
 
 bp = Blueprint("hub_downloads", __name__)
-RESERVED = {"excel", "bom", "fields", "sort", "lang", "q"}
+RESERVED = {"fields", "sort", "lang", "q", releases.PARAM}
 OPS = ("gte", "gt", "lte", "lt")
+ZIP_MEDIA_TYPE = "application/zip"
 
 
 def filters_from_args(ds: catalog.Dataset) -> dict[str, Any]:
     """Query-string filters in CKAN filter shape; unknown names raise QueryError."""
     filters: dict[str, Any] = {}
     for key in request.args:
-        if key in RESERVED:
+        if key in RESERVED or key in formats.variant_flags():
             continue
         name, _, op = key.partition("__")
         if op and op not in OPS:
@@ -53,9 +55,14 @@ def filters_from_args(ds: catalog.Dataset) -> dict[str, Any]:
     return filters
 
 
-def _wants_excel() -> bool:
-    """``?excel=1`` (or ``?bom=1``): the CSV variant for spreadsheet users."""
-    return request.args.get("excel", request.args.get("bom", "")).lower() in ("1", "true", "yes")
+def _chosen(fmt: Format) -> Format:
+    """A variant of ``fmt`` when the query asks for it (``?excel=1``), else ``fmt``."""
+    for variant in formats.FORMATS:
+        flag = next((f for f in variant.flags if f in request.args), None)
+        if variant.key == fmt.key and flag and \
+                request.args[flag].lower() in ("1", "true", "yes"):
+            return variant
+    return fmt
 
 
 def _etag(*parts: str) -> str:
@@ -88,43 +95,35 @@ def _conditional(etag: str) -> tuple[dict[str, str], Response | None]:
     return headers, None
 
 
-def _streamed(ds: catalog.Dataset, fmt: str, filename: str) -> Response:
-    excel = fmt == "csv" and _wants_excel()
+def _streamed(ds: catalog.Dataset, fmt: Format, filename: str) -> Response:
+    """One dataset in one format: streamed chunks, or a finished file streamed with its
+    length; the query runs in the format's projection mode."""
     info = warehouse.build_info()
-    etag = _etag(info.build_id, ds.id, fmt, request.query_string.decode("latin-1"))
+    etag = _etag(info.build_id, ds.id, fmt.key, request.query_string.decode("latin-1"))
     headers, not_modified = _conditional(etag)
     if not_modified:
         return not_modified
     cursor = ExitStack()  # closes the DuckDB cursor once the body is sent
     try:
         filters = filters_from_args(ds)
-        mode = {"csv": "excel_csv" if excel else "csv", "xlsx": "xlsx",
-                "json": "json"}.get(fmt, "native")
         # Prepared here, so bad input fails before the first byte is sent.
         reader, _ = cursor.enter_context(stream(
             ds, fields=request.args.get("fields") or None, filters=filters,
             q=request.args.get("q") or None, sort=request.args.get("sort") or None,
-            mode=mode))
+            mode=fmt.mode))
     except QueryError as exc:
         cursor.close()
         return _bad_request(exc)
     headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    if fmt in ("parquet", "xlsx"):
+    if fmt.file is not None:
         try:
-            fh = writers.parquet_file(reader) if fmt == "parquet" else \
-                writers.xlsx_file(reader, sheet_title=ds.id[:31])
+            fh = fmt.file(reader, ds)
         finally:
             cursor.close()
         headers["Content-Length"] = str(writers.size_of(fh))
         return Response(writers.file_chunks(fh), headers=headers,
-                        content_type=writers.MEDIA_TYPES[fmt], direct_passthrough=True)
-    if fmt == "csv":
-        chunks = writers.csv_chunks(reader, excel=excel)
-    elif fmt == "json":
-        chunks = writers.json_chunks(reader)
-    else:
-        chunks = writers.geojson_chunks(reader, geometry=ds.geometry_column,
-                                        lon=ds.lon_column, lat=ds.lat_column)
+                        content_type=fmt.content_type, direct_passthrough=True)
+    chunks = fmt.chunks(reader, ds)
 
     def body() -> Iterator[bytes]:
         try:
@@ -132,19 +131,27 @@ def _streamed(ds: catalog.Dataset, fmt: str, filename: str) -> Response:
         finally:
             cursor.close()
 
-    return Response(body(), headers=headers, content_type=writers.MEDIA_TYPES[fmt],
+    return Response(body(), headers=headers, content_type=fmt.content_type,
                     direct_passthrough=True)
 
 
 @bp.get("/download/<dataset_id>.<fmt>")
 def download(dataset_id: str, fmt: str):
-    if dataset_id == "catalog" and fmt == "zip":
-        return catalogue_zip()
-    ds = _dataset_or_404(dataset_id)
-    if fmt not in ds.formats:
-        abort(404)
-    suffix = "-excel" if fmt == "csv" and _wants_excel() else ""
-    return _streamed(ds, fmt, f"{ds.id}{suffix}.{fmt}")
+    """One dataset; ``?release=<id>`` gives it as that kept release had it."""
+    try:
+        release = releases.requested()
+    except releases.UnknownRelease as exc:
+        return releases.not_found(exc.args[0])
+    with releases.reading(release):
+        if dataset_id == "catalog" and fmt == "zip":
+            return catalogue_zip()
+        ds = _dataset_or_404(dataset_id)
+        listed = formats.get(fmt)
+        if listed is None or listed not in ds.formats:
+            abort(404)
+        chosen = _chosen(listed)
+        stem = f"{ds.id}_{release.id}" if release else ds.id
+        return _streamed(ds, chosen, chosen.file_name(stem))
 
 
 @bp.get("/data/<dataset_id>/<dataset_file>.csv")
@@ -153,7 +160,8 @@ def package_csv(dataset_id: str, dataset_file: str):
     ds = _dataset_or_404(dataset_id)
     if dataset_file != ds.id:
         abort(404)
-    return _streamed(ds, "csv", f"{ds.id}.csv")
+    fmt = formats.by_key(describe.PACKAGE_FORMAT)
+    return _streamed(ds, _chosen(fmt), fmt.file_name(ds.id))
 
 
 @bp.get("/data/<dataset_id>/datapackage.json")
@@ -164,7 +172,7 @@ def datapackage(dataset_id: str):
     if not_modified:
         return not_modified
     body = describe.datapackage([ds], name=f"pon-metro-milano-{ds.id}", title=ds.title_it,
-                                paths={ds.id: f"{ds.id}.csv"},
+                                paths={ds.id: formats.by_key(describe.PACKAGE_FORMAT).file_name(ds.id)},
                                 modified=info.built_at.isoformat() + "Z")
     return Response(json.dumps(body, ensure_ascii=False, indent=2), headers=headers,
                     content_type="application/json")
@@ -177,19 +185,21 @@ def catalogue_zip() -> Response:
     if not_modified:
         return not_modified
     datasets = list(catalog.datasets())
+    fmt = formats.by_key(describe.PACKAGE_FORMAT)
     out = tempfile.SpooledTemporaryFile(max_size=writers.SPOOL_BYTES)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         descriptor = describe.datapackage(
             datasets, name="pon-metro-milano", title="Open data PON Metro 2014-2020 Milano",
-            paths={ds.id: f"{ds.id}.csv" for ds in datasets},
+            paths={ds.id: fmt.file_name(ds.id) for ds in datasets},
             modified=info.built_at.isoformat() + "Z")
         zf.writestr("datapackage.json", json.dumps(descriptor, ensure_ascii=False, indent=2))
         for ds in datasets:
-            with stream(ds, mode="csv") as (reader, _), \
-                    zf.open(f"{ds.id}.csv", "w", force_zip64=True) as member:
-                writers.write_csv(reader, member)
+            with stream(ds, mode=fmt.mode) as (reader, _), \
+                    zf.open(fmt.file_name(ds.id), "w", force_zip64=True) as member:
+                for chunk in fmt.chunks(reader, ds):
+                    member.write(chunk)
     out.seek(0)
     headers["Content-Disposition"] = 'attachment; filename="pon-metro-milano-open-data.zip"'
     headers["Content-Length"] = str(writers.size_of(out))
     return Response(writers.file_chunks(out), headers=headers,
-                    content_type=writers.MEDIA_TYPES["zip"], direct_passthrough=True)
+                    content_type=ZIP_MEDIA_TYPE, direct_passthrough=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dashboards import formats
 from dashboards.i18n import translator
 from dashboards.queries import catalog
 
@@ -15,4 +16,6 @@ def facet_label(facet: str, value: str, lang: str) -> str:
         return catalog.FREQUENCY_LABELS.get(value, (value, value))[1 if en else 0]
     if facet == "axis":
         return f"{_('Axis')} {value}"
-    return value.upper() if value != "geojson" else "GeoJSON"
+    if facet == "format" and (fmt := formats.get(value)) is not None:
+        return fmt.tag
+    return value.upper()

@@ -5,18 +5,17 @@ from __future__ import annotations
 import dash
 from dash import Input, State, callback, dcc, html
 
-from dashboards.components import charts, errors, filters, frame, kpi, monitoring, specs
+from dashboards.components import charts, errors, filters, frame, kpi, kpis, monitoring, specs
 from dashboards.components.timeline import TIMELINE
 from dashboards.i18n import (
     fmt_eur,
-    fmt_number,
     fmt_percent,
     localized_href,
     resolve_lang,
     translator,
 )
 from dashboards.queries import programme
-from dashboards.queries.common import AXES, FIRST_YEAR, LAST_YEAR, as_int, as_year
+from dashboards.queries.common import AXES, as_int, as_year, data_years
 
 
 def title(axis_id=None, **_):
@@ -24,26 +23,6 @@ def title(axis_id=None, **_):
 
 
 dash.register_page(__name__, path_template="/axis/<axis_id>", title=title, name="Axis")
-
-
-def indicator_cards(axis_id: int, lang: str, info) -> list:
-    _ = translator(lang)
-    cards = []
-    for r in programme.axis_indicators(axis_id).iter_rows(named=True):
-        trend = None
-        if r["change_1y"] is not None:
-            sign = "▲" if r["change_1y"] > 0 else ("▼" if r["change_1y"] < 0 else "■")
-            trend = f"{sign} {fmt_number(r['change_1y'], lang)} {_('on the previous year')}"
-        cards.append(kpi.kpi_card(
-            f"{r['indicator_code']} – {r['name_' + lang]}",
-            f"{fmt_number(r['value'], lang)} {_(r['unit'] or '')}".strip(), lang,
-            source=_("programme monitoring (mart.indicator_progress)"), info=info,
-            progress=r["pct_of_target"],
-            detail=_("2023 target {target}: {pct}").format(
-                target=fmt_number(r["target_2023"], lang), pct=fmt_percent(r["pct_of_target"],
-                                                                          lang)),
-            trend=trend))
-    return cards
 
 
 def project_table(axis_id: int, lang: str) -> html.Div:
@@ -77,9 +56,12 @@ def layout(axis_id=None, lang=None, year=None, **_query):
     year_value = as_year(year)
     params = {"axis_id": axis, "year": year_value}
     year_opts = [(filters.ALL, _("All years"))] + [(str(y), str(y))
-                                                   for y in range(FIRST_YEAR, LAST_YEAR + 1)]
-    alloc = row["allocation_eur"] or 0
-    source = _("programme monitoring (mart.axes, mart.projects)")
+                                                   for y in data_years()]
+    kpi_rows = []
+    for group, (heading, label) in kpis.GROUPS.items():
+        if heading:
+            kpi_rows.append(html.H2(_(heading)))
+        kpi_rows.append(kpi.kpi_row(kpis.cards(axis, group, lang, info), _(label)))
     return html.Div([
         filters.location("axis-url"),
         dcc.Store(id="axis-lang", data=lang),
@@ -87,15 +69,7 @@ def layout(axis_id=None, lang=None, year=None, **_query):
         html.H1(f"{_('Axis')} {axis} – {row['name_' + lang]}"),
         html.P(f"{_('Fund')}: {row['fund']}"),
         monitoring.flagged_section("axis-flags", axis, lang),
-        kpi.kpi_row([
-            kpi.kpi_card(_("Allocation"), fmt_eur(alloc, lang), lang, source=source, info=info),
-            kpi.kpi_card(_("Committed"), fmt_eur(row["committed_eur"], lang), lang, source=source,
-                         info=info, progress=row["committed_eur"] / alloc if alloc else None),
-            kpi.kpi_card(_("Paid"), fmt_eur(row["paid_eur"], lang), lang, source=source,
-                         info=info, progress=row["paid_eur"] / alloc if alloc else None),
-        ], _("Axis finances")),
-        html.H2(_("Indicators against 2023 targets")),
-        kpi.kpi_row(indicator_cards(axis, lang, info), _("Indicators against 2023 targets")),
+        *kpi_rows,
         filters.filter_bar([filters.radio("axis-year", _("Period"), year_opts,
                                           str(year_value or filters.ALL))],
                            _("Filter the spend chart")),

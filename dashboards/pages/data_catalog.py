@@ -10,7 +10,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboards import warehouse
+from dashboards import formats, warehouse
 from dashboards.hub.labels import facet_label
 from dashboards.i18n import fmt_number, localized_href, resolve_lang, translator
 from dashboards.queries import catalog
@@ -38,7 +38,7 @@ def _facet_block(facet: str, counts, selected: dict[str, list[str]], q: str, lan
     _ = translator(lang)
     items = []
     order = sorted(counts) if facet != "format" else \
-        [f for f in (*catalog.TABULAR_FORMATS, "geojson") if f in counts]
+        [f.key for f in formats.listed() if f.key in counts]
     for value in order:
         chosen = value in selected.get(facet, [])
         new = dict(selected)
@@ -66,7 +66,7 @@ def _result(ds: catalog.Dataset, lang: str):
             html.Span(facet_label("frequency", ds.frequency, lang),
                       className="badge bg-secondary me-2"),
             html.Span(f"{fmt_number(ds.rows, lang)} {_('rows')}", className="me-2"),
-            html.Span(" · ".join(f.upper() for f in ds.formats), className="text-muted"),
+            html.Span(" · ".join(f.key.upper() for f in ds.formats), className="text-muted"),
         ], className="small mb-0"),
     ], className="pm-card", **{"data-dataset": ds.id}))
 

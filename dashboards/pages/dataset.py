@@ -14,7 +14,7 @@ import dash
 import flask
 from dash import dcc, html
 
-from dashboards import warehouse
+from dashboards import formats, releases, warehouse
 from dashboards.hub.labels import facet_label
 from dashboards.i18n import fmt_date, fmt_number, localized_href, resolve_lang, translator
 from dashboards.queries import catalog, datastore
@@ -34,8 +34,6 @@ dash.register_page(__name__, path_template="/data/<dataset_id>", title=page_titl
 
 PAGE_SIZE = 25
 MAX_CELL = 120
-FORMAT_NAMES = {"csv": "CSV (UTF-8)", "xlsx": "Excel (XLSX)", "parquet": "Parquet",
-                "json": "JSON", "geojson": "GeoJSON"}
 
 
 def _cell(value) -> str:
@@ -54,6 +52,56 @@ def _int(value, default: int) -> int:
         return max(1, min(int(str(value)), 10**9))
     except (TypeError, ValueError):
         return default
+
+
+#: Formats linked per kept release (the whole registry would crowd the table).
+RELEASE_FORMATS = ("csv", "xlsx", "parquet")
+
+
+def _releases(ds: catalog.Dataset, lang: str):
+    """Kept releases, newest first, with what changed in this dataset and its downloads."""
+    _ = translator(lang)
+    kept = releases.kept()
+    if not kept:
+        return None
+    current = releases.current_id()
+    rows = []
+    for rel in kept:
+        change = rel.datasets.get(ds.id)
+        label = rel.id + (f" ({_('current')})" if rel.id == current else "")
+        if change is None:
+            cells = [html.Td(_("not in this release"), colSpan=4), html.Td("–")]
+        else:
+            first = rel.previous is None
+            cells = [html.Td(fmt_number(change.rows, lang)),
+                     html.Td(_("first release") if first else fmt_number(change.added, lang)),
+                     html.Td("–" if first else fmt_number(change.removed, lang)),
+                     html.Td("–" if first else fmt_number(change.changed, lang)),
+                     html.Td([html.A(f.tag, href=f"/download/{ds.id}.{f.key}?release={rel.id}",
+                                     download="", className="me-2",
+                                     **{"aria-label": _("{fmt} as of release {id}").format(
+                                         fmt=f.tag, id=rel.id)})
+                              for f in map(formats.get, RELEASE_FORMATS)])]
+        rows.append(html.Tr([html.Th(label, scope="row"),
+                             html.Td(fmt_date(rel.created, lang)), *cells],
+                            **{"data-release": rel.id}))
+    return html.Section([
+        html.H2(_("Releases"), id="releases-title"),
+        html.P(_("Each release is a full build of the data. Download this dataset exactly as "
+                 "it was in any kept release; changes are counted against the release "
+                 "before, matching rows by their key."), className="small"),
+        html.Div(html.Table([
+            html.Thead(html.Tr([html.Th(_("Release"), scope="col"),
+                                html.Th(_("Published"), scope="col"),
+                                html.Th(_("Rows"), scope="col"),
+                                html.Th(_("Rows added"), scope="col"),
+                                html.Th(_("Rows removed"), scope="col"),
+                                html.Th(_("Rows changed"), scope="col"),
+                                html.Th(_("Downloads"), scope="col")])),
+            html.Tbody(rows)], className="table table-sm", id="releases-table"),
+            className="table-responsive", tabIndex="0", role="region",
+            **{"aria-labelledby": "releases-title"}),
+    ], **{"aria-labelledby": "releases-title"})
 
 
 def _preview(ds: catalog.Dataset, lang: str, query: dict):
@@ -191,11 +239,8 @@ def _dictionary(ds: catalog.Dataset, lang: str):
 
 def _downloads(ds: catalog.Dataset, lang: str):
     _ = translator(lang)
-    links = [html.Li(html.A(FORMAT_NAMES[f], href=f"/download/{ds.id}.{f}", download="",
-                            **{"data-format": f})) for f in ds.formats]
-    links.append(html.Li(html.A(_("CSV for Excel (semicolon, BOM)"),
-                                href=f"/download/{ds.id}.csv?excel=1", download="",
-                                **{"data-format": "csv-excel"})))
+    links = [html.Li(html.A(f.name(lang), href=f.href(ds.id), download="",
+                            **{"data-format": f.slug})) for f in formats.links(ds)]
     links.append(html.Li(html.A(_("Frictionless Data Package"),
                                 href=f"/data/{ds.id}/datapackage.json",
                                 **{"data-format": "datapackage"})))
@@ -274,6 +319,7 @@ def layout(dataset_id=None, lang=None, **query):
         if ds.suppressed else None,
         _metadata(ds, lang, info.built_at),
         _downloads(ds, lang),
+        _releases(ds, lang),
         _preview(ds, lang, query),
         _dictionary(ds, lang),
         _api(ds, lang, base),

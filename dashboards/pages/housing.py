@@ -8,7 +8,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboards.components import charts, errors, filters, maps, specs
 from dashboards.i18n import resolve_lang, translator
 from dashboards.queries import geo, housing
-from dashboards.queries.common import FIRST_YEAR, LAST_YEAR, MUNICIPI, as_int, as_municipio, as_year
+from dashboards.queries.common import MUNICIPI, as_int, as_municipio, as_year, data_years
 
 dash.register_page(__name__, path="/housing", title="Abitare – PON Metro Milano", name="Housing")
 
@@ -47,7 +47,7 @@ def layout(lang=None, municipio=None, nil=None, status=None, year=None, **_query
     base = {"municipio": municipio_id, "year": year_value}
     mun_opts = [(filters.ALL, _("All"))] + [(str(m), str(m)) for m in MUNICIPI]
     year_opts = [(filters.ALL, _("All years"))] + [(str(y), str(y))
-                                                   for y in range(FIRST_YEAR, LAST_YEAR + 1)]
+                                                   for y in data_years()]
     return html.Div([
         filters.location("housing-url"),
         dcc.Store(id="housing-lang", data=lang),

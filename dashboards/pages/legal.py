@@ -7,8 +7,6 @@ from dash import dcc, html
 
 from dashboards.i18n import localized_href, resolve_lang
 
-LICENCE = "https://creativecommons.org/licenses/by/4.0/"
-
 TEXTS = {
     "legal": {
         "it": ("Note legali", [

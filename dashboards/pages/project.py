@@ -14,7 +14,7 @@ from dash import Input, State, callback, dcc, html
 from dashboards.components import charts, errors, filters, frame, kpi, maps, monitoring, specs
 from dashboards.i18n import fmt_date, fmt_eur, fmt_percent, localized_href, resolve_lang, translator
 from dashboards.queries import geo, housing, mobility, programme, social
-from dashboards.queries.common import FIRST_YEAR, LAST_YEAR, as_year, has_table
+from dashboards.queries.common import as_year, data_years, has_table
 
 
 def title(code=None, **_):
@@ -105,7 +105,7 @@ def layout(code=None, lang=None, year=None, **_query):
     source = _("programme monitoring (mart.projects)")
     year_value = as_year(year)
     year_opts = [(filters.ALL, _("All years"))] + [(str(y), str(y))
-                                                   for y in range(FIRST_YEAR, LAST_YEAR + 1)]
+                                                   for y in data_years()]
     points, lines = location_points(clean, project, lang)
     place = ", ".join(str(p) for p in (project.get("address"), project.get("nil_name")) if p)
     end = project.get("end_date_actual") or project.get("end_date_planned")

@@ -19,15 +19,14 @@ from plotly.subplots import make_subplots
 from dashboards import warehouse
 from dashboards.i18n import fmt_date, fmt_eur, fmt_number, fmt_percent, resolve_lang, translator
 from dashboards.queries.reporting import (
-    PERIOD_END,
-    PERIOD_START,
-    YEARS,
     AsOfError,
     Report,
+    app_eligibility,
     cached_finance_by_axis,
     cached_report,
     default_as_of,
     parse_as_of,
+    period_years,
 )
 from dashboards.reporting import routes
 
@@ -85,17 +84,18 @@ def _table3a(report: Report, lang: str, _: Tr) -> html.Table:
                         "verified").unique(maintain_order=True)
     values = {(r["indicator_code"], r["series"], r["year"]): r["value"]
               for r in frame.iter_rows(named=True)}
+    years = period_years(report.period)
     header = [_("Indicator"), _("Unit"), _("Series"), _("Target 2023"),
-              *[str(y) for y in YEARS]]
+              *[str(y) for y in years]]
     rows = []
     for k in keys.iter_rows(named=True):
         label = f"{k['indicator_code']} – {k[name]}" + ("" if k["verified"] else " *")
         series = _("S (selected)") if k["series"] == "S" else _("F (achieved)")
         rows.append([label, _(k["unit"]), series, fmt_number(k["target_2023"], lang),
                      *[fmt_number(values.get((k["indicator_code"], k["series"], y)), lang)
-                       for y in YEARS]])
+                       for y in years]])
     return _table(_("Table 3A – output indicators, cumulative values"), header, rows,
-                  set(range(3, 4 + len(YEARS))))
+                  set(range(3, 4 + len(years))))
 
 
 def _table5(report: Report, lang: str, _: Tr) -> html.Table:
@@ -175,7 +175,7 @@ def _checks(report: Report, _: Tr) -> html.Div:
     return html.Div([html.P(summary, role="status"), html.Ul(items)])
 
 
-def _form(as_of: date, lang: str, _: Tr) -> html.Form:
+def _form(as_of: date, period: tuple[date, date], lang: str, _: Tr) -> html.Form:
     return html.Form([
         html.Label(_("As-of date (YYYY-MM-DD)"), htmlFor="reporting-as-of",
                    style={"display": "block", "fontWeight": 600}),
@@ -187,8 +187,8 @@ def _form(as_of: date, lang: str, _: Tr) -> html.Form:
             html.Button(_("Update"), type="submit", className="btn btn-primary"),
         ], style={"display": "flex", "gap": "1rem", "alignItems": "center"}),
         html.Small(_("Between {start} and {end}. Only facts dated on or before this date "
-                     "count.").format(start=PERIOD_START.isoformat(),
-                                      end=PERIOD_END.isoformat()),
+                     "count.").format(start=period[0].isoformat(),
+                                      end=period[1].isoformat()),
                    className="form-text", style={"display": "block"}),
         dcc.Input(type="hidden", name="lang", value=lang),
     ], action="/reporting", method="get", className="reporting-form my-4")
@@ -208,15 +208,16 @@ def layout(lang=None, as_of=None, **_kwargs):
     _ = translator(lang)
     notice = None
     try:
-        chosen = parse_as_of(as_of) if as_of else default_as_of()
-    except AsOfError:
-        chosen = default_as_of()
-        notice = html.P(_("The as-of date must be a date between {start} and {end}; showing "
-                          "{shown}.").format(start=PERIOD_START.isoformat(),
-                                             end=PERIOD_END.isoformat(),
-                                             shown=chosen.isoformat()),
-                        role="alert", className="alert alert-warning")
-    try:
+        period = app_eligibility()
+        try:
+            chosen = parse_as_of(as_of, period) if as_of else default_as_of(period)
+        except AsOfError:
+            chosen = default_as_of(period)
+            notice = html.P(_("The as-of date must be a date between {start} and {end}; "
+                              "showing {shown}.").format(start=period[0].isoformat(),
+                                                         end=period[1].isoformat(),
+                                                         shown=chosen.isoformat()),
+                            role="alert", className="alert alert-warning")
         report = cached_report(chosen.isoformat())
         finance = cached_finance_by_axis(chosen.isoformat())
     except warehouse.WarehouseUnavailable as exc:
@@ -229,7 +230,7 @@ def layout(lang=None, as_of=None, **_kwargs):
                  "data by priority axis (Table 6), output indicators (Table 3A) and the list "
                  "of operations.").format(date=fmt_date(chosen, lang))),
         notice,
-        _form(chosen, lang, _),
+        _form(chosen, period, lang, _),
         html.H2(_("Downloads")),
         _downloads(chosen, lang, _),
         html.H2(_("Reconciliation")),

@@ -8,7 +8,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboards.components import charts, errors, filters, maps, specs
 from dashboards.i18n import resolve_lang, translator
 from dashboards.queries import geo, social
-from dashboards.queries.common import FIRST_YEAR, LAST_YEAR, MUNICIPI, as_municipio, as_year
+from dashboards.queries.common import MUNICIPI, as_municipio, as_year, data_years
 
 dash.register_page(__name__, path="/social", title="Servizi sociali – PON Metro Milano",
                    name="Social services")
@@ -49,7 +49,7 @@ def layout(lang=None, municipio=None, year=None, **_query):
     params = {"municipio": municipio_id, "year": year_value}
     mun_opts = [(filters.ALL, _("All"))] + [(str(m), str(m)) for m in MUNICIPI]
     year_opts = [(filters.ALL, _("All years"))] + [(str(y), str(y))
-                                                   for y in range(FIRST_YEAR, LAST_YEAR + 1)]
+                                                   for y in data_years()]
     return html.Div([
         filters.location("social-url"),
         dcc.Store(id="social-lang", data=lang),

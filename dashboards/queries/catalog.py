@@ -12,11 +12,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from dashboards import warehouse
+from dashboards import formats, warehouse
 from dashboards.cache import memoize
 
-#: Formats every dataset offers; ``geojson`` is added for located datasets.
-TABULAR_FORMATS = ("csv", "xlsx", "parquet", "json")
 THEME_LABELS = {
     "REGI": ("Regioni e città", "Regions and cities"),
     "GOVE": ("Governo e settore pubblico", "Government and public sector"),
@@ -102,8 +100,9 @@ class Dataset:
         return bool(self.geometry_column or (self.lon_column and self.lat_column))
 
     @property
-    def formats(self) -> tuple[str, ...]:
-        return TABULAR_FORMATS + (("geojson",) if self.located else ())
+    def formats(self) -> tuple[formats.Format, ...]:
+        """The output formats offered (the registry decides, e.g. GeoJSON if located)."""
+        return formats.for_dataset(self)
 
     def column(self, name: str) -> Column | None:
         for col in self.columns:
@@ -175,7 +174,7 @@ def facet_value(ds: Dataset, facet: str) -> list[str]:
     if facet == "axis":
         return [str(ds.axis_id)] if ds.axis_id else []
     if facet == "format":
-        return list(ds.formats)
+        return [f.key for f in ds.formats]
     if facet == "frequency":
         return [ds.frequency]
     return []

@@ -16,22 +16,24 @@ import math
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time
-from decimal import Decimal
+from datetime import date, datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from dashboards import warehouse
+from dashboards import formats, warehouse
 from dashboards.queries import catalog
 from dashboards.queries.catalog import Column, Dataset
+from dashboards.writers import jsonable  # noqa: F401 (rows of the API and pages use it from here)
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 32000
 SQL_MAX_ROWS = 32000
 SQL_TIMEOUT_S = 10.0
 MAX_VALUE_CHARS = 1000
+#: Words of a full-text ``q`` taken into account.
+MAX_WORDS = 20
 RANGE_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -157,7 +159,17 @@ def where_clause(ds: Dataset, filters: dict[str, Any] | None, q: Any = None,
         if isinstance(q, dict):
             targets = [(check_column(ds, k, "q"), v) for k, v in q.items()]
         elif isinstance(q, str):
-            targets = [(c, q) for c in ds.columns if c.family == "string"]
+            # CKAN's plain full text: every word must occur in some text column.
+            if len(q) > MAX_VALUE_CHARS:
+                raise QueryError("q", "search text must be a short string")
+            words = q.split()[:MAX_WORDS]
+            text_cols = [c for c in ds.columns if c.family == "string"]
+            for word in words:
+                alternatives = [f"contains(lower(CAST({quote(c.name)} AS VARCHAR)), ?)"
+                                for c in text_cols]
+                params += [word.lower()] * len(text_cols)
+                parts.append("(" + (" OR ".join(alternatives) or "FALSE") + ")")
+            targets = []
         else:
             raise QueryError("q", "must be a string or an object {field: text}")
         alternatives = []
@@ -166,15 +178,23 @@ def where_clause(ds: Dataset, filters: dict[str, Any] | None, q: Any = None,
                 raise QueryError("q", "search text must be a short string")
             alternatives.append(f"contains(lower(CAST({quote(col.name)} AS VARCHAR)), ?)")
             params.append(str(text).lower())
-        parts.append("(" + (" OR ".join(alternatives) or "FALSE") + ")")
+        if targets:
+            parts.append("(" + (" OR ".join(alternatives) or "FALSE") + ")")
     return (" WHERE " + " AND ".join(parts)) if parts else "", params
 
 
-def order_clause(ds: Dataset, sort: Any) -> str:
-    """``ORDER BY`` from ``"col1, col2 desc nulls last"`` (default: the dataset's key)."""
+def order_clause(ds: Dataset, sort: Any, selected: list[Column] | None = None) -> str:
+    """``ORDER BY`` from ``"col1, col2 desc nulls last"`` (default: the dataset's key).
+
+    ``selected``: the columns of a ``SELECT DISTINCT``, which may only be sorted by
+    returned columns (by default its key columns, else every returned column).
+    """
+    names = None if selected is None else [c.name for c in selected]
     if sort in (None, ""):
-        keys = [quote(c) for c in ds.order_by if ds.column(c)]
-        return (" ORDER BY " + ", ".join(keys)) if keys else ""
+        keys = [c for c in ds.order_by if ds.column(c)]
+        if names is not None:
+            keys = [c for c in keys if c in names] or names
+        return (" ORDER BY " + ", ".join(quote(c) for c in keys)) if keys else ""
     if isinstance(sort, list):
         sort = ",".join(str(s) for s in sort)
     if not isinstance(sort, str) or len(sort) > 2000:
@@ -185,6 +205,9 @@ def order_clause(ds: Dataset, sort: Any) -> str:
         if not words:
             raise QueryError("sort", "empty sort item")
         col = check_column(ds, words[0].strip('"'), "sort")
+        if names is not None and col.name not in names:
+            raise QueryError("sort", f"with distinct, sort by returned fields only "
+                                     f"('{col.name}' is not in fields)")
         rest = [w.lower() for w in words[1:]]
         direction = "ASC"
         if rest and rest[0] in ("asc", "desc"):
@@ -209,14 +232,14 @@ def select_columns(ds: Dataset, fields: Any) -> list[Column]:
     return [check_column(ds, f, "fields") for f in fields]
 
 
-#: How values are rendered: ``native`` (Arrow types, for Parquet/JSON), ``csv``
-#: (ISO text timestamps, lists as text), ``excel_csv`` (as csv, decimal comma for
-#: Italian Excel), ``xlsx`` (native dates and numbers, lists as text) and
-#: ``json`` (ISO timestamps, native lists).
-MODES = ("native", "csv", "excel_csv", "xlsx", "json")
-
-
 def _projection(cols: list[Column], mode: str = "native") -> str:
+    """The SELECT list in one projection mode, named by the output format's record
+    (``dashboards/formats.py``): ``native`` (Arrow types, for Parquet/GeoJSON), ``csv``
+    (ISO text timestamps, lists as text), ``excel_csv`` (as csv, decimal comma for
+    Italian Excel), ``xlsx`` (native dates and numbers, lists as text) and ``json``
+    (ISO timestamps, native lists)."""
+    if mode not in formats.PROJECTIONS:
+        raise ValueError(f"unknown projection mode {mode!r}")
     out = []
     for col in cols:
         ident = quote(col.name)
@@ -233,7 +256,7 @@ def _projection(cols: list[Column], mode: str = "native") -> str:
 
 def build_query(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = None,
                 sort: Any = None, mode: str = "native", default_order: bool = True,
-                ) -> tuple[str, list[Any], list[Column]]:
+                distinct: bool = False) -> tuple[str, list[Any], list[Column]]:
     """The checked SELECT for one dataset; identifiers only from the catalogue.
 
     ``default_order=False`` keeps the mart's own row order when no sort is asked
@@ -242,29 +265,14 @@ def build_query(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any 
     """
     cols = select_columns(ds, fields)
     where, params = where_clause(ds, filters, q)
-    order = order_clause(ds, sort) if sort not in (None, "") or default_order else ""
-    sql = f"SELECT {_projection(cols, mode)} FROM {ds.table}{where}{order}"  # noqa: S608 (allow-listed)
+    order = order_clause(ds, sort, cols if distinct else None) \
+        if sort not in (None, "") or default_order else ""
+    select = "SELECT DISTINCT" if distinct else "SELECT"
+    sql = f"{select} {_projection(cols, mode)} FROM {ds.table}{where}{order}"  # noqa: S608 (allow-listed)
     return sql, params, cols
 
 
 # ----------------------------------------------------------------- results
-
-def jsonable(value: Any) -> Any:
-    """A JSON-friendly value: ISO dates, finite floats, plain lists."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (date, time)):
-        return value.isoformat()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    return value
-
 
 def _run(sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
     cur = warehouse.cursor()
@@ -281,16 +289,24 @@ def _run(sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
 
 def search(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = None,
            sort: Any = None, limit: Any = DEFAULT_LIMIT, offset: Any = 0,
-           include_total: bool = True) -> dict[str, Any]:
-    """One page of rows plus the total: the core of ``datastore_search`` and previews."""
+           include_total: bool = True, distinct: bool = False) -> dict[str, Any]:
+    """One page of rows plus the total: the core of ``datastore_search`` and previews.
+
+    ``distinct``: only distinct rows of the returned fields (CKAN's ``distinct``);
+    the total then counts distinct rows.
+    """
     limit = _bounded_int(limit, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT)
     offset = _bounded_int(offset, "offset", 0, 0, 2**62)
-    sql, params, cols = build_query(ds, fields=fields, filters=filters, q=q, sort=sort)
+    sql, params, cols = build_query(ds, fields=fields, filters=filters, q=q, sort=sort,
+                                    distinct=distinct)
     _, rows = _run(sql + " LIMIT ? OFFSET ?", [*params, limit, offset])
     total = None
     if include_total:
-        where, wparams = where_clause(ds, filters, q)
-        total = _run(f"SELECT count(*) FROM {ds.table}{where}", wparams)[1][0][0]  # noqa: S608
+        if distinct:
+            total = _run(f"SELECT count(*) FROM ({sql}) AS d", params)[1][0][0]  # noqa: S608
+        else:
+            where, wparams = where_clause(ds, filters, q)
+            total = _run(f"SELECT count(*) FROM {ds.table}{where}", wparams)[1][0][0]  # noqa: S608
     return {"columns": cols, "rows": rows, "total": total, "limit": limit, "offset": offset}
 
 

@@ -6,9 +6,10 @@ import polars as pl
 
 from dashboards.cache import memoize
 from dashboards.queries.common import fetch, year_bounds
+from etl.domains.housing import contracts
 
-STATUSES = ("occupied", "vacant", "under_renovation", "renovated")
-STAGES = ("planned", "works", "completed")
+#: the landing contract's enums, in their order (pages list them so)
+STATUSES, STAGES = contracts.STATUSES, contracts.STAGES
 
 
 def as_status(value: object) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 
 from dashboards.cache import memoize
-from dashboards.queries.common import fetch, year_bounds
+from dashboards.queries.common import Query, fetch, year_bounds
 
 #: Project codes look like MI4.1.1.b; anything else is refused before any query.
 CODE_CHARS = set("MI0123456789.abcdefghijklmnopqrstuvwxyz")
@@ -114,20 +114,30 @@ def project_finance(code: str, year: int | None = None) -> pl.DataFrame:
         ORDER BY month""", [code, start, end])
 
 
-@memoize
+#: Each indicator of an axis: latest achieved value, target, % and change on a year.
+AXIS_INDICATORS = Query("""
+    WITH f AS (
+        SELECT indicator_code, year, value, pct_of_target,
+               row_number() OVER (PARTITION BY indicator_code ORDER BY year DESC) AS rn
+        FROM mart.indicator_progress WHERE axis_id = $axis_id AND series = 'F')
+    SELECT i.indicator_code, i.name_it, i.name_en, i.unit, i.kind, i.target_2023,
+           cur.year, cur.value, cur.pct_of_target, cur.value - prev.value AS change_1y
+    FROM mart.indicators i
+    LEFT JOIN f cur ON cur.indicator_code = i.indicator_code AND cur.rn = 1
+    LEFT JOIN f prev ON prev.indicator_code = i.indicator_code AND prev.rn = 2
+    WHERE i.axis_id = $axis_id ORDER BY i.indicator_code""")
+
+#: An axis's money: allocation, and the sums committed and paid by its projects.
+AXIS_MONEY = Query("""
+    SELECT a.axis_id, coalesce(a.allocation_eur, 0) AS allocation_eur,
+           coalesce(sum(p.committed_eur), 0) AS committed_eur,
+           coalesce(sum(p.paid_eur), 0) AS paid_eur
+    FROM mart.axes a LEFT JOIN mart.projects p USING (axis_id)
+    WHERE a.axis_id = $axis_id GROUP BY a.axis_id, a.allocation_eur""")
+
+
 def axis_indicators(axis_id: int) -> pl.DataFrame:
-    """Each indicator of the axis: latest achieved value, target, % and change on a year."""
-    return fetch("""
-        WITH f AS (
-            SELECT indicator_code, year, value, pct_of_target,
-                   row_number() OVER (PARTITION BY indicator_code ORDER BY year DESC) AS rn
-            FROM mart.indicator_progress WHERE axis_id = ? AND series = 'F')
-        SELECT i.indicator_code, i.name_it, i.name_en, i.unit, i.kind, i.target_2023,
-               cur.year, cur.value, cur.pct_of_target, cur.value - prev.value AS change_1y
-        FROM mart.indicators i
-        LEFT JOIN f cur ON cur.indicator_code = i.indicator_code AND cur.rn = 1
-        LEFT JOIN f prev ON prev.indicator_code = i.indicator_code AND prev.rn = 2
-        WHERE i.axis_id = ? ORDER BY i.indicator_code""", [axis_id, axis_id])
+    return AXIS_INDICATORS.fetch(axis_id=axis_id)
 
 
 @memoize

@@ -22,16 +22,12 @@ from dashboards.cache import memoize
 
 Runner = Callable[[str, list[Any]], pl.DataFrame]
 
-#: Eligibility period of the 2014-2020 programmes (Reg. 1303/2013 art. 65).
-PERIOD_START = date(2014, 1, 1)
-PERIOD_END = date(2023, 12, 31)
-YEARS = tuple(range(2014, 2024))
 PROGRAMME_CCI = "2014IT16M2OP004"
 MILANO_ISTAT = "003015146"
 #: Money cross-checks tolerate one cent of rounding.
 CENT = 0.005
 
-REQUIRED_TABLES = ("meta.build", "mart.axes", "mart.projects", "mart.financial_transactions",
+REQUIRED_TABLES = ("meta.build", "meta.calendar", "mart.axes", "mart.projects", "mart.financial_transactions",
                    "mart.indicators", "mart.indicator_values", "mart.axis_finance_monthly")
 
 
@@ -39,8 +35,22 @@ class AsOfError(ValueError):
     """The cut-off date is not a date of the programme period."""
 
 
-def parse_as_of(value: object) -> date:
-    """A cut-off date from user text (YYYY-MM-DD) inside the programme period."""
+def eligibility(run: Runner) -> tuple[date, date]:
+    """The eligibility period the build wrote (``meta.calendar``; etl.calendar says why)."""
+    row = run("SELECT start_date, end_date FROM meta.calendar WHERE period = 'eligibility'",
+              [])
+    if row.height != 1:
+        raise AsOfError("the warehouse has no eligibility period in meta.calendar; rebuild it")
+    return row["start_date"][0], row["end_date"][0]
+
+
+def period_years(period: tuple[date, date]) -> tuple[int, ...]:
+    """The reporting years of a period (Table 3A's columns)."""
+    return tuple(range(period[0].year, period[1].year + 1))
+
+
+def parse_as_of(value: object, period: tuple[date, date]) -> date:
+    """A cut-off date from user text (YYYY-MM-DD) inside the eligibility ``period``."""
     if isinstance(value, date):
         as_of = value
     else:
@@ -49,16 +59,17 @@ def parse_as_of(value: object) -> date:
             as_of = date.fromisoformat(text)
         except ValueError as exc:
             raise AsOfError(f"as-of date {text!r} is not a date YYYY-MM-DD") from exc
-    if not PERIOD_START <= as_of <= PERIOD_END:
+    start, end = period
+    if not start <= as_of <= end:
         raise AsOfError(f"as-of date {as_of.isoformat()} is outside the programme period "
-                        f"{PERIOD_START.isoformat()} to {PERIOD_END.isoformat()}")
+                        f"{start.isoformat()} to {end.isoformat()}")
     return as_of
 
 
-def default_as_of(today: date | None = None) -> date:
+def default_as_of(period: tuple[date, date], today: date | None = None) -> date:
     """Today, or the end of the eligibility period once it has passed."""
     today = today or date.today()
-    return min(max(today, PERIOD_START), PERIOD_END)
+    return min(max(today, period[0]), period[1])
 
 
 # ----------------------------------------------------------------------------- tables
@@ -320,6 +331,7 @@ class Report:
     """Everything an EU report export needs, computed once for one as-of date."""
 
     as_of: date
+    period: tuple[date, date]  # the eligibility period
     build: dict[str, Any]
     table6: pl.DataFrame
     table3a: pl.DataFrame
@@ -334,10 +346,11 @@ class Report:
 
 
 def build_report(run: Runner, as_of: date) -> Report:
-    as_of = parse_as_of(as_of)
+    period = eligibility(run)
+    as_of = parse_as_of(as_of, period)
     t6, t3a, ops = table6(run, as_of), table3a(run, as_of), operations(run, as_of)
     t5 = table5(run, as_of)
-    return Report(as_of=as_of, build=build_facts(run), table6=t6, table3a=t3a,
+    return Report(as_of=as_of, period=period, build=build_facts(run), table6=t6, table3a=t3a,
                   operations=ops, checks=[*reconcile(run, as_of, t6, ops, t3a),
                                           _table5_check(t5, t6)],
                   sources=programme_sources(run), table5=t5)
@@ -364,6 +377,12 @@ def app_runner(sql: str, params: list[Any]) -> pl.DataFrame:
     from dashboards import warehouse
 
     return warehouse.query(sql, params)
+
+
+@memoize
+def app_eligibility() -> tuple[date, date]:
+    """The eligibility period as the web app sees it (cached per build)."""
+    return eligibility(app_runner)
 
 
 @memoize

@@ -20,7 +20,6 @@ from dashboards.queries.reporting import (
     AsOfError,
     Report,
     build_report,
-    parse_as_of,
 )
 from dashboards.reporting.formats import TABLES, csv_bytes, file_names, xlsx_bytes
 from dashboards.warehouse import open_readonly
@@ -50,16 +49,14 @@ def _open(warehouse: Path) -> duckdb.DuckDBPyConnection:
 
 def report_from_file(warehouse: Path, as_of: date) -> Report:
     """Compute the report from a warehouse file (read-only)."""
-    try:
-        as_of = parse_as_of(as_of)
-    except AsOfError as exc:
-        raise ReportError(str(exc)) from exc
     con = _open(Path(warehouse))
     try:
         def run(sql: str, params: list) -> pl.DataFrame:
             return con.sql(sql, params=params or None).pl()
 
         return build_report(run, as_of)
+    except AsOfError as exc:
+        raise ReportError(str(exc)) from exc
     except duckdb.Error as exc:
         raise ReportError(f"warehouse {warehouse} could not be read: "
                           f"{str(exc).splitlines()[0][:160]}") from exc

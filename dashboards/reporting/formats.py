@@ -17,7 +17,8 @@ from datetime import date, datetime
 import polars as pl
 import xlsxwriter
 
-from dashboards.queries.reporting import PERIOD_END, PERIOD_START, PROGRAMME_CCI, Report
+from dashboards import writers
+from dashboards.queries.reporting import PROGRAMME_CCI, Report
 
 
 @dataclass(frozen=True)
@@ -192,30 +193,28 @@ _WIDTH = {"text": 22, "int": 10, "money": 18, "rate": 12, "pct": 12, "number": 1
           "date": 12, "bool": 10}
 
 
-def _write_table(book, fmt, spec: TableSpec, frame: pl.DataFrame,
+def _xlsx_value(value: object, kind: str, _: Callable[[str], str]) -> object:
+    """The value of one workbook cell: translated yes/no, dates, numbers, text."""
+    if value is None:
+        return None
+    if kind == "bool":
+        return _("yes") if value else _("no")
+    if kind == "date":
+        return datetime(value.year, value.month, value.day)
+    if kind in ("money", "rate", "pct", "number", "int"):
+        return float(value)
+    return str(value)
+
+
+def _write_table(book: writers.Workbook, fmt, spec: TableSpec, frame: pl.DataFrame,
                  _: Callable[[str], str]) -> None:
-    sheet = book.add_worksheet(spec.sheet)
-    sheet.set_row(0, 45)
-    for j, col in enumerate(spec.columns):
-        sheet.write_string(0, j, _(col.label), fmt["header"])
-        width = 44 if col.name.startswith(("OC_TITOLO", "TITLE", "indicator_name",
-                                           "axis_name")) else _WIDTH[col.kind]
-        sheet.set_column(j, j, width, fmt[col.kind] if col.kind != "text" else fmt["text"])
-    for i, row in enumerate(frame.select([c.name for c in spec.columns]).iter_rows(), start=1):
-        for j, (value, col) in enumerate(zip(row, spec.columns, strict=True)):
-            if value is None:
-                sheet.write_blank(i, j, None, fmt[col.kind])
-            elif col.kind == "bool":
-                sheet.write_string(i, j, _("yes") if value else _("no"), fmt["bool"])
-            elif col.kind == "date":
-                sheet.write_datetime(i, j, datetime(value.year, value.month, value.day),
-                                     fmt["date"])
-            elif col.kind in ("money", "rate", "pct", "number", "int"):
-                sheet.write_number(i, j, float(value), fmt[col.kind])
-            else:
-                sheet.write_string(i, j, str(value), fmt["text"])
-    sheet.freeze_panes(1, 0)
-    sheet.autofilter(0, 0, max(frame.height, 1), len(spec.columns) - 1)
+    rows = ([_xlsx_value(v, c.kind, _) for v, c in zip(row, spec.columns, strict=True)]
+            for row in frame.select([c.name for c in spec.columns]).iter_rows())
+    widths = [44 if c.name.startswith(("OC_TITOLO", "TITLE", "indicator_name", "axis_name"))
+              else _WIDTH[c.kind] for c in spec.columns]
+    book.table(spec.sheet, [_(c.label) for c in spec.columns], rows,
+               header_format=fmt["header"], formats=[fmt[c.kind] for c in spec.columns],
+               widths=widths, header_height=45, autofilter=True)
 
 
 def _write_notes(book, fmt, report: Report, _: Callable[[str], str]) -> None:
@@ -227,8 +226,8 @@ def _write_notes(book, fmt, report: Report, _: Callable[[str], str]) -> None:
         (_("PON Metro Milano: EU reporting tables"), "", "title"),
         (_("As-of date"), report.as_of.isoformat(), "text"),
         (_("Programme"), f"PON Città Metropolitane 2014-2020, CCI {PROGRAMME_CCI}; "
-                         f"Milan; eligibility {PERIOD_START.isoformat()} to "
-                         f"{PERIOD_END.isoformat()}", "text"),
+                         f"Milan; eligibility {report.period[0].isoformat()} to "
+                         f"{report.period[1].isoformat()}", "text"),
         (_("Build id"), str(build["build_id"]), "text"),
         (_("Built at (UTC)"), f"{build['built_at']:%Y-%m-%d %H:%M:%S}", "text"),
         (_("Demo data"), _("yes: synthetic demo data, not real records") if build["is_demo"]
@@ -262,18 +261,16 @@ def _write_notes(book, fmt, report: Report, _: Callable[[str], str]) -> None:
 def xlsx_bytes(report: Report, translate: Callable[[str], str] = lambda s: s) -> bytes:
     """One workbook: a sheet per table plus a notes sheet (as-of, build, sources, method)."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
-                                        "strings_to_formulas": False,
-                                        "strings_to_urls": False})
     built = report.build["built_at"]
-    book.set_properties({"title": f"PON Metro Milano EU report {report.as_of.isoformat()}",
-                         "author": "Comune di Milano - PON Metro (ponmetro export)",
-                         "comments": f"build {report.build['build_id']}",
-                         "created": built if isinstance(built, datetime) else None})
-    fmt = _formats(book)
+    book = writers.Workbook(buffer, properties={
+        "title": f"PON Metro Milano EU report {report.as_of.isoformat()}",
+        "author": "Comune di Milano - PON Metro (ponmetro export)",
+        "comments": f"build {report.build['build_id']}",
+        "created": built if isinstance(built, datetime) else None})
+    fmt = _formats(book.book)
     for spec in TABLES:
         _write_table(book, fmt, spec, frame_of(report, spec.key), translate)
-    _write_notes(book, fmt, report, translate)
+    _write_notes(book.book, fmt, report, translate)
     book.close()
     return buffer.getvalue()
 

@@ -3,7 +3,7 @@ their own, for schedulers that call the connectors without the rest of the CLI."
 
 import click
 
-from etl.connectors.cli import gbfs, opencoesione, portal
+from etl.connectors.cli import register
 
 
 @click.group()
@@ -11,8 +11,7 @@ def connectors() -> None:
     """PON Metro Milano real-source connectors."""
 
 
-for group in (gbfs, portal, opencoesione):
-    connectors.add_command(group)
+register(connectors)
 
 if __name__ == "__main__":
     connectors()

@@ -218,3 +218,15 @@ def opencoesione_import(source: str, out: Path, programme: str, comune: str,
     report = import_projects(source, out, programme=programme, comune=comune,
                              timeout=timeout, echo=_echo)
     click.echo(report)
+
+
+#: The connector command groups; ``ponmetro`` and ``python -m etl.connectors`` both add
+#: exactly these, so a new connector is registered in one place.
+GROUPS: tuple[click.Group, ...] = (gbfs, portal, opencoesione)
+
+
+def register(cli: click.Group) -> click.Group:
+    """Add every connector group to ``cli``."""
+    for group in GROUPS:
+        cli.add_command(group)
+    return cli

@@ -63,7 +63,7 @@ def statuses_if_missing(landing: Landing, stations: pl.DataFrame) -> int:
     from the portal comes without telemetry); returns the partitions written."""
     if any(landing.root.glob(STATUS_GLOB)) or not _any_synthetic(landing):
         return 0  # telemetry exists, or a wholly real folder: it must come from GBFS
-    from etl.demo import TELEMETRY_END
+    from etl.calendar import TELEMETRY
     from etl.domains import mobility
     from etl.domains.mobility import telemetry
 
@@ -74,10 +74,10 @@ def statuses_if_missing(landing: Landing, stations: pl.DataFrame) -> int:
         else demo_stations.head(0).select("station_id"))
     sampled = mobility.status_sample(demo_stations, programme, ctx.scale,
                                      ctx.rng("mobility.refit.sample"))
-    first = TELEMETRY_END - timedelta(days=ctx.telemetry_days - 1)
+    first = TELEMETRY.end - timedelta(days=ctx.telemetry_days - 1)
     written = 0
     for month, frame in telemetry.station_status(sampled, ctx.rng("mobility.refit.status"),
-                                                 first, TELEMETRY_END):
+                                                 first, TELEMETRY.end):
         landing.write_csv(f"mobility/station_status/{month}.csv", frame, source=SOURCE,
                           synthetic=True)
         written += 1

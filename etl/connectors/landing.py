@@ -23,8 +23,11 @@ MANIFEST = "manifest.json"
 class Landing:
     """A landing folder that connectors write into."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, demo: bool = False):
+        """``demo=True``: the demo generator, sole writer of a fresh folder, so no lock
+        file and no ``fetched_at``: its output is byte-for-byte deterministic."""
         self.root = Path(root)
+        self.demo = demo
         self.root.mkdir(parents=True, exist_ok=True)
 
     def path(self, relpath: str) -> Path:
@@ -32,28 +35,37 @@ class Landing:
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
-    def write_text(self, relpath: str, text: str, *, source: str, rows: int) -> Path:
+    def write_text(self, relpath: str, text: str, *, source: str, rows: int,
+                   synthetic: bool = False) -> Path:
         target = self.path(relpath)
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(target)  # readers never see a half-written landing file
-        self.record(relpath, source=source, rows=rows)
+        self.record(relpath, source=source, rows=rows, synthetic=synthetic)
         return target
 
     def write_csv(self, relpath: str, frame: pl.DataFrame, *, source: str,
-                  note: str | None = None, synthetic: bool = False) -> Path:
+                  note: str | None = None, synthetic: bool = False,
+                  separator: str = ",") -> Path:
         target = self.path(relpath)
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        frame.write_csv(tmp, datetime_format="%Y-%m-%dT%H:%M:%SZ", date_format="%Y-%m-%d")
+        frame.write_csv(tmp, separator=separator, datetime_format="%Y-%m-%dT%H:%M:%SZ",
+                        date_format="%Y-%m-%d")
         tmp.replace(target)
         self.record(relpath, source=source, rows=frame.height, note=note,
                     synthetic=synthetic)
         return target
 
-    def write_json(self, relpath: str, document: object, *, source: str, rows: int) -> Path:
+    def write_json(self, relpath: str, document: object, *, source: str, rows: int,
+                   synthetic: bool = False) -> Path:
         return self.write_text(relpath, json.dumps(document, ensure_ascii=False,
                                                    separators=(",", ":")),
-                               source=source, rows=rows)
+                               source=source, rows=rows, synthetic=synthetic)
+
+    def start_manifest(self, header: dict) -> None:
+        """Begin a fresh manifest (the demo generator: ``header`` names the generator)."""
+        with self._manifest_lock():
+            self._save_manifest({**header, "files": {}})
 
     def read_manifest(self) -> dict:
         path = self.root / MANIFEST
@@ -75,6 +87,9 @@ class Landing:
     def _manifest_lock(self):
         """Serialise read-modify-write of the manifest between connector processes
         (a poller and an import running at once must not lose each other's entries)."""
+        if self.demo:
+            yield
+            return
         with (self.root / f".{MANIFEST}.lock").open("w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -86,8 +101,9 @@ class Landing:
                synthetic: bool = False) -> None:
         """Record ``relpath`` in ``manifest.json``: real unless it still holds demo rows
         (``synthetic``), so the build's demo label stays true."""
-        entry = {"synthetic": synthetic, "source": source, "rows": rows,
-                 "fetched_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        entry = {"synthetic": synthetic, "source": source, "rows": rows}
+        if not self.demo:
+            entry["fetched_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if note:
             entry["note"] = note
         with self._manifest_lock():

@@ -128,9 +128,8 @@ class _Handler(BaseHTTPRequestHandler):
                     for feed in feeds:
                         feed["url"] = f"{base}/gbfs/{version}/{feed['name']}.json"
                 return self._send(json.dumps(doc).encode())
-        if parts[0] in ("bikemi", "bikemi3") and len(parts) == 2:
-            system = self.server.bikemi if parts[0] == "bikemi" else self.server.bikemi3
-            feed = system.get(parts[1].removesuffix(".json"))
+        if parts[0] in self.server.systems and len(parts) == 2:
+            feed = self.server.systems[parts[0]].get(parts[1].removesuffix(".json"))
             if feed is not None:
                 if self.headers.get("Client-Identifier") is None:
                     return self._send(b'{"error": "Client-Identifier header required"}', 403)
@@ -146,6 +145,7 @@ class _Server(ThreadingHTTPServer):
     base: str
     bikemi: dict
     bikemi3: dict
+    systems: dict[str, dict[str, dict]]
 
 
 @pytest.fixture(scope="session")
@@ -156,6 +156,7 @@ def http_server(realdata):
     server.base = f"http://127.0.0.1:{server.server_address[1]}"
     server.bikemi = bikemi_feed(realdata, server.base, ttl=30)
     server.bikemi3 = as_v30(server.bikemi, server.base)
+    server.systems = {"bikemi": server.bikemi, "bikemi3": server.bikemi3}  # tests may add
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server

@@ -63,3 +63,14 @@ def test_connectors_run_as_a_module(realdata, tmp_path):
         capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
     assert bad.stderr.startswith("error: ") and "use the GeoJSON resource" in bad.stderr
+
+
+def test_both_entry_points_register_the_same_connector_groups():
+    """One registry (etl.connectors.cli.GROUPS) feeds ``ponmetro`` and ``python -m``."""
+    from etl.connectors.__main__ import connectors
+    from etl.connectors.cli import GROUPS
+
+    names = {group.name for group in GROUPS}
+    assert names == {"gbfs", "portal", "opencoesione"}
+    assert names <= set(main.commands)
+    assert set(connectors.commands) == names

@@ -3,6 +3,7 @@ a local feed (2.3 BikeMi-shaped, and the official 3.0 example) with ttl respecte
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -259,8 +260,27 @@ def test_poll_official_v30_example_validates_then_refuses_paris(http_server, lan
     assert "/gbfs/v3.0/system_information.json" in fetched
 
 
-def test_poll_refuses_an_invalid_feed(http_server, landing, realdata, tmp_path):
-    with pytest.raises(ConnectorError, match="HTTP 404"):
+def test_poll_refuses_a_schema_invalid_feed(http_server, landing):
+    """A feed that answers 200 with JSON breaking the GBFS schema is refused, naming the
+    file and the field, and no status snapshot lands."""
+    bad = copy.deepcopy(http_server.bikemi)
+    for feed in bad["gbfs"]["data"]["it"]["feeds"]:
+        feed["url"] = feed["url"].replace("/bikemi/", "/bikemi-bad/")
+    bad["station_status"]["data"]["stations"][1]["num_bikes_available"] = "many"
+    http_server.systems["bikemi-bad"] = bad
+    try:
+        with pytest.raises(ConnectorError, match=r"bikemi-bad/station_status\.json.*"
+                           r"data\.stations\[1\]\.num_bikes_available: 'many' is not of type "
+                           r"'integer'"):
+            gbfs.poll(f"{http_server.base}/bikemi-bad/gbfs.json", landing, count=1,
+                      headers=gbfs.request_headers("ponmetro-test"), echo=lambda _: None)
+    finally:
+        del http_server.systems["bikemi-bad"]
+    assert not list(landing.glob("mobility/station_status/*.csv"))
+
+
+def test_poll_refuses_a_missing_feed(http_server, landing):
+    with pytest.raises(ConnectorError, match=r"v9\.9/gbfs\.json: HTTP 404"):
         gbfs.poll(f"{http_server.base}/gbfs/v9.9/gbfs.json", landing, count=1,
                   echo=lambda _: None)
 

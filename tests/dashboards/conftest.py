@@ -18,9 +18,9 @@ def app(warehouse):
     return module
 
 
-def render_route(base_url: str, path: str, search: str = "") -> dict:
-    """POST the Dash Pages router callback for ``path`` as the browser does; the JSON reply."""
-    payload = {
+def route_payload(path: str, search: str = "") -> dict:
+    """The Dash Pages router callback request for ``path``, as the browser sends it."""
+    return {
         "output": ".._pages_content.children..._pages_store.data..",
         "outputs": [{"id": "_pages_content", "property": "children"},
                     {"id": "_pages_store", "property": "data"}],
@@ -29,6 +29,11 @@ def render_route(base_url: str, path: str, search: str = "") -> dict:
         "changedPropIds": ["_pages_location.pathname"],
         "state": [],
     }
+
+
+def render_route(base_url: str, path: str, search: str = "") -> dict:
+    """POST the Dash Pages router callback for ``path`` as the browser does; the JSON reply."""
+    payload = route_payload(path, search)
     reply = requests.post(base_url + "/_dash-update-component", data=json.dumps(payload),
                           headers={"Content-Type": "application/json"}, timeout=60)
     reply.raise_for_status()

@@ -3,7 +3,6 @@ across two gunicorn workers. Keys carry the build id, so a rebuild never serves 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -11,19 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.conftest import Server, free_port
+from tests.conftest import Server, free_port, require_tool
 from tests.dashboards.conftest import render_route
-
-REDIS = shutil.which("redis-server")
 
 
 @pytest.fixture
 def redis_url(tmp_path):
-    if REDIS is None:
-        pytest.skip("redis-server not installed (apt-get install redis-server): "
-                    "Redis cache backend not tested")
+    redis_server = require_tool("redis-server", "apt-get install redis-server")
     port = free_port()
-    proc = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+    proc = subprocess.Popen([redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(tmp_path)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     import redis

@@ -8,6 +8,10 @@ import io
 
 import polars as pl
 import pytest
+from openpyxl import load_workbook
+from polars.testing import assert_frame_equal
+
+from tests.conftest import assert_sheet_matches
 
 HOSTILE = ["1; DROP TABLE mart.projects", "' OR 1=1 --", "../../etc/passwd", "9" * 400,
            "３", "-1", "1e3", None, "", "\u0000", "<script>alert(1)</script>"]
@@ -80,12 +84,13 @@ def test_download_is_exactly_the_chart_data(app, name):
     assert frame.height > 0 and summary
     sent = charts.download(store, "csv")
     assert sent["base64"] is True
-    round_trip = pl.read_csv(io.BytesIO(base64.b64decode(sent["content"])))
-    assert round_trip.height == frame.height
-    assert round_trip.columns == frame.columns
+    round_trip = pl.read_csv(io.BytesIO(base64.b64decode(sent["content"])), schema=frame.schema)
+    assert_frame_equal(round_trip, frame)  # value by value, in the chart's row order
     assert sent["filename"] == f"{name}.csv"
     xlsx = charts.download(store, "xlsx")
-    assert xlsx["filename"].endswith(".xlsx")
+    assert xlsx["filename"] == f"{name}.xlsx"
+    sheet = load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])), read_only=True).active
+    assert_sheet_matches(list(sheet.iter_rows(values_only=True)), frame)
 
 
 def test_download_refuses_unknown_charts(app):

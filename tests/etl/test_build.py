@@ -124,25 +124,35 @@ def test_unwritable_target_is_a_clear_error(demo_landing):
 
 
 def test_kill_9_during_build_leaves_previous_warehouse_readable(built, demo_landing, tmp_path):
+    """Each build is killed only once its temporary file is being written, and the test
+    counts the kills that hit a live build, so it cannot pass with every build finished."""
     target = tmp_path / "w.duckdb"
     shutil.copy(built, target)
     original = build_id(target)
-    start = time.monotonic()
-    assert run("build", "--landing", str(demo_landing), "--warehouse",
-               str(tmp_path / "timing.duckdb")).returncode == 0
-    duration = time.monotonic() - start
     rng = random.Random(20231231)
+    kills = 0
     for _ in range(5):
         proc = subprocess.Popen([*PONMETRO, "build", "--quiet", "--landing", str(demo_landing),
                                  "--warehouse", str(target)], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.2, max(0.3, duration * 0.8)))
-        proc.send_signal(signal.SIGKILL)
+        scratch = tmp_path / f".w.duckdb.building-{proc.pid}"
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and time.monotonic() < deadline and not (
+                scratch.exists() and scratch.stat().st_size > 0):
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 2.0))  # at a different point of the write each time
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
         proc.wait()
         if proc.returncode == 0:  # finished before the kill: a complete new build is fine
             original = build_id(target)
+        else:
+            assert proc.returncode == -signal.SIGKILL, proc.returncode
+            assert scratch.exists(), "killed, but not while writing its temporary file"
+            kills += 1
         assert build_id(target) == original
         assert table_counts(target)["mart.nil"] == 88
+    assert kills >= 3, f"only {kills} of 5 builds were killed mid-write"
     # the next successful build removes what killed builds left behind
     assert run("build", "--landing", str(demo_landing), "--warehouse", str(target)).returncode == 0
     assert not list(tmp_path.glob(".w.duckdb.building-*"))

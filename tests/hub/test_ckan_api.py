@@ -190,3 +190,79 @@ def test_ckanapi_get_only_mode(hub):
     assert {r["municipio_id"] for r in rows["records"]} == {1}
     with pytest.raises(ckanapi.ValidationError):
         remote.action.datastore_search(resource_id="nil", filters="{not json")
+
+
+# --------------------------------------------- what the catalogue-level actions return
+
+
+def test_organization_show(remote, published):
+    org = remote.action.organization_show(id="comune-di-milano")
+    assert (org["name"], org["title"], org["is_organization"]) == \
+        ("comune-di-milano", "Comune di Milano", True)
+    assert org["package_count"] == len(published)
+    assert "c_f205" in org["description"]
+    for ident in ("comune-di-roma", "", "COMUNE-DI-MILANO"):
+        with pytest.raises(ckanapi.NotFound):
+            remote.action.organization_show(id=ident)
+
+
+def test_group_show_counts_each_theme(remote, published):
+    from dashboards.queries.catalog import THEME_LABELS
+
+    themes = {m["theme"] for m in published.values()}
+    assert len(themes) >= 3
+    for theme in themes:
+        group = remote.action.group_show(id=theme.lower())
+        assert group["name"] == theme.lower() and group["is_organization"] is False
+        assert group["package_count"] == sum(1 for m in published.values() if m["theme"] == theme)
+        assert (group["title"], group["description"]) == THEME_LABELS[theme]
+        assert remote.action.group_show(id=theme) == group  # CKAN names are case-insensitive
+    assert sum(remote.action.group_show(id=t)["package_count"] for t in themes) == len(published)
+    for ident in ("nope", "", "tran' OR '1'='1"):
+        with pytest.raises(ckanapi.NotFound):
+            remote.action.group_show(id=ident)
+
+
+def test_tag_list_is_every_keyword_once(remote, published):
+    keywords = {k for m in published.values() for k in m["keywords"]}
+    assert len(keywords) > 10
+    assert remote.action.tag_list() == sorted(keywords)
+
+
+def test_license_list_holds_the_licence_of_every_dataset(remote, published):
+    licences = {lic["id"]: lic for lic in remote.action.license_list()}
+    used = {(m["licence_id"], m["licence_url"]) for m in published.values()}
+    assert used == {("CC-BY-4.0", "https://creativecommons.org/licenses/by/4.0/")}
+    for ident, url in used:
+        assert licences[ident]["url"] == url
+        assert licences[ident]["od_conformance"] == "approved"
+        assert licences[ident]["status"] == "active"
+
+
+def test_status_show_names_the_served_build(remote, hub, warehouse):
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        build_id = con.sql("SELECT build_id FROM meta.build").fetchall()[0][0]
+    finally:
+        con.close()
+    status = remote.action.status_show()
+    assert status["build_id"] == build_id
+    assert status["site_url"] == hub
+    assert status["locale_default"] == "it"
+    assert {"datastore", "dcat", "dcatapit"} <= set(status["extensions"])
+    assert status["ckan_version"].split(".")[0] == "2"
+
+
+def test_help_show_documents_each_action(remote):
+    from dashboards.hub.ckan import ACTIONS
+
+    assert len(ACTIONS) >= 14
+    for name, function in ACTIONS.items():
+        text = remote.action.help_show(name=name)
+        assert text == (function.__doc__ or f"{name}: see docs/open-data.md").strip()
+    assert remote.action.help_show(name="help_show").startswith("The docstring of an action")
+    for name in ("nope", "__init__", "ACTIONS", "_reply"):
+        with pytest.raises(ckanapi.NotFound):
+            remote.action.help_show(name=name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import subprocess
@@ -9,9 +10,13 @@ import sys
 import zipfile
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
+
+from tests.conftest import assert_sheet_matches
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 SMALL = ["nil", "projects", "social-usage-monthly", "cycle-routes", "station-status-hourly"]
@@ -22,37 +27,57 @@ def get(http, url, **kw):
     return resp
 
 
+@pytest.fixture(scope="module")
+def stored(warehouse, published):
+    """dataset id -> its published columns read straight from the warehouse table."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        out = {}
+        for dataset_id in SMALL:
+            meta = published[dataset_id]
+            cols = ", ".join(f'"{c["column_name"]}"' for c in meta["columns"])
+            out[dataset_id] = con.sql(f"SELECT {cols} FROM {meta['table_name']}").pl()
+    finally:
+        con.close()
+    return out
+
+
+def _iso(value):
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
 @pytest.mark.parametrize("dataset_id", SMALL)
-def test_every_format_parses_back_with_all_rows(http, hub, published, dataset_id):
-    meta = published[dataset_id]
+def test_every_format_parses_back_with_all_rows(http, hub, published, stored, dataset_id):
+    """Each format holds the warehouse's values: parquet and CSV equal the table as a set of
+    rows; Excel CSV, JSON and XLSX equal the CSV row for row (one download order)."""
+    meta, table = published[dataset_id], stored[dataset_id]
     rows, names = meta["rows"], [c["column_name"] for c in meta["columns"]]
+    assert table.height == rows and table.columns == names
     csv = get(http, f"{hub}/download/{dataset_id}.csv")
     assert csv.status_code == 200
     assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert f'filename="{dataset_id}.csv"' in csv.headers["Content-Disposition"]
     assert not csv.content.startswith(b"\xef\xbb\xbf")
-    frame = pl.read_csv(io.BytesIO(csv.content), infer_schema_length=0)
-    assert frame.height == rows and frame.columns == names
+    frame = pl.read_csv(io.BytesIO(csv.content), schema=table.schema)
+    assert_frame_equal(frame, table, check_row_order=False)
 
     excel = get(http, f"{hub}/download/{dataset_id}.csv", params={"excel": "1"})
     assert excel.content.startswith(b"\xef\xbb\xbf")
-    frame = pl.read_csv(io.BytesIO(excel.content[3:]), separator=";", infer_schema_length=0)
-    assert frame.height == rows and frame.columns == names
+    assert_frame_equal(pl.read_csv(io.BytesIO(excel.content[3:]), separator=";",
+                                   decimal_comma=True, schema=table.schema), frame)
 
     parquet = get(http, f"{hub}/download/{dataset_id}.parquet")
     assert parquet.headers["Content-Type"] == "application/vnd.apache.parquet"
     assert int(parquet.headers["Content-Length"]) == len(parquet.content)
-    assert pl.read_parquet(io.BytesIO(parquet.content)).shape == (rows, len(names))
+    assert_frame_equal(pl.read_parquet(io.BytesIO(parquet.content)), table,
+                       check_row_order=False)
 
     data = get(http, f"{hub}/download/{dataset_id}.json").json()
-    assert len(data) == rows and list(data[0]) == names
+    assert data == [{k: _iso(v) for k, v in r.items()} for r in frame.iter_rows(named=True)]
 
     xlsx = get(http, f"{hub}/download/{dataset_id}.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True)
-    sheet = book.worksheets[0]
-    header = next(sheet.iter_rows(max_row=1, values_only=True))
-    assert list(header) == names
-    assert sum(1 for _ in sheet.iter_rows(min_row=2)) == rows
+    assert_sheet_matches(list(book.worksheets[0].iter_rows(values_only=True)), frame)
 
     located = meta["lon_column"] or meta["geometry_column"]
     geo = get(http, f"{hub}/download/{dataset_id}.geojson")
@@ -61,6 +86,15 @@ def test_every_format_parses_back_with_all_rows(http, hub, published, dataset_id
         fc = geo.json()
         assert fc["type"] == "FeatureCollection" and len(fc["features"]) == rows
         assert any(f["geometry"] for f in fc["features"])
+        shape, lon, lat = meta["geometry_column"], meta["lon_column"], meta["lat_column"]
+        for feature, record in zip(fc["features"], data, strict=True):
+            assert feature["properties"] == {k: v for k, v in record.items() if k != shape}
+            if shape:
+                want = json.loads(record[shape]) if record[shape] else None
+            else:
+                want = None if record[lon] is None else \
+                    {"type": "Point", "coordinates": [record[lon], record[lat]]}
+            assert feature["geometry"] == want, (dataset_id, record)
     else:
         assert geo.status_code == 404
 

@@ -8,7 +8,7 @@ import openpyxl
 import pyarrow as pa
 import pytest
 
-from dashboards.hub import writers
+from dashboards import writers
 from dashboards.queries import catalog, datastore
 
 RECURSIVE = ("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) "
@@ -62,7 +62,7 @@ def test_excel_csv_uses_bom_semicolon_and_decimal_comma(warehouse):
     ds = catalog.get("nil")
     with datastore.stream(ds, fields=["nil_id", "area_m2", "centroid_lon"],
                           mode="excel_csv") as (reader, _):
-        body = b"".join(writers.csv_chunks(reader, excel=True))
+        body = b"".join(writers.csv_chunks(reader, delimiter=";", bom=True))
     assert body.startswith(b"\xef\xbb\xbf")
     header, first = body[3:].decode().splitlines()[:2]
     assert header == '"nil_id";"area_m2";"centroid_lon"'

@@ -191,7 +191,7 @@ def test_unwritable_output_is_a_clear_error(warehouse, tmp_path):
                                   "", "20200101x", "9" * 5000])
 def test_hostile_as_of_text_is_refused(text):
     with pytest.raises(AsOfError):
-        parse_as_of(text)
+        parse_as_of(text, (date(2014, 1, 1), date(2023, 12, 31)))
 
 
 def test_reconciliation_catches_payments_above_budget(warehouse, tmp_path):

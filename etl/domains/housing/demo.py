@@ -14,9 +14,11 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from etl.calendar import DATA
+
 SOURCE = "synthetic demo of the MM SpA ERP extract"
-#: etl.demo.PROGRAMME_START/END (not imported: etl.demo imports the domains)
-PROGRAMME_START, EXTRACT_DATE = date(2016, 1, 1), date(2023, 12, 31)
+#: lettings in the demo start with the data years; the extract is taken at their end
+LETTINGS_START, EXTRACT_DATE = DATA.start, DATA.end
 RECOVERY_PROJECT = "MI4.1.1.c"
 RECOVERY_UNITS, RECOVERY_COMPLEXES = 80, 18
 FARMHOUSE_PROJECT = "MI4.1.1.a"
@@ -171,8 +173,8 @@ def _ordinary_unit(rng, unit_id: int) -> tuple[dict, list, list]:
     # re-lettings during the programme years (turnover ~4% a year)
     if rng.random() < 0.30:
         latest = (vacant_since - timedelta(days=200)) if vacant_since else EXTRACT_DATE
-        if latest > PROGRAMME_START:
-            assigned_on = _random_day(rng, PROGRAMME_START, latest)
+        if latest > LETTINGS_START:
+            assigned_on = _random_day(rng, LETTINGS_START, latest)
             gap = int(np.clip(rng.lognormal(2.2, 0.7), 1, 60))
             assigns.append({"unit_id": unit_id, "assigned_on": assigned_on,
                             "vacant_from": _month_offset(assigned_on, -gap)

@@ -7,11 +7,9 @@ from datetime import date
 import duckdb
 import polars as pl
 
+from etl.calendar import DATA
 from etl.domains.housing.contracts import ASSIGNMENTS, RENOVATIONS, STATUSES, UNITS
 from etl.validate import LandingError
-
-#: the programme years (etl.demo.PROGRAMME_START/END; etl.demo imports the domains)
-PROGRAMME_START, PROGRAMME_END = date(2016, 1, 1), date(2023, 12, 31)
 
 
 def _first_bad(ctx, contract, frame: pl.DataFrame, mask: pl.Expr, column: str,
@@ -64,7 +62,7 @@ def vacancy_spells(units: pl.DataFrame, assignments: pl.DataFrame) -> pl.DataFra
 
 
 def vacancy_monthly(units: pl.DataFrame, assignments: pl.DataFrame,
-                    start: date = PROGRAMME_START, end: date = PROGRAMME_END) -> pl.DataFrame:
+                    start: date = DATA.start, end: date = DATA.end) -> pl.DataFrame:
     """Vacant units at each month end and assignments in each month, per municipio.
 
     A unit counts as vacant in a month when a vacancy spell covers the month's

@@ -12,6 +12,7 @@ from datetime import timedelta
 import numpy as np
 import polars as pl
 
+from etl.calendar import TELEMETRY
 from etl.domains.mobility import layout, telemetry
 from etl.domains.mobility.contracts import CONTRACTS, GBFS_SOURCE  # noqa: F401
 from etl.domains.mobility.marts import build_marts  # noqa: F401
@@ -34,8 +35,6 @@ def status_sample(stations, programme, scale: int, rng: np.random.Generator):
 
 def generate(ctx) -> None:
     """Write the demo mobility landing files; telemetry one monthly partition at a time."""
-    from etl.demo import TELEMETRY_END
-
     rng = ctx.rng("mobility")
     everything = layout.stations(ctx, rng)
     stations, orphans = everything.head(layout.N_STATIONS), everything.tail(layout.N_ORPHANS)
@@ -52,7 +51,7 @@ def generate(ctx) -> None:
     ctx.write_json("mobility/cycle_routes.geojson", routes, source=DEMO_SOURCE,
                    rows=len(routes["features"]))
 
-    last = TELEMETRY_END
+    last = TELEMETRY.end
     first = last - timedelta(days=ctx.telemetry_days - 1)
     sampled = pl.concat([status_sample(stations, programme, ctx.scale, rng), orphans]).join(
         programme.select("station_id", "intervention", "opened_on", "docks_added"),

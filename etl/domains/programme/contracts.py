@@ -7,10 +7,11 @@ monitoring system maps one-to-one.
 
 from __future__ import annotations
 
+from etl.calendar import ELIGIBILITY
 from etl.contracts import Column, Contract
 
 SOURCE = "PON Metro Milano managing authority (Comune di Milano): monitoring-system extract"
-_YEAR = {"min": 2014, "max": 2023}
+_YEAR = {"min": ELIGIBILITY.start.year, "max": ELIGIBILITY.end.year}
 _LON = {"min": 8.9, "max": 9.5}
 _LAT = {"min": 45.2, "max": 45.7}
 _MONEY_MAX = 1e9

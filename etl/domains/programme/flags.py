@@ -36,7 +36,7 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import NumberPattern, parse_pattern
 
-from etl.demo import PROGRAMME_END
+from etl.calendar import ELIGIBILITY
 
 PACE_AMBER, PACE_RED = 0.25, 0.50
 STALL_AMBER_MONTHS, STALL_RED_MONTHS = 6, 12
@@ -129,7 +129,7 @@ RULES: tuple[Rule, ...] = (
                    i.target_2023 * least(1.0, greatest(0.0,
                        datediff('day', s.path_start, d.as_of)
                        / greatest(1, datediff('day', s.path_start,
-                                              DATE '{PROGRAMME_END.isoformat()}')))) AS expected
+                                              DATE '{ELIGIBILITY.end.isoformat()}')))) AS expected
             FROM _as_of_dates d CROSS JOIN mart.indicators i
             JOIN first_s s ON s.indicator_code = i.indicator_code
             LEFT JOIN achieved a ON a.as_of = d.as_of AND a.indicator_code = i.indicator_code

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from etl.demo import PROGRAMME_END, PROGRAMME_START
+from etl.calendar import DATA, ELIGIBILITY
 from etl.domains.programme import alerts, flags, performance
 from etl.domains.programme.contracts import CONTRACTS
 from etl.validate import LandingError
@@ -108,8 +108,8 @@ def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
                        ).fetchone()[0]
     first = con.execute("SELECT min(date) FROM staging.programme_financial_transactions"
                         ).fetchone()[0]
-    start = min(PROGRAMME_START, first or PROGRAMME_START)
-    end = max(PROGRAMME_END, last or PROGRAMME_END)
+    start = min(DATA.start, first or DATA.start)
+    end = max(DATA.end, last or DATA.end)
     params = [start, end]
     con.execute("""CREATE TABLE mart.project_finance_monthly AS
         WITH months AS (
@@ -147,7 +147,7 @@ def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
         FROM staging.programme_indicator_values
         ORDER BY indicator_code, project_code, year, series""")
     con.execute("""CREATE TABLE mart.indicator_progress AS
-        WITH years AS (SELECT CAST(y AS INTEGER) AS year FROM range(2014, 2024) r(y)),
+        WITH years AS (SELECT CAST(y AS INTEGER) AS year FROM range(?, ?) r(y)),
         grid AS (
             SELECT DISTINCT i.indicator_code, v.project_code, s.series, y.year
             FROM mart.indicators i
@@ -164,7 +164,8 @@ def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
                     THEN coalesce(sum(c.value), 0) / i.target_2023 END AS pct_of_target
         FROM carried c JOIN mart.indicators i USING (indicator_code)
         GROUP BY c.indicator_code, i.axis_id, c.year, c.series, i.target_2023
-        ORDER BY i.axis_id, c.indicator_code, c.year, c.series DESC""")
+        ORDER BY i.axis_id, c.indicator_code, c.year, c.series DESC""",
+                [ELIGIBILITY.years.start, ELIGIBILITY.years.stop])
     con.execute("""CREATE TABLE mart.grants AS
         SELECT g.grant_id, g.project_code, p.axis_id, g.call, g.phase, g.amount_eur,
                g.awarded_on, g.neighbourhood, g.lon, g.lat
