@@ -105,7 +105,7 @@ def test_catalogue_comparison_catches_both_directions():
     assert wrong_language(["Committed (cumulative)"], "it") == ["Committed (cumulative)"]
     assert wrong_language(["Projects: 4 – Status"], "it") == ["Projects", "Status"]
     assert wrong_language(["Fine prevista: 30 giu 2023<br>Stato di rischio: ✖ Rosso"],
-                          "en") == ["Rosso", "Stato di rischio"]
+                          "en") == ["Fine prevista", "Rosso", "Stato di rischio"]
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
