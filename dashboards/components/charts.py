@@ -18,6 +18,7 @@ import polars as pl
 from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
 
 from dashboards import formats, writers
+from dashboards.components.labels import VALUES as LABEL_VALUES
 from dashboards.i18n import fmt_date, fmt_month, fmt_number, resolve_lang, translator
 
 FONT = "Titillium Web, Geneva, Tahoma, sans-serif"
@@ -91,7 +92,15 @@ def cell(value: Any, column: str, lang: str) -> str:
         return fmt_number(value, lang)
     if isinstance(value, float):
         return fmt_number(value, lang, 2 if abs(value) < 10 else 0)
-    return str(value)
+    return label(str(value), lang)
+
+
+_LABELS = frozenset(LABEL_VALUES)
+
+
+def label(value: str, lang: str) -> str:
+    """A data value shown as a label (status, site type, unit) in the page's language."""
+    return translator(lang)(value) if value in _LABELS else value
 
 
 def data_table(frame: pl.DataFrame, columns: dict[str, str], lang: str,

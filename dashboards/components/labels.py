@@ -23,4 +23,14 @@ VALUES = (
     # used inside f-strings, which the extractor does not read
     N_("build"), N_("Build"), N_("Source"), N_("current page"), N_("on the previous year"),
     N_("Fund"),
+    # chart legends passed as (column, label) pairs, translated where the figure is drawn
+    N_("Allocation"), N_("Committed"), N_("Paid"), N_("Committed (cumulative)"),
+    N_("Paid (cumulative)"), N_("Vacant units"), N_("Assignments in month"),
+    # risk status words and units of the performance framework
+    N_("Green"), N_("Amber"), N_("Red"), N_("platforms"), N_("stations"), N_("routes"),
+    N_("persons"), N_("housing units"), N_("m2"), N_("beds"), N_("points"), N_("projects"),
+    N_("areas"), N_("spaces"),
+    # timeline hover labels and flag titles (f-strings)
+    N_("Start"), N_("Planned end"), N_("Actual end"), N_("Status"), N_("Risk flag"),
+    N_("Risk status"), N_("Axis"),
 )

@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from dashboards.components.charts import ChartSpec, as_list, base_layout, register
+from dashboards.components.charts import ChartSpec, as_list, base_layout, label, register
 from dashboards.i18n import fmt_eur, fmt_number, fmt_percent, translator
 from dashboards.queries import housing, mobility, programme, social
 from dashboards.queries.common import AXES, as_int, as_municipio, as_year
@@ -45,7 +45,8 @@ def _by_group(frame: pl.DataFrame, x: str, group: str, y: str, lang: str, kind: 
     data = []
     for name in frame[group].unique(maintain_order=True).to_list():
         part = frame.filter(pl.col(group) == name)
-        trace: dict[str, Any] = {"name": str(name), "x": as_list(part[x]), "y": as_list(part[y])}
+        trace: dict[str, Any] = {"name": label(str(name), lang), "x": as_list(part[x]),
+                                 "y": as_list(part[y])}
         trace.update({"type": "scatter", "mode": "lines", "connectgaps": False}
                      if kind == "lines" else {"type": "bar"})
         data.append(trace)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dash
 from dash import Input, State, callback, dcc, html
 
-from dashboards.components import charts, errors, filters, frame, kpi, kpis, specs
+from dashboards.components import charts, errors, filters, frame, kpi, kpis, monitoring, specs
+from dashboards.components.timeline import TIMELINE
 from dashboards.i18n import (
     fmt_eur,
     fmt_percent,
@@ -67,12 +68,15 @@ def layout(axis_id=None, lang=None, year=None, **_query):
         dcc.Store(id="axis-id", data=axis),
         html.H1(f"{_('Axis')} {axis} – {row['name_' + lang]}"),
         html.P(f"{_('Fund')}: {row['fund']}"),
+        monitoring.flagged_section("axis-flags", axis, lang),
         *kpi_rows,
         filters.filter_bar([filters.radio("axis-year", _("Period"), year_opts,
                                           str(year_value or filters.ALL))],
                            _("Filter the spend chart")),
         charts.chart_block("axis-finance", specs.AXIS_FINANCE, params, lang),
         charts.chart_block("axis-indicators", specs.AXIS_INDICATORS, {"axis_id": axis}, lang),
+        monitoring.performance_section("axis-pf", axis, lang),
+        charts.chart_block("axis-timeline", TIMELINE, {"axis_id": axis, "lang": lang}, lang),
         html.H2(_("Projects")),
         project_table(axis, lang),
     ])

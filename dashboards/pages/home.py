@@ -5,7 +5,8 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboards.components import charts, errors, filters, frame, kpi, maps, specs
+from dashboards.components import charts, errors, filters, frame, kpi, maps, monitoring, specs
+from dashboards.components.timeline import TIMELINE
 from dashboards.i18n import fmt_eur, fmt_percent, localized_href, resolve_lang, translator
 from dashboards.queries import geo, programme
 from dashboards.queries.common import AXES, MUNICIPI, as_int, as_municipio
@@ -108,10 +109,12 @@ def layout(lang=None, axis=None, municipio=None, **_query):
         html.H1(_("PON Metro 2014-2020 in Milan: programme overview")),
         html.P(_("How every project of the National Operational Programme for Metropolitan "
                  "Cities is doing against its targets and budget."), className="lead"),
+        monitoring.flagged_section("home-flags", None, lang),
         kpi.kpi_row(cards, _("Programme indicators")),
         html.H2(_("Axes")),
         kpi.kpi_row(axis_cards, _("Axes")),
         charts.chart_block("home-by-axis", specs.PROGRAMME_BY_AXIS, {}, lang),
+        monitoring.performance_section("home-pf", None, lang),
         html.Section(className="pm-card", **{"aria-labelledby": "home-projects-title"}, children=[
             html.H2(_("Projects on the map"), id="home-projects-title"),
             filters.filter_bar([
@@ -123,14 +126,23 @@ def layout(lang=None, axis=None, municipio=None, **_query):
             html.H2(_("All projects"), className="h3 mt-3"),
             html.Div(the_list, id="home-project-list"),
         ]),
+        charts.chart_block("home-timeline", TIMELINE, timeline_params(axis_id, municipio_id,
+                                                                      lang), lang),
     ])
+
+
+def timeline_params(axis_id: int | None, municipio_id: int | None, lang: str) -> dict:
+    return {"axis_id": axis_id, "municipio_id": municipio_id, "lang": lang}
 
 
 filters.register_sync("home-url", {"axis": "home-axis", "municipio": "home-municipio"}, {})
 
 
 @callback(Output("home-map-wrap", "children"), Output("home-project-list", "children"),
+          *charts.outputs("home-timeline"),
           Input("home-axis", "value"), Input("home-municipio", "value"),
           State("home-lang", "data"), prevent_initial_call=True)
 def update_projects(axis: str, municipio: str, lang: str):
-    return map_and_list(as_int(axis, AXES), as_municipio(municipio), resolve_lang(lang))
+    axis_id, municipio_id, lang = as_int(axis, AXES), as_municipio(municipio), resolve_lang(lang)
+    return (*map_and_list(axis_id, municipio_id, lang),
+            *charts.render(TIMELINE, timeline_params(axis_id, municipio_id, lang), lang))

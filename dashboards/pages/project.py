@@ -11,7 +11,7 @@ from __future__ import annotations
 import dash
 from dash import Input, State, callback, dcc, html
 
-from dashboards.components import charts, errors, filters, frame, kpi, maps, specs
+from dashboards.components import charts, errors, filters, frame, kpi, maps, monitoring, specs
 from dashboards.i18n import fmt_date, fmt_eur, fmt_percent, localized_href, resolve_lang, translator
 from dashboards.queries import geo, housing, mobility, programme, social
 from dashboards.queries.common import as_year, data_years, has_table
@@ -124,6 +124,7 @@ def layout(code=None, lang=None, year=None, **_query):
         html.P(project.get("description_" + lang) or ""),
         html.P(_("From {start} to {end}").format(start=fmt_date(project.get("start_date"), lang),
                                                   end=fmt_date(end, lang))),
+        monitoring.project_risk(clean, lang),
         kpi.kpi_row([
             kpi.kpi_card(_("Budget"), fmt_eur(budget, lang), lang, source=source, info=info,
                          detail=_("EU financing {eu}").format(

@@ -98,6 +98,29 @@ def _table3a(report: Report, lang: str, _: Tr) -> html.Table:
                   set(range(3, 4 + len(years))))
 
 
+def _table5(report: Report, lang: str, _: Tr) -> html.Table:
+    name = "indicator_name_it" if lang == "it" else "indicator_name_en"
+    header = [_("Axis"), _("Indicator"), _("Indicator type"), _("Milestone for 2018"),
+              _("Value at the end of 2018"), _("Milestone reached (85% rule)"),
+              _("Final target 2023"), _("Value at the as-of date"),
+              _("Target reached (85% rule)"), _("Axis milestones reached")]
+    kinds = {"financial": _("Financial"), "output": _("Output")}
+
+    def met(value: object, share: object = None) -> str:
+        shown = f"{fmt_percent(share, lang)} " if share is not None else ""
+        return shown + (_("yes") if value else _("no"))
+
+    rows = [[str(r["axis_id"]),
+             f"{r['indicator_id']} – {r[name]}" + ("" if r["verified"] else " *"),
+             kinds.get(r["indicator_type"], r["indicator_type"]),
+             fmt_number(r["milestone_2018"], lang), fmt_number(r["value_2018"], lang),
+             met(r["milestone_met"], r["milestone_share"]), fmt_number(r["target_2023"], lang),
+             fmt_number(r["value_as_of"], lang), met(r["target_met"], r["target_share"]),
+             met(r["axis_milestones_met"])]
+            for r in report.table5.iter_rows(named=True)]
+    return _table(_("Table 5 – performance framework"), header, rows, {3, 4, 6, 7})
+
+
 def _operations(report: Report, lang: str, _: Tr) -> html.Table:
     title = "OC_TITOLO_PROGETTO" if lang == "it" else "TITLE_EN"
     header = [_("Code"), "CUP", _("Title"), _("Axis"), _("Action"), _("Public financing"),
@@ -175,7 +198,7 @@ def _downloads(as_of: date, lang: str, _: Tr) -> html.Ul:
     iso = as_of.isoformat()
     links = (("xlsx", _("Workbook (XLSX, all tables and notes)")),
              ("table6", _("Table 6 (CSV)")), ("table3a", _("Table 3A (CSV)")),
-             ("operations", _("Operations (CSV)")))
+             ("table5", _("Table 5 (CSV)")), ("operations", _("Operations (CSV)")))
     return html.Ul([html.Li(html.A(label, href=routes.download_url(iso, key, lang)))
                     for key, label in links])
 
@@ -227,6 +250,10 @@ def layout(lang=None, as_of=None, **_kwargs):
         html.P(_("* code, name or target not yet verified against the official programme "
                  "text.")),
         _scroll(_table3a(report, lang, _), _("Table 3A")),
+        html.H2(_("Table 5")),
+        html.P(_("Milestones and targets count as reached at 85% of their value "
+                 "(Implementing Regulation (EU) 215/2014, Art. 6); * demo or unverified.")),
+        _scroll(_table5(report, lang, _), _("Table 5")),
         html.H2(_("Operations")),
         _scroll(_operations(report, lang, _), _("Operations")),
         html.P(_("Build {build}").format(build=report.build["build_id"]),

@@ -142,6 +142,28 @@ def table3a(run: Runner, as_of: date) -> pl.DataFrame:
         ORDER BY i.axis_id, i.indicator_code, y.year, s.ord""", [as_of, as_of.year])
 
 
+def table5(run: Runner, as_of: date) -> pl.DataFrame:
+    """Performance framework (AIR Table 5): per axis, the financial indicator and the key
+    outputs with the 2018 milestone, the 2023 target, the values at the end of 2018 and at
+    ``as_of``, and the 85% rule applied (the same SQL the ETL runs for the dashboards)."""
+    from etl.domains.programme import performance
+
+    present = run("SELECT count(*) AS n FROM information_schema.tables "
+                  "WHERE table_schema = 'mart' AND table_name = 'performance_framework'", [])
+    if not present["n"][0]:
+        return pl.DataFrame(schema={c: pl.String for c in TABLE5_COLUMNS})
+    frame = run(performance.ACHIEVEMENT_SQL, performance.achievement_params(as_of))
+    return frame.rename({"name_it": "indicator_name_it", "name_en": "indicator_name_en"}
+                        ).select(TABLE5_COLUMNS)
+
+
+TABLE5_COLUMNS = ("axis_id", "indicator_type", "indicator_id", "indicator_name_it",
+                  "indicator_name_en", "unit", "fund", "category_of_region", "milestone_2018",
+                  "value_2018", "milestone_share", "milestone_met", "target_2023",
+                  "value_as_of", "target_share", "target_met", "axis_milestones_met",
+                  "axis_targets_met", "source", "verified")
+
+
 def operations(run: Runner, as_of: date) -> pl.DataFrame:
     """List of operations with OpenCoesione-style columns, money and status as of the date."""
     return run("""
@@ -316,6 +338,7 @@ class Report:
     operations: pl.DataFrame
     checks: list[Check] = field(default_factory=list)
     sources: pl.DataFrame | None = None
+    table5: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @property
     def reconciled(self) -> bool:
@@ -326,9 +349,24 @@ def build_report(run: Runner, as_of: date) -> Report:
     period = eligibility(run)
     as_of = parse_as_of(as_of, period)
     t6, t3a, ops = table6(run, as_of), table3a(run, as_of), operations(run, as_of)
+    t5 = table5(run, as_of)
     return Report(as_of=as_of, period=period, build=build_facts(run), table6=t6, table3a=t3a,
-                  operations=ops, checks=reconcile(run, as_of, t6, ops, t3a),
-                  sources=programme_sources(run))
+                  operations=ops, checks=[*reconcile(run, as_of, t6, ops, t3a),
+                                          _table5_check(t5, t6)],
+                  sources=programme_sources(run), table5=t5)
+
+
+def _table5_check(t5: pl.DataFrame, t6: pl.DataFrame) -> Check:
+    """Table 5's financial indicator is Table 6's declared expenditure, axis by axis."""
+    label = "Performance framework: financial indicator equals Table 6 declared expenditure"
+    if t5.height == 0:
+        return Check("table5", label, True, "no performance framework in this build")
+    fin = t5.filter(pl.col("indicator_type") == "financial").join(
+        t6.select("axis_id", "eligible_expenditure_declared_eur"), on="axis_id", how="left")
+    off = fin.filter((pl.col("value_as_of") - pl.col("eligible_expenditure_declared_eur")
+                      .fill_null(0)).abs() > 0.01)["axis_id"].to_list()
+    return Check("table5", label, not off, "axes that differ: {items}",
+                 ", ".join(map(str, off)))
 
 
 # ------------------------------------------------------------------------- app side

@@ -69,6 +69,28 @@ TABLES: tuple[TableSpec, ...] = (
         Col("value", "Cumulative value", "number"),
         Col("verified", "Verified against the programme text", "bool"),
     )),
+    TableSpec("table5", "Table 5", "Performance framework (AIR Table 5)", (
+        Col("axis_id", "Priority axis", "int"),
+        Col("indicator_type", "Indicator type", "text"),
+        Col("indicator_id", "Indicator ID", "text"),
+        Col("indicator_name_it", "Indicator (Italian)", "text"),
+        Col("indicator_name_en", "Indicator (English)", "text"),
+        Col("unit", "Measurement unit", "text"),
+        Col("fund", "Fund", "text"),
+        Col("category_of_region", "Category of region", "text"),
+        Col("milestone_2018", "Milestone for 2018", "number"),
+        Col("value_2018", "Value at the end of 2018", "number"),
+        Col("milestone_share", "Share of the milestone", "pct"),
+        Col("milestone_met", "Milestone reached (85% rule)", "bool"),
+        Col("target_2023", "Final target 2023", "number"),
+        Col("value_as_of", "Value at the as-of date", "number"),
+        Col("target_share", "Share of the target", "pct"),
+        Col("target_met", "Target reached (85% rule)", "bool"),
+        Col("axis_milestones_met", "Axis milestones reached", "bool"),
+        Col("axis_targets_met", "Axis targets reached", "bool"),
+        Col("source", "Source", "text"),
+        Col("verified", "Verified against the programme text", "bool"),
+    )),
     TableSpec("operations", "Operations", "List of operations (OpenCoesione-style columns)", (
         Col("COD_LOCALE_PROGETTO", "Project code", "text"),
         Col("CUP", "CUP", "text"),
@@ -102,6 +124,12 @@ METHOD = (
     "Table 3A: cumulative values summed over operations; a value holds until the next "
     "one is recorded; years after the as-of year are left empty. ESF indicators (FSE) are "
     "listed with their fund (in SFC2014 they belong to Table 4A).",
+    "Table 5: the financial indicator is the payments to the date (as declared expenditure "
+    "in Table 6); output indicators are achieved (F) values; the 2018 value counts what was "
+    "achieved by 31 December 2018. A milestone or target is reached at 85% of its value; an "
+    "axis reaches its milestones when all its indicators do, or, with three or more, all "
+    "but one with that one at 75% or more (Implementing Reg. (EU) 215/2014 Art. 6(2)). "
+    "Technical assistance has no performance framework (Reg. 1303/2013 Annex II).",
     "Codes, names and targets marked not verified are demo or unverified: see "
     "docs/seed-projects.md and docs/reporting.md.",
 )

@@ -32,7 +32,7 @@ def used_msgids() -> set[str]:
             for _line, msgid, _comments, _ctx in extract_from_file("python", str(path),
                                                                  keywords=KEYWORDS):
                 ids.add(msgid)
-    from dashboards.components import charts, frame, specs  # noqa: F401 - registers charts
+    from dashboards.components import charts, frame, specs, timeline  # noqa: F401 - registers
 
     for spec in charts.REGISTRY.values():
         ids.update([spec.title, *spec.columns.values()])

@@ -94,7 +94,7 @@ def _cases() -> list[tuple[str, str, str, object]]:
          "SELECT%20axis_id,%20count(*)%20AS%20n%20FROM%20projects%20GROUP%20BY%201%20ORDER%20BY%201",
          None),
     ]
-    for file in ("xlsx", "table6", "table3a", "operations"):
+    for file in ("xlsx", "table6", "table3a", "table5", "operations"):
         out.append((f"reporting/{file}", "GET",
                     f"/reporting/download?as_of={AS_OF}&file={file}", None))
     out.append(("reporting/xlsx-en", "GET",

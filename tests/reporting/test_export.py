@@ -117,7 +117,7 @@ def test_table3a_has_s_and_f_rows_for_every_year_and_the_target(exported):
 def test_workbook_sheets_headers_and_formats(exported, warehouse):
     path = next(p for n, p in exported.items() if n.endswith(".xlsx"))
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Table 6", "Table 3A", "Operations", "Notes"]
+    assert book.sheetnames == ["Table 6", "Table 3A", "Table 5", "Operations", "Notes"]
     for spec in TABLES:
         sheet = book[spec.sheet]
         assert [c.value for c in sheet[1]] == [c.label for c in spec.columns]
@@ -147,7 +147,7 @@ def test_cli_writes_the_files(warehouse, tmp_path):
     result = CliRunner().invoke(main, ["export", "eu-report", "--as-of", "2022-12-31",
                                        "--out", str(tmp_path), "--warehouse", str(warehouse)])
     assert result.exit_code == 0, result.output
-    assert len(list(tmp_path.glob("*.csv"))) == 3 and len(list(tmp_path.glob("*.xlsx"))) == 1
+    assert len(list(tmp_path.glob("*.csv"))) == 4 and len(list(tmp_path.glob("*.xlsx"))) == 1
 
 
 @pytest.mark.parametrize("as_of", ["2013-12-31", "2024-01-01", "1900-01-01"])

@@ -59,7 +59,8 @@ def test_reporting_page_in_a_browser(live_server, page, axe):
     page.wait_for_selector("h1:has-text('EU programme reporting')", timeout=60_000)
     page.wait_for_selector("#reporting-progress .main-svg", timeout=60_000)
     tables = page.locator("table")
-    assert tables.count() == 3
+    assert tables.count() == 4  # Table 6, Table 3A, Table 5, operations
+    assert page.get_by_role("link", name="Table 5 (CSV)").count() == 1
     assert page.locator("table").nth(0).locator("tbody tr").count() == 5
     assert page.get_by_text("All reconciliation checks passed.").is_visible()
     link = page.get_by_role("link", name="Table 6 (CSV)")

@@ -180,4 +180,35 @@ CONTRACTS = (
         notes=("Neighbourhood School grants (MI3.3.1.e) are capped at EUR 25,000: a larger "
                "amount stops the build.",),
     ),
+    Contract(
+        name="programme_performance_framework",
+        path="programme/performance_framework.csv",
+        format="csv",
+        description="Performance framework (Reg. 1303/2013 Annex II): per axis, the financial "
+                    "indicator and the key output indicators with their 2018 milestone and 2023 "
+                    "target.",
+        source=SOURCE,
+        key=("axis_id", "indicator_id"),
+        optional=True,
+        columns=(
+            Column("axis_id", "int", "Priority axis", fk="programme_axes.axis_id"),
+            Column("indicator_id", "str", "Indicator id in the performance framework (F1 for "
+                   "the financial indicator, else the output indicator code)"),
+            Column("indicator_type", "str", "Financial or output indicator",
+                   enum=("financial", "output")),
+            Column("indicator_code", "str", "Output indicator measured (empty for financial)",
+                   nullable=True, fk="programme_indicators.indicator_code"),
+            Column("name_it", "str", "Indicator name (Italian)"),
+            Column("name_en", "str", "Indicator name (English)"),
+            Column("unit", "str", "Unit of measure"),
+            Column("milestone_2018", "float", "Milestone for 2018", min=0, max=_MONEY_MAX),
+            Column("target_2023", "float", "Final target for 2023", min=0, max=_MONEY_MAX),
+            Column("source", "str", "Where milestone and target come from"),
+            Column("verified", "bool", "True once checked against the official programme text"),
+        ),
+        notes=("Optional: without it the performance-framework marts are empty. "
+               "Technical-assistance axes have no performance framework (Reg. 1303/2013 "
+               "Annex II point 1). The financial indicator is measured as payments to date, "
+               "the proxy of certified expenditure also used by Table 6.",),
+    ),
 )

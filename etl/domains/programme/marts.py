@@ -10,6 +10,7 @@ import duckdb
 
 from etl.calendar import DATA, ELIGIBILITY
 from etl.catalog import PROGRAMME_YEARS, Col, Dataset
+from etl.domains.programme import alerts, flags, performance
 from etl.domains.programme.contracts import CONTRACTS
 from etl.marts import Mart, create
 from etl.validate import LandingError
@@ -275,3 +276,16 @@ def build_marts(con: duckdb.DuckDBPyConnection, ctx) -> None:
     _check_grants(con)
     create(con, ctx, MARTS)
     ctx.findings += _quality(con)
+    _monitoring(con, ctx)
+
+
+def _monitoring(con: duckdb.DuckDBPyConnection, ctx) -> None:
+    """As-of date, performance framework, risk flags and alerts (after the money marts)."""
+    as_of = flags.data_as_of(con, ctx.built_at.date())
+    con.execute("CREATE TABLE mart.programme_as_of AS SELECT CAST(? AS DATE) AS as_of, "
+                "CAST(? AS VARCHAR) AS rule",
+                [as_of, "latest accounting act or recorded indicator value, not after the "
+                        "build date"])
+    performance.build(con, as_of)
+    history = flags.build(con, as_of, ctx.write_table)
+    alerts.build(con, history, ctx.write_table)

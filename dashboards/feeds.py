@@ -1,0 +1,170 @@
+"""Public feeds, no login: KPI alerts (Atom) and the deadline calendar (iCalendar).
+
+``/feeds/alerts.atom`` and ``/feeds/axis/<n>/alerts.atom`` list the threshold crossings of
+``mart.alerts`` (a flag raised or turned red, a 2018 milestone reached, a 2023 target met);
+``/feeds/deadlines.ics`` lists project end dates and the EU reporting deadlines. Ids come
+from the event itself (rule, item, level, date), never from the build or the host, so a
+rebuild gives the same ids and feed readers show nothing twice. ``?lang=en`` for English.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from feedgen.feed import FeedGenerator
+from flask import Blueprint, Response, abort, request
+from icalendar import Calendar, Event
+
+from dashboards import warehouse
+from dashboards.i18n import localized_href, resolve_lang
+from dashboards.queries import monitoring
+from dashboards.queries.common import AXES
+
+bp = Blueprint("feeds", __name__)
+TAG = "tag:ponmetro-milano.comune.milano.it,2014:"
+UID_DOMAIN = "ponmetro-milano.comune.milano.it"
+MAX_ENTRIES = 200
+
+#: EU reporting deadlines of the 2014-2020 programmes (Reg. (EU) No 1303/2013): annual
+#: implementation reports by 31 May 2016-2023, by 30 June in 2017 and 2019 (Art. 50(1),
+#: Art. 111(1)); end of eligibility 31 Dec 2023 (Art. 65(2)); final implementation report
+#: by 15 Feb 2025 (Art. 141(1)). Dates to verify against the Official Journal.
+REPORTING_DEADLINES: tuple[tuple[str, date, str, str], ...] = (
+    *[(f"air-{y}", date(y, 6, 30) if y in (2017, 2019) else date(y, 5, 31),
+       f"Relazione annuale di attuazione {y - 1} (RAA)",
+       f"Annual implementation report {y - 1} (AIR)") for y in range(2016, 2024)],
+    ("eligibility-end", date(2023, 12, 31), "Fine dell'ammissibilità della spesa",
+     "End of the eligibility of expenditure"),
+    ("final-report", date(2025, 2, 15), "Relazione finale di attuazione",
+     "Final implementation report"),
+)
+_DEADLINE_SOURCE = ("Reg. (EU) No 1303/2013 Art. 50, 65, 111, 141 (dates to verify against "
+                    "the Official Journal)")
+
+
+def _lang() -> str:
+    return resolve_lang(request.args.get("lang"))
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def _item_link(row: dict, lang: str) -> str:
+    if row["item_kind"] == "project":
+        path = f"/projects/{row['item_id']}"
+    else:
+        path = f"/axis/{row['axis_id']}" if row["axis_id"] in AXES else "/"
+    return request.url_root.rstrip("/") + localized_href(path, lang)
+
+
+def atom(axis_id: int | None, lang: str) -> bytes:
+    """The alert feed (all axes or one), newest first."""
+    events = monitoring.alerts(axis_id, MAX_ENTRIES)
+    it = lang == "it"
+    scope = "" if axis_id is None else (f" – Asse {axis_id}" if it else f" – Axis {axis_id}")
+    feed = FeedGenerator()
+    feed.id(TAG + ("alerts" if axis_id is None else f"alerts/axis/{axis_id}"))
+    feed.title(("PON Metro Milano: avvisi sugli indicatori" if it
+                else "PON Metro Milano: KPI alerts") + scope)
+    feed.subtitle("Segnalazioni di rischio, milestone e target raggiunti" if it
+                  else "Risk flags raised, milestones and targets reached")
+    feed.author({"name": "Comune di Milano – PON Metro"})
+    feed.link(href=request.base_url + (f"?lang={lang}" if lang != "it" else ""), rel="self")
+    feed.link(href=request.url_root.rstrip("/") + localized_href(
+        "/" if axis_id is None else f"/axis/{axis_id}", lang), rel="alternate")
+    feed.language(lang)
+    feed.rights("CC BY 4.0")
+    as_of = monitoring.as_of()
+    latest = events["event_date"].max() if events.height else as_of
+    feed.updated(_midnight(latest or date(2014, 1, 1)))
+    for row in events.iter_rows(named=True):
+        entry = feed.add_entry(order="append")
+        entry.id(TAG + row["event_id"])
+        entry.title(row["title_it" if it else "title_en"])
+        entry.summary(row["summary_it" if it else "summary_en"])
+        entry.link(href=_item_link(row, lang))
+        entry.published(_midnight(row["event_date"]))
+        entry.updated(_midnight(row["event_date"]))
+        entry.category(term=row["kind"])
+    return feed.atom_str(pretty=True)
+
+
+def ics(lang: str) -> bytes:
+    """Project end dates (planned, and actual when known) and the EU reporting deadlines."""
+    it = lang == "it"
+    stamp = _midnight(monitoring.as_of() or date(2014, 1, 1))
+    cal = Calendar()
+    cal.add("prodid", "-//Comune di Milano//PON Metro Milano//IT")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", "PON Metro Milano: scadenze" if it else "PON Metro Milano: deadlines")
+
+    def add(uid: str, day: date, summary: str, description: str, url: str | None = None,
+            category: str = "") -> None:
+        event = Event()
+        event.add("uid", f"{uid}@{UID_DOMAIN}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+        event.add("summary", summary)
+        event.add("description", description)
+        event.add("transp", "TRANSPARENT")
+        if category:
+            event.add("categories", [category])
+        if url:
+            event.add("url", url)
+        cal.add_component(event)
+
+    root = request.url_root.rstrip("/")
+    for r in monitoring.end_dates().iter_rows(named=True):
+        title = r["title_it" if it else "title_en"]
+        url = root + localized_href(f"/projects/{r['project_code']}", lang)
+        add(f"project-end-planned-{r['project_code']}", r["end_date_planned"],
+            (f"Fine prevista: {r['project_code']}" if it else
+             f"Planned end: {r['project_code']}") + f" – {title}",
+            (f"Asse {r['axis_id']}." if it else f"Axis {r['axis_id']}."), url,
+            "progetto" if it else "project")
+        if r["end_date_actual"] is not None:
+            add(f"project-end-actual-{r['project_code']}", r["end_date_actual"],
+                (f"Fine effettiva: {r['project_code']}" if it else
+                 f"Actual end: {r['project_code']}") + f" – {title}",
+                (f"Asse {r['axis_id']}." if it else f"Axis {r['axis_id']}."), url,
+                "progetto" if it else "project")
+    for key, day, name_it, name_en in REPORTING_DEADLINES:
+        add(f"deadline-{key}", day, name_it if it else name_en,
+            ("Fonte: " if it else "Source: ") + _DEADLINE_SOURCE,
+            category="scadenza UE" if it else "EU deadline")
+    return cal.to_ical()
+
+
+def _reply(body: bytes, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _guarded(render):
+    try:
+        return render()
+    except warehouse.WarehouseUnavailable:
+        return Response("data temporarily unavailable\n", status=503, mimetype="text/plain")
+
+
+@bp.get("/feeds/alerts.atom")
+def alerts_feed() -> Response:
+    return _guarded(lambda: _reply(atom(None, _lang()), "application/atom+xml"))
+
+
+@bp.get("/feeds/axis/<axis_id>/alerts.atom")
+def axis_alerts_feed(axis_id: str) -> Response:
+    number = int(axis_id) if axis_id.isascii() and axis_id.isdigit() and len(axis_id) < 3 \
+        else None
+    if number not in AXES:
+        abort(404)
+    return _guarded(lambda: _reply(atom(number, _lang()), "application/atom+xml"))
+
+
+@bp.get("/feeds/deadlines.ics")
+def deadlines() -> Response:
+    return _guarded(lambda: _reply(ics(_lang()), "text/calendar"))
