@@ -1,7 +1,7 @@
 """Public feeds, no login: KPI alerts (Atom) and the deadline calendar (iCalendar).
 
 ``/feeds/alerts.atom`` and ``/feeds/axis/<n>/alerts.atom`` list the threshold crossings of
-``mart.alerts`` (a flag raised or turned red, a 2018 milestone reached, a 2023 target met);
+``mart.programme_alerts`` (a flag raised or turned red, a 2018 milestone reached, a 2023 target met);
 ``/feeds/deadlines.ics`` lists project end dates and the EU reporting deadlines. Ids come
 from the event itself (rule, item, level, date), never from the build or the host, so a
 rebuild gives the same ids and feed readers show nothing twice. ``?lang=en`` for English.

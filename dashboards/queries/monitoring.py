@@ -22,7 +22,7 @@ def _lang(lang: str | None) -> str:
 
 
 def available() -> bool:
-    return has_table("mart", "risk_status") and has_table("mart", "performance_achievement")
+    return has_table("mart", "programme_risk_status") and has_table("mart", "programme_performance_achievement")
 
 
 @memoize
@@ -42,7 +42,7 @@ def flagged(axis_id: int | None = None, lang: str = "it") -> pl.DataFrame:
         SELECT item_kind, item_id, axis_id,
                CASE WHEN ? = 'en' THEN title_en ELSE title_it END AS title, status, status_rank, flags,
                CASE WHEN ? = 'en' THEN reasons_en ELSE reasons_it END AS reasons
-        FROM mart.risk_status
+        FROM mart.programme_risk_status
         WHERE status <> 'green' AND (? IS NULL OR axis_id = ?)
         ORDER BY status_rank DESC, item_kind DESC, item_id""", [_lang(lang), _lang(lang), axis_id, axis_id])
 
@@ -51,7 +51,7 @@ def flagged(axis_id: int | None = None, lang: str = "it") -> pl.DataFrame:
 def status_counts(axis_id: int | None = None) -> dict[str, int]:
     if not available():
         return {}
-    frame = fetch("""SELECT status, count(*) AS n FROM mart.risk_status
+    frame = fetch("""SELECT status, count(*) AS n FROM mart.programme_risk_status
                      WHERE (? IS NULL OR axis_id = ?) GROUP BY status""", [axis_id, axis_id])
     return dict(zip(frame["status"], frame["n"], strict=True))
 
@@ -63,7 +63,7 @@ def project_flags(code: str, lang: str = "it") -> pl.DataFrame:
         return pl.DataFrame()
     return fetch("""SELECT rule_id, level,
                             CASE WHEN ? = 'en' THEN reason_en ELSE reason_it END AS reason, as_of
-                     FROM mart.risk_flags WHERE item_kind = 'project' AND item_id = ?
+                     FROM mart.programme_risk_flags WHERE item_kind = 'project' AND item_id = ?
                      ORDER BY level_rank DESC, rule_id""", [_lang(lang), code])
 
 
@@ -71,7 +71,7 @@ def project_flags(code: str, lang: str = "it") -> pl.DataFrame:
 def project_status(code: str) -> str | None:
     if not available():
         return None
-    frame = fetch("SELECT status FROM mart.risk_status WHERE item_kind = 'project' "
+    frame = fetch("SELECT status FROM mart.programme_risk_status WHERE item_kind = 'project' "
                   "AND item_id = ?", [code])
     return frame["status"][0] if frame.height else None
 
@@ -87,7 +87,7 @@ def performance(axis_id: int | None = None, lang: str = "it") -> pl.DataFrame:
                milestone_2018, value_2018, milestone_share, milestone_met, target_2023,
                value_as_of, target_share, target_met, axis_milestones_met, axis_targets_met,
                as_of, verified
-        FROM mart.performance_achievement WHERE (? IS NULL OR axis_id = ?)
+        FROM mart.programme_performance_achievement WHERE (? IS NULL OR axis_id = ?)
         ORDER BY axis_id, indicator_type, indicator_id""", [_lang(lang), axis_id, axis_id])
 
 
@@ -102,8 +102,8 @@ def timeline(axis_id: int | None = None, municipio_id: int | None = None,
                p.axis_id, p.start_date,
                p.end_date_planned, p.end_date_actual, s.status,
                CASE WHEN ? = 'en' THEN s.reasons_en ELSE s.reasons_it END AS reasons
-        FROM mart.projects p
-        JOIN mart.risk_status s ON s.item_kind = 'project' AND s.item_id = p.project_code
+        FROM mart.programme_projects p
+        JOIN mart.programme_risk_status s ON s.item_kind = 'project' AND s.item_id = p.project_code
         WHERE (? IS NULL OR p.axis_id = ?) AND (? IS NULL OR p.municipio_id = ?)
         ORDER BY p.axis_id, p.start_date, p.project_code""",
                  [_lang(lang), _lang(lang), axis_id, axis_id, municipio_id, municipio_id])
@@ -112,9 +112,9 @@ def timeline(axis_id: int | None = None, municipio_id: int | None = None,
 @memoize
 def alerts(axis_id: int | None = None, limit: int = 200) -> pl.DataFrame:
     """Threshold crossings, newest first (the Atom feeds)."""
-    if not has_table("mart", "alerts"):
+    if not has_table("mart", "programme_alerts"):
         return pl.DataFrame()
-    return fetch("""SELECT * FROM mart.alerts WHERE (? IS NULL OR axis_id = ?)
+    return fetch("""SELECT * FROM mart.programme_alerts WHERE (? IS NULL OR axis_id = ?)
                     ORDER BY event_date DESC, event_id LIMIT ?""", [axis_id, axis_id, limit])
 
 
@@ -122,4 +122,4 @@ def alerts(axis_id: int | None = None, limit: int = 200) -> pl.DataFrame:
 def end_dates() -> pl.DataFrame:
     """Project end dates for the deadline calendar (planned, and actual when known)."""
     return fetch("""SELECT project_code, axis_id, title_it, title_en, end_date_planned,
-                           end_date_actual FROM mart.projects ORDER BY project_code""")
+                           end_date_actual FROM mart.programme_projects ORDER BY project_code""")

@@ -149,7 +149,7 @@ def table5(run: Runner, as_of: date) -> pl.DataFrame:
     from etl.domains.programme import performance
 
     present = run("SELECT count(*) AS n FROM information_schema.tables "
-                  "WHERE table_schema = 'mart' AND table_name = 'performance_framework'", [])
+                  "WHERE table_schema = 'mart' AND table_name = 'programme_performance_framework'", [])
     if not present["n"][0]:
         return pl.DataFrame(schema={c: pl.String for c in TABLE5_COLUMNS})
     frame = run(performance.ACHIEVEMENT_SQL, performance.achievement_params(as_of))

@@ -25,14 +25,14 @@ def test_overview_lists_flagged_items_first_and_filters_the_timeline(page, conso
     sections = page.locator("#main-content section")
     assert sections.first.get_attribute("id") == "home-flags"
     flags = page.locator("#home-flags tbody tr")
-    assert flags.count() == truth("SELECT count(*) AS n FROM mart.risk_status "
+    assert flags.count() == truth("SELECT count(*) AS n FROM mart.programme_risk_status "
                                   "WHERE status <> 'green'")["n"][0]
     assert re.match(r"^✖ Rosso", flags.first.locator("td").first.inner_text())
     timeline = page.locator("section", has=page.locator("#home-timeline-title"))
     with page.expect_download() as info:
         timeline.get_by_role("button", name=re.compile("^Scarica CSV")).click()
     rows = list(csv.DictReader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
-    axis2 = truth("SELECT project_code FROM mart.projects WHERE axis_id = 2 ORDER BY 1")
+    axis2 = truth("SELECT project_code FROM mart.programme_projects WHERE axis_id = 2 ORDER BY 1")
     assert sorted(r["project_code"] for r in rows) == axis2["project_code"].to_list()
     assert {r["status_label"][0] for r in rows} <= {"✔", "▲", "✖"}
     page.locator("#home-axis input[value='4']").check()
@@ -48,7 +48,7 @@ def test_project_page_says_why_it_is_flagged(page, console, live_server):
     settle(page, live_server + "/projects/MI4.1.1.c?lang=en")
     risk = page.locator("#project-risk")
     assert "✖ Red" in risk.inner_text()
-    for reason in truth("SELECT reason_en FROM mart.risk_flags WHERE item_id = 'MI4.1.1.c'"
+    for reason in truth("SELECT reason_en FROM mart.programme_risk_flags WHERE item_id = 'MI4.1.1.c'"
                         )["reason_en"]:
         assert reason in risk.inner_text()
     assert console.unexpected() == []

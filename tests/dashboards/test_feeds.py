@@ -19,7 +19,7 @@ def _get(base: str, path: str) -> requests.Response:
 @pytest.fixture(scope="module")
 def alerts(warehouse):
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.sql("SELECT event_id, axis_id, kind, title_it, title_en FROM mart.alerts"
+        return con.sql("SELECT event_id, axis_id, kind, title_it, title_en FROM mart.programme_alerts"
                            ).pl()
 
 
@@ -69,9 +69,9 @@ def test_deadline_calendar(live_server, warehouse):
     assert len(uids) == len(set(uids))
     with duckdb.connect(str(warehouse), read_only=True) as con:
         planned = dict(con.execute(
-            "SELECT project_code, end_date_planned FROM mart.projects").fetchall())
+            "SELECT project_code, end_date_planned FROM mart.programme_projects").fetchall())
         actual = con.execute(
-            "SELECT count(*) FROM mart.projects WHERE end_date_actual IS NOT NULL").fetchone()[0]
+            "SELECT count(*) FROM mart.programme_projects WHERE end_date_actual IS NOT NULL").fetchone()[0]
     by_uid = {str(e["UID"]).split("@")[0]: e for e in events}
     for code, day in planned.items():
         event = by_uid[f"project-end-planned-{code}"]
@@ -93,7 +93,7 @@ def test_ids_are_stable_across_a_rebuild(warehouse, demo_landing, tmp_path):
 
     again = tmp_path / "again.duckdb"
     build(demo_landing, again, progress=False)
-    query = "SELECT event_id, event_date, title_it, summary_en FROM mart.alerts ORDER BY 1"
+    query = "SELECT event_id, event_date, title_it, summary_en FROM mart.programme_alerts ORDER BY 1"
     with duckdb.connect(str(warehouse), read_only=True) as a, \
             duckdb.connect(str(again), read_only=True) as b:
         first, second = a.execute(query).fetchall(), b.execute(query).fetchall()

@@ -21,26 +21,26 @@ def marts(projects: list[dict], tx: list[dict] = (), indicators: list[dict] = ()
           values: list[dict] = ()) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("CREATE SCHEMA mart")
-    con.execute("""CREATE TABLE mart.projects (project_code VARCHAR, axis_id INTEGER,
+    con.execute("""CREATE TABLE mart.programme_projects (project_code VARCHAR, axis_id INTEGER,
         title_it VARCHAR, title_en VARCHAR, start_date DATE, end_date_planned DATE,
         end_date_actual DATE, budget_eur DOUBLE)""")
-    con.execute("""CREATE TABLE mart.financial_transactions (transaction_id VARCHAR,
+    con.execute("""CREATE TABLE mart.programme_financial_transactions (transaction_id VARCHAR,
         project_code VARCHAR, axis_id INTEGER, date DATE, kind VARCHAR, amount_eur DOUBLE)""")
-    con.execute("""CREATE TABLE mart.indicators (indicator_code VARCHAR, axis_id INTEGER,
+    con.execute("""CREATE TABLE mart.programme_indicators (indicator_code VARCHAR, axis_id INTEGER,
         name_it VARCHAR, name_en VARCHAR, unit VARCHAR, target_2023 DOUBLE)""")
-    con.execute("""CREATE TABLE mart.indicator_values (indicator_code VARCHAR,
+    con.execute("""CREATE TABLE mart.programme_indicator_values (indicator_code VARCHAR,
         project_code VARCHAR, year INTEGER, series VARCHAR, value DOUBLE, reported_on DATE)""")
     for p in projects:
-        con.execute("INSERT INTO mart.projects VALUES (?, 1, 'titolo', 'title', ?, ?, ?, ?)",
+        con.execute("INSERT INTO mart.programme_projects VALUES (?, 1, 'titolo', 'title', ?, ?, ?, ?)",
                     [p["code"], p["start"], p["planned"], p.get("actual"), p.get("budget", 100.0)])
     for n, t in enumerate(tx):
-        con.execute("INSERT INTO mart.financial_transactions VALUES (?, ?, 1, ?, ?, ?)",
+        con.execute("INSERT INTO mart.programme_financial_transactions VALUES (?, ?, 1, ?, ?, ?)",
                     [f"T{n}", t["code"], t["date"], t["kind"], t["amount"]])
     for i in indicators:
-        con.execute("INSERT INTO mart.indicators VALUES (?, 1, 'nome', 'name', 'u', ?)",
+        con.execute("INSERT INTO mart.programme_indicators VALUES (?, 1, 'nome', 'name', 'u', ?)",
                     [i["code"], i["target"]])
     for v in values:
-        con.execute("INSERT INTO mart.indicator_values VALUES (?, 'P', ?, ?, ?, ?)",
+        con.execute("INSERT INTO mart.programme_indicator_values VALUES (?, 'P', ?, ?, ?, ?)",
                     [v["code"], v["year"], v["series"], v["value"], v["on"]])
     return con
 
@@ -169,22 +169,22 @@ def _pf(shares: list[float], milestone: float = 100.0) -> pl.DataFrame:
     """Run the achievement SQL on an axis whose output indicators reach ``shares``."""
     con = duckdb.connect()
     con.execute("CREATE SCHEMA mart")
-    con.execute("CREATE TABLE mart.axes AS SELECT 1 AS axis_id, 'FESR' AS fund, "
+    con.execute("CREATE TABLE mart.programme_axes AS SELECT 1 AS axis_id, 'FESR' AS fund, "
                 "'more_developed' AS category_of_region")
-    con.execute("CREATE TABLE mart.financial_transactions (axis_id INTEGER, date DATE, "
+    con.execute("CREATE TABLE mart.programme_financial_transactions (axis_id INTEGER, date DATE, "
                 "kind VARCHAR, amount_eur DOUBLE)")
-    con.execute("""CREATE TABLE mart.indicator_values (indicator_code VARCHAR,
+    con.execute("""CREATE TABLE mart.programme_indicator_values (indicator_code VARCHAR,
         project_code VARCHAR, year INTEGER, series VARCHAR, value DOUBLE, reported_on DATE)""")
-    con.execute("""CREATE TABLE mart.performance_framework (axis_id INTEGER,
+    con.execute("""CREATE TABLE mart.programme_performance_framework (axis_id INTEGER,
         indicator_id VARCHAR, indicator_type VARCHAR, indicator_code VARCHAR, name_it VARCHAR,
         name_en VARCHAR, unit VARCHAR, milestone_2018 DOUBLE, target_2023 DOUBLE,
         source VARCHAR, verified BOOLEAN)""")
     for n, share in enumerate(shares):
         code = f"O{n}"
-        con.execute("INSERT INTO mart.performance_framework VALUES "
+        con.execute("INSERT INTO mart.programme_performance_framework VALUES "
                     "(1, ?, 'output', ?, 'n', 'n', 'u', ?, 1000, 'demo', false)",
                     [code, code, milestone])
-        con.execute("INSERT INTO mart.indicator_values VALUES (?, 'P', 2018, 'F', ?, ?)",
+        con.execute("INSERT INTO mart.programme_indicator_values VALUES (?, 'P', 2018, 'F', ?, ?)",
                     [code, share * milestone, date(2018, 12, 20)])
     return con.sql(performance.ACHIEVEMENT_SQL,
                    params=performance.achievement_params(date(2019, 6, 30))).pl()
@@ -244,11 +244,11 @@ def con(warehouse):
 def test_demo_flags_are_computed_at_the_data_as_of_date(con):
     as_of = con.execute("SELECT as_of FROM mart.programme_as_of").fetchone()[0]
     assert as_of == date(2023, 12, 31)
-    statuses = dict(con.execute("SELECT item_id, status FROM mart.risk_status").fetchall())
+    statuses = dict(con.execute("SELECT item_id, status FROM mart.programme_risk_status").fetchall())
     assert statuses["MI4.1.1.c"] == "red"  # demo: planned end 30/06/2023, still open
     assert statuses["MI2.2.3.f"] in ("amber", "red")
     assert set(statuses.values()) <= {"green", "amber", "red"}
-    missing = con.execute("""SELECT count(*) FROM mart.risk_flags
+    missing = con.execute("""SELECT count(*) FROM mart.programme_risk_flags
         WHERE reason_it IS NULL OR reason_en IS NULL OR reason_it = reason_en""").fetchone()[0]
     assert missing == 0
 
@@ -256,15 +256,15 @@ def test_demo_flags_are_computed_at_the_data_as_of_date(con):
 def test_demo_performance_framework_covers_axes_1_to_4(con):
     rows = con.execute("""SELECT axis_id, count(*) FILTER (indicator_type = 'financial'),
         count(*) FILTER (indicator_type = 'output'), bool_or(verified)
-        FROM mart.performance_achievement GROUP BY 1 ORDER BY 1""").fetchall()
+        FROM mart.programme_performance_achievement GROUP BY 1 ORDER BY 1""").fetchall()
     assert [r[0] for r in rows] == [1, 2, 3, 4]
     assert all(r[1] == 1 and r[2] >= 1 and r[3] is False for r in rows)
     verdicts = {r[0] for r in con.execute(
-        "SELECT DISTINCT axis_milestones_met FROM mart.performance_achievement").fetchall()}
+        "SELECT DISTINCT axis_milestones_met FROM mart.programme_performance_achievement").fetchall()}
     assert verdicts == {True, False}  # the demo calibration shows both
 
 
 def test_demo_alert_ids_are_unique(con):
     n, distinct = con.execute(
-        "SELECT count(*), count(DISTINCT event_id) FROM mart.alerts").fetchone()
+        "SELECT count(*), count(DISTINCT event_id) FROM mart.programme_alerts").fetchone()
     assert n > 0 and n == distinct

@@ -64,7 +64,7 @@ def test_export_at_the_data_as_of_equals_the_dashboard_mart(warehouse):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         as_of = con.execute("SELECT as_of FROM mart.programme_as_of").fetchone()[0]
         mart = con.execute("""SELECT axis_id, indicator_id, value_2018, value_as_of,
-            milestone_met, target_met, axis_milestones_met FROM mart.performance_achievement
+            milestone_met, target_met, axis_milestones_met FROM mart.programme_performance_achievement
             ORDER BY ALL""").fetchall()
     t5 = report_from_file(warehouse, as_of).table5
     got = sorted(t5.select("axis_id", "indicator_id", "value_2018", "value_as_of",

@@ -98,9 +98,9 @@ def performance_events(con: duckdb.DuckDBPyConnection,
 def build(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, write: flags.Writer) -> None:
     dates = sorted(set(history["as_of"].to_list()))
     if not dates:
-        first = con.execute("SELECT min(start_date) FROM mart.projects").fetchone()[0]
+        first = con.execute("SELECT min(start_date) FROM mart.programme_projects").fetchone()[0]
         as_of = con.execute("SELECT as_of FROM mart.programme_as_of").fetchone()[0]
         dates = flags.month_ends(first, as_of) if first and as_of else []
     events = flag_events(history) + performance_events(con, dates)
     frame = pl.DataFrame(events, schema=_SCHEMA).sort("event_date", "event_id")
-    write(con, "mart.alerts", frame)
+    write(con, "mart.programme_alerts", frame)

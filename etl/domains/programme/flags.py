@@ -54,8 +54,8 @@ money AS (
            coalesce(sum(t.amount_eur) FILTER (t.kind = 'commitment'), 0) AS committed,
            max(t.date) FILTER (t.kind = 'payment') AS last_payment,
            min(t.date) FILTER (t.kind = 'commitment') AS first_commitment
-    FROM _as_of_dates d CROSS JOIN mart.projects p
-    LEFT JOIN mart.financial_transactions t
+    FROM _as_of_dates d CROSS JOIN mart.programme_projects p
+    LEFT JOIN mart.programme_financial_transactions t
            ON t.project_code = p.project_code AND t.date <= d.as_of
     WHERE p.start_date <= d.as_of
       AND (p.end_date_actual IS NULL OR p.end_date_actual > d.as_of)
@@ -114,12 +114,12 @@ RULES: tuple[Rule, ...] = (
         "behind_path", "indicator", "Sotto la traiettoria verso il target",
         "Below the path to target", f"""WITH
         first_s AS (SELECT indicator_code, min(reported_on) AS path_start
-                    FROM mart.indicator_values WHERE series = 'S' GROUP BY indicator_code),
+                    FROM mart.programme_indicator_values WHERE series = 'S' GROUP BY indicator_code),
         latest AS (
             SELECT d.as_of, v.indicator_code, v.project_code, v.value,
                    row_number() OVER (PARTITION BY d.as_of, v.indicator_code, v.project_code
                                       ORDER BY v.year DESC, v.reported_on DESC) AS rn
-            FROM _as_of_dates d JOIN mart.indicator_values v
+            FROM _as_of_dates d JOIN mart.programme_indicator_values v
               ON v.series = 'F' AND v.reported_on <= d.as_of),
         achieved AS (SELECT as_of, indicator_code, sum(value) AS achieved
                      FROM latest WHERE rn = 1 GROUP BY ALL),
@@ -130,7 +130,7 @@ RULES: tuple[Rule, ...] = (
                        datediff('day', s.path_start, d.as_of)
                        / greatest(1, datediff('day', s.path_start,
                                               DATE '{ELIGIBILITY.end.isoformat()}')))) AS expected
-            FROM _as_of_dates d CROSS JOIN mart.indicators i
+            FROM _as_of_dates d CROSS JOIN mart.programme_indicators i
             JOIN first_s s ON s.indicator_code = i.indicator_code
             LEFT JOIN achieved a ON a.as_of = d.as_of AND a.indicator_code = i.indicator_code
             WHERE i.target_2023 > 0
@@ -164,8 +164,8 @@ def data_as_of(con: duckdb.DuckDBPyConnection, built_on: date) -> date:
     """The date the programme data speak for: the latest accounting act or recorded
     indicator value, never after the build date (a fact cannot be dated in the future)."""
     latest = con.execute("""
-        SELECT greatest((SELECT max(date) FROM mart.financial_transactions),
-                        (SELECT max(reported_on) FROM mart.indicator_values))""").fetchone()[0]
+        SELECT greatest((SELECT max(date) FROM mart.programme_financial_transactions),
+                        (SELECT max(reported_on) FROM mart.programme_indicator_values))""").fetchone()[0]
     return min(latest or built_on, built_on)
 
 
@@ -245,32 +245,32 @@ Writer = Callable[[duckdb.DuckDBPyConnection, str, pl.DataFrame], None]
 
 
 def build(con: duckdb.DuckDBPyConnection, as_of: date, write: Writer) -> pl.DataFrame:
-    """``mart.risk_flags`` (flags at the as-of date), ``mart.risk_status`` (every project
-    and indicator, green when unflagged) and ``mart.flag_history`` (month ends)."""
+    """``mart.programme_risk_flags`` (flags at the as-of date), ``mart.programme_risk_status`` (every project
+    and indicator, green when unflagged) and ``mart.programme_flag_history`` (month ends)."""
     current = evaluate(con, [as_of])
-    write(con, "mart.risk_flags", current.with_columns(
+    write(con, "mart.programme_risk_flags", current.with_columns(
         pl.col("level").replace_strict({"amber": 1, "red": 2}, return_dtype=pl.Int8)
         .alias("level_rank")).sort("level_rank", "item_id", "rule_id",
                                    descending=[True, False, False]))
-    con.execute("""CREATE TABLE mart.risk_status AS
+    con.execute("""CREATE TABLE mart.programme_risk_status AS
         WITH items AS (
             SELECT 'project' AS item_kind, project_code AS item_id, axis_id, title_it,
-                   title_en FROM mart.projects
+                   title_en FROM mart.programme_projects
             UNION ALL
-            SELECT 'indicator', indicator_code, axis_id, name_it, name_en FROM mart.indicators),
+            SELECT 'indicator', indicator_code, axis_id, name_it, name_en FROM mart.programme_indicators),
         worst AS (
             SELECT item_kind, item_id, max(level_rank) AS level_rank, count(*) AS flags,
                    string_agg(reason_it, ' ' ORDER BY level_rank DESC, rule_id) AS reasons_it,
                    string_agg(reason_en, ' ' ORDER BY level_rank DESC, rule_id) AS reasons_en,
                    string_agg(rule_id, ',' ORDER BY level_rank DESC, rule_id) AS rules
-            FROM mart.risk_flags GROUP BY ALL)
+            FROM mart.programme_risk_flags GROUP BY ALL)
         SELECT i.item_kind, i.item_id, i.axis_id, i.title_it, i.title_en,
                ['green', 'amber', 'red'][coalesce(w.level_rank, 0) + 1] AS status,
                coalesce(w.level_rank, 0) AS status_rank, coalesce(w.flags, 0) AS flags,
                w.rules, w.reasons_it, w.reasons_en, CAST(? AS DATE) AS as_of
         FROM items i LEFT JOIN worst w USING (item_kind, item_id)
         ORDER BY status_rank DESC, item_kind DESC, item_id""", [as_of])
-    first = con.execute("SELECT min(start_date) FROM mart.projects").fetchone()[0] or as_of
+    first = con.execute("SELECT min(start_date) FROM mart.programme_projects").fetchone()[0] or as_of
     history = evaluate(con, month_ends(first, as_of))
-    write(con, "mart.flag_history", history)
+    write(con, "mart.programme_flag_history", history)
     return history

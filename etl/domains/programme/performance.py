@@ -43,12 +43,12 @@ pay AS (
     SELECT p.as_of, t.axis_id,
            sum(t.amount_eur) FILTER (t.date <= p.m_date) AS at_milestone,
            sum(t.amount_eur) AS at_as_of
-    FROM params p JOIN mart.financial_transactions t
+    FROM params p JOIN mart.programme_financial_transactions t
       ON t.kind = 'payment' AND t.date <= p.as_of
     GROUP BY p.as_of, t.axis_id),
 f AS (
     SELECT p.as_of, p.m_date, v.indicator_code, v.project_code, v.year, v.value
-    FROM params p JOIN mart.indicator_values v
+    FROM params p JOIN mart.programme_indicator_values v
       ON v.series = 'F' AND v.reported_on <= p.as_of),
 f_m AS (SELECT as_of, indicator_code, sum(value) AS value FROM (
             SELECT as_of, indicator_code, value, row_number() OVER (
@@ -68,8 +68,8 @@ measured AS (
                 ELSE coalesce(f_m.value, 0) END AS value_2018,
            CASE WHEN pf.indicator_type = 'financial' THEN round(coalesce(pay.at_as_of, 0), 2)
                 ELSE coalesce(f_now.value, 0) END AS value_as_of
-    FROM params p CROSS JOIN mart.performance_framework pf
-    JOIN mart.axes a ON a.axis_id = pf.axis_id
+    FROM params p CROSS JOIN mart.programme_performance_framework pf
+    JOIN mart.programme_axes a ON a.axis_id = pf.axis_id
     LEFT JOIN pay ON pay.as_of = p.as_of AND pay.axis_id = pf.axis_id
     LEFT JOIN f_m ON f_m.as_of = p.as_of AND f_m.indicator_code = pf.indicator_code
     LEFT JOIN f_now ON f_now.as_of = p.as_of AND f_now.indicator_code = pf.indicator_code),
@@ -107,20 +107,20 @@ def achievement_params(*dates: date) -> list[list[date]]:
 
 
 def build(con: duckdb.DuckDBPyConnection, as_of: date) -> None:
-    """``mart.performance_framework`` (definitions) and ``mart.performance_achievement``."""
+    """``mart.programme_performance_framework`` (definitions) and ``mart.programme_performance_achievement``."""
     has_landing = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staging' "
         "AND table_name = 'programme_performance_framework'").fetchone()[0]
     if has_landing:
-        con.execute("""CREATE TABLE mart.performance_framework AS
+        con.execute("""CREATE TABLE mart.programme_performance_framework AS
             SELECT axis_id, indicator_id, indicator_type, indicator_code, name_it, name_en,
                    unit, milestone_2018, target_2023, source, verified
             FROM staging.programme_performance_framework
             ORDER BY axis_id, indicator_type, indicator_id""")
     else:
-        con.execute("""CREATE TABLE mart.performance_framework (axis_id INTEGER,
+        con.execute("""CREATE TABLE mart.programme_performance_framework (axis_id INTEGER,
             indicator_id VARCHAR, indicator_type VARCHAR, indicator_code VARCHAR,
             name_it VARCHAR, name_en VARCHAR, unit VARCHAR, milestone_2018 DOUBLE,
             target_2023 DOUBLE, source VARCHAR, verified BOOLEAN)""")
-    con.execute(f"CREATE TABLE mart.performance_achievement AS {ACHIEVEMENT_SQL}",
+    con.execute(f"CREATE TABLE mart.programme_performance_achievement AS {ACHIEVEMENT_SQL}",
                 achievement_params(as_of))
