@@ -36,11 +36,12 @@ def _remove_stale_scratch(target: Path) -> None:
     """Delete scratch files left by builds that were killed (their process is gone)."""
     for leftover in target.parent.glob(f".{target.name}.building-*"):
         pid = leftover.name.rsplit("-", 1)[-1].removesuffix(".wal")
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             leftover.unlink(missing_ok=True)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Is process ``pid`` still running? (Scratch files name their writer's pid.)"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 import requests
 
+from etl.publish import process_alive
 from ponmetro.releases import (
     CURRENT,
     MANIFEST,
@@ -88,21 +89,11 @@ def _link_or_copy(source: Path, target: Path) -> None:
         _fsync_file(target)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _sweep(folder: Path, pattern: str) -> None:
     """Remove scratch files and folders left by killed runs (their pid is gone)."""
     for leftover in folder.glob(pattern):
         pid = leftover.name.rsplit("-", 1)[-1].split(".")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             if leftover.is_dir() and not leftover.is_symlink():
                 shutil.rmtree(leftover, ignore_errors=True)
             else:
