@@ -21,7 +21,7 @@ from tqdm import tqdm
 from etl import calendar, catalog
 from etl.connectors.landing import MANIFEST
 from etl.contracts import Contract
-from etl.domains import DOMAINS, all_contracts
+from etl.domains import DOMAINS, all_contracts, datasets
 from etl.domains.geography.index import CityGeography
 from etl.publish import BuildError, atomic_publish, scratch_path
 from etl.staging import scan_file, stage_file
@@ -157,7 +157,7 @@ def build(landing: Path, warehouse: Path, *, overrides: dict[str, Path] | None =
             domain.build_marts(con, ctx)
             if hasattr(domain, "point_index"):  # the geography domain: index it for the rest
                 ctx.geo = domain.point_index(con)
-        catalog.write_catalog(con, ctx)
+        catalog.write_catalog(con, ctx, datasets())
         calendar.write_meta(con)
         _write_meta(con, ctx, sources, manifest.get("scale"), manifest.get("seed"))
         con.execute("CHECKPOINT")

@@ -12,7 +12,7 @@ test suite checks that the final build publishes every declared dataset.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
@@ -76,7 +76,7 @@ class Dataset:
     suppressed: bool = False
     extra: dict[str, str] = field(default_factory=dict)
     table: str = ""  # the mart it is declared beside (etl.marts.Mart sets it)
-    domain: str = ""  # the domain package it is declared in (all_datasets sets it)
+    domain: str = ""  # the domain package it is declared in (etl.domains.datasets sets it)
 
 
 #: Columns that mean the same thing in every dataset.
@@ -115,19 +115,6 @@ PROGRAMME_YEARS = (ELIGIBILITY.start, ELIGIBILITY.end)
 TELEMETRY_YEARS = (TELEMETRY.start, TELEMETRY.end)
 
 
-def all_datasets() -> tuple[Dataset, ...]:
-    """Every published dataset, in domain and mart order, gathered from the mart records."""
-    from etl.domains import DOMAINS  # imported here: the domains import this module
-
-    return tuple(replace(m.dataset, domain=d.__name__.rsplit(".", 1)[-1])
-                 for d in DOMAINS for m in d.MARTS if m.dataset is not None)
-
-
-def __getattr__(name: str):
-    if name == "DATASETS":  # the catalogue, read from the marts on first use
-        return all_datasets()
-    raise AttributeError(name)
-
 def _resolve(col: Col | str) -> Col:
     if isinstance(col, Col):
         return col
@@ -153,11 +140,12 @@ def _warn(ctx, ds: Dataset, column: str, reason: str) -> None:
                          "rows": 0, "values": "dataset skipped"})
 
 
-def write_catalog(con: duckdb.DuckDBPyConnection, ctx) -> None:
-    """Write ``meta.datasets`` and ``meta.dataset_columns`` for the published marts."""
+def write_catalog(con: duckdb.DuckDBPyConnection, ctx, declared: tuple[Dataset, ...]) -> None:
+    """Write ``meta.datasets`` and ``meta.dataset_columns`` for the ``declared`` datasets
+    (``etl.domains.datasets()``) whose marts were built."""
     modified = ctx.built_at.replace(tzinfo=None)
     datasets, columns = [], []
-    for ds in all_datasets():
+    for ds in declared:
         schema = _mart_schema(con, ds.table)
         if schema is None:
             _warn(ctx, ds, "*", "mart table missing")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from etl.catalog import Dataset, all_datasets
+from etl.catalog import Dataset
+from etl.domains import datasets as all_datasets
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "open-data.md"
 BEGIN = ("<!-- datasets: generated from the mart records (etl/domains/*/), "

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +28,9 @@ BIN = Path(sys.executable).parent
 # The suite fires thousands of API calls from one address; only the tests of the rate
 # limit itself (tests/deploy) switch it on, with the production default.
 os.environ.setdefault("PONMETRO_RATE_LIMIT", "off")
+# A query cache of this test session's own: cache keys are build ids, and some tests give
+# warehouses fixed build ids, so a cache left by an earlier run would answer for them.
+os.environ["PONMETRO_CACHE_DIR"] = tempfile.mkdtemp(prefix="ponmetro-test-cache-")
 
 
 def free_port() -> int:

@@ -15,8 +15,10 @@ Later domains may read earlier marts (programme projects before housing works).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import ModuleType
 
+from etl.catalog import Dataset
 from etl.contracts import Contract
 from etl.domains import geography, housing, mobility, programme, social
 
@@ -25,3 +27,9 @@ DOMAINS: tuple[ModuleType, ...] = (geography, programme, housing, social, mobili
 
 def all_contracts() -> list[Contract]:
     return [c for d in DOMAINS for c in d.CONTRACTS]
+
+
+def datasets() -> tuple[Dataset, ...]:
+    """Every published dataset, in domain and mart order, gathered from the mart records."""
+    return tuple(replace(m.dataset, domain=d.__name__.rsplit(".", 1)[-1])
+                 for d in DOMAINS for m in d.MARTS if m.dataset is not None)

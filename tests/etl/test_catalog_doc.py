@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from etl import catalog, catalog_doc
+from etl import catalog_doc
+from etl.domains import datasets
 
 
 def test_open_data_table_is_current():
@@ -16,16 +17,16 @@ def test_open_data_table_is_current():
 
 def test_table_lists_every_dataset_once_with_its_mart():
     table = catalog_doc.render_table()
-    for ds in catalog.all_datasets():
+    for ds in datasets():
         assert table.count(f"| `{ds.id}` | `{ds.table}` |") == 1, ds.id
-    assert len(table.strip().splitlines()) == 2 + len(catalog.all_datasets())
+    assert len(table.strip().splitlines()) == 2 + len(datasets())
 
 
 def test_a_changed_declaration_changes_the_table(monkeypatch):
-    first = catalog.all_datasets()[0]
+    first = datasets()[0]
     renamed = replace(first, title_en="A title no one wrote")
     monkeypatch.setattr(catalog_doc, "all_datasets",
-                        lambda: (renamed, *catalog.all_datasets()[1:]))
+                        lambda: (renamed, *datasets()[1:]))
     doc = catalog_doc.DOC.read_text("utf-8")
     assert "A title no one wrote" in catalog_doc.render(doc)
     assert catalog_doc.render(doc) != doc

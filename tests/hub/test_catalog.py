@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from etl import catalog
+from etl.domains import datasets
 
 REQUIRED_TOPICS = {"nil", "municipi", "projects", "indicators", "indicator-values",
                    "project-finance-monthly", "housing-units-by-nil", "social-sites",
@@ -18,19 +19,19 @@ EU_FREQUENCIES = {"DAILY", "WEEKLY", "MONTHLY", "QUARTERLY", "ANNUAL", "IRREG", 
 
 
 def test_every_declared_dataset_is_published(published):
-    declared = {ds.id for ds in catalog.DATASETS}
+    declared = {ds.id for ds in datasets()}
     assert declared == set(published), f"unpublished: {declared - set(published)}"
     assert len(published) >= 15
     assert REQUIRED_TOPICS <= set(published)
 
 
 def test_ids_are_unique_and_url_safe():
-    ids = [ds.id for ds in catalog.DATASETS]
+    ids = [ds.id for ds in datasets()]
     assert len(ids) == len(set(ids))
     assert all(i.replace("-", "").isalnum() and i == i.lower() for i in ids)
 
 
-@pytest.mark.parametrize("ds", catalog.DATASETS, ids=lambda d: d.id)
+@pytest.mark.parametrize("ds", datasets(), ids=lambda d: d.id)
 def test_metadata_is_complete(ds, published):
     meta = published[ds.id]
     for key in ("title_it", "title_en", "description_it", "description_en"):
@@ -75,7 +76,7 @@ def test_missing_mart_is_skipped_with_a_warning(tmp_path):
                 "'{}' AS geometry, TRUE AS is_schematic")
     con.execute("CREATE TABLE mart.geo_nil AS SELECT 1 AS nil_id")  # columns missing
     ctx = BuildContext(landing=tmp_path, build_id="x", built_at=datetime.now(UTC), manifest={})
-    catalog.write_catalog(con, ctx)
+    catalog.write_catalog(con, ctx, datasets())
     assert [r[0] for r in con.execute("SELECT dataset_id FROM meta.datasets").fetchall()] == \
         ["municipi"]
     skipped = {f["file"] for f in ctx.findings}
