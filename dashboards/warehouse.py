@@ -79,32 +79,31 @@ class _Door:
     def _path(self) -> Path:
         return self._fixed or warehouse_path()
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
+    def _refresh(self) -> None:
+        """Open the file, or reopen it when a new build was renamed into place (lock held)."""
         now = time.monotonic()
-        with self._lock:
-            if self._con is not None and now - self._checked < RECHECK_SECONDS:
-                return self._con
-            path = self._path()
+        if self._con is not None and now - self._checked < RECHECK_SECONDS:
+            return
+        path = self._path()
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            self._close()
+            raise WarehouseUnavailable("no warehouse has been published yet") from exc
+        identity = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if self._con is None or identity != self._identity:
+            self._close()
             try:
-                st = os.stat(path)
-            except OSError as exc:
-                self._close()
-                raise WarehouseUnavailable("no warehouse has been published yet") from exc
-            identity = (st.st_ino, st.st_mtime_ns, st.st_size)
-            if self._con is None or identity != self._identity:
-                self._close()
-                try:
-                    con = open_readonly(path)
-                    row = con.execute(
-                        "SELECT build_id, built_at, is_demo, geography FROM meta.build"
-                    ).fetchone()
-                except duckdb.Error as exc:
-                    raise WarehouseUnavailable("warehouse file is unreadable or corrupt") \
-                        from exc
-                self._con, self._identity = con, identity
-                self._info = BuildInfo(*row)
-            self._checked = now
-            return self._con
+                con = open_readonly(path)
+                row = con.execute(
+                    "SELECT build_id, built_at, is_demo, geography FROM meta.build"
+                ).fetchone()
+            except duckdb.Error as exc:
+                raise WarehouseUnavailable("warehouse file is unreadable or corrupt") \
+                    from exc
+            self._con, self._identity = con, identity
+            self._info = BuildInfo(*row)
+        self._checked = now
 
     def _close(self) -> None:
         if self._con is not None:
@@ -115,13 +114,22 @@ class _Door:
         self._con, self._identity, self._info = None, None, None
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor for this thread (DuckDB cursors share the database, not state)."""
-        return self._open().cursor()
+        """A cursor for this thread (DuckDB cursors share the database, not state).
+
+        Made under the lock, so a concurrent switch to a new build cannot close the
+        connection in between. A switch does close the cursors already taken (DuckDB
+        opens one instance per file path, so the old build must be closed before the new
+        one opens); :func:`query` then reads again from the new build.
+        """
+        with self._lock:
+            self._refresh()
+            return self._con.cursor()
 
     def info(self) -> BuildInfo:
-        self._open()
-        assert self._info is not None
-        return self._info
+        """The build this door has open (read under the lock, never half-switched)."""
+        with self._lock:
+            self._refresh()
+            return self._info
 
     def reset(self) -> None:
         with self._lock:
@@ -160,16 +168,25 @@ def reading(path: str | os.PathLike[str]) -> Iterator[None]:
 
 
 def query(sql: str, params: list[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
-    """Run one parameterised read-only statement and return a Polars frame."""
+    """Run one parameterised read-only statement and return a Polars frame.
+
+    If another thread switched to a new build while this statement ran (its cursor was
+    closed with the old build), the statement runs once more, on the new build.
+    """
     door = _current()
-    cur = door.cursor()
-    try:
-        return cur.sql(sql, params=params or None).pl()
-    except duckdb.IOException as exc:
-        door.reset()
-        raise WarehouseUnavailable("warehouse file could not be read") from exc
-    finally:
-        cur.close()
+    for attempt in (1, 2):
+        cur = door.cursor()
+        try:
+            return cur.sql(sql, params=params or None).pl()
+        except duckdb.IOException as exc:
+            door.reset()
+            raise WarehouseUnavailable("warehouse file could not be read") from exc
+        except duckdb.ConnectionException:
+            if attempt == 2:
+                raise
+        finally:
+            cur.close()
+    raise AssertionError("unreachable")
 
 
 def cursor() -> duckdb.DuckDBPyConnection:

@@ -91,7 +91,8 @@ def served(small_warehouse, tmp_path):
     target = tmp_path / "served" / "warehouse.duckdb"
     target.parent.mkdir()
     shutil.copy(small_warehouse, target)
-    server = Server(target, workers=2, env={"PONMETRO_CACHE_TYPE": "simple"}).start()
+    server = Server(target, workers=2, env={"PONMETRO_CACHE_TYPE": "simple"},
+                    log=tmp_path / "gunicorn.log").start()
     yield server, target
     server.stop()
 
