@@ -1,4 +1,4 @@
-"""Per-client rate limits on the data routes (API and downloads), shared by every host.
+"""Per-client rate limits on the data routes (APIs and downloads), shared by every host.
 
 The limit lives in the app (flask-limiter) and its counters in the same redis as the
 query cache, so every host behind the proxy counts the same client together and the
@@ -8,7 +8,7 @@ cannot report what remains. The proxy caps *concurrent* downloads per client
 (``limit_conn``, deploy/nginx.conf.template): counting open connections is its job.
 
 Pages and Dash callbacks are never limited: a person browsing does not meet it. Only
-one budget per client covers ``/api/`` and ``/download/`` together (default: 50 per
+one budget per client covers ``/api/``, ``/ogc/`` and ``/download/`` together (default: 50 per
 5 seconds, i.e. 10 requests/s with bursts of 50). Behind a proxy set
 ``PONMETRO_PROXIES=1`` so the client is the address the proxy saw, not the proxy.
 """
@@ -33,7 +33,7 @@ from ponmetro.settings import (
 
 DEFAULT_LIMIT = "50 per 5 seconds"
 #: Routes whose requests count against the client's budget.
-LIMITED_PREFIXES = ("/api/", "/download/")
+LIMITED_PREFIXES = ("/api/", "/download/", "/ogc/")
 
 
 def limit() -> str | None:

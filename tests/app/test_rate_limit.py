@@ -20,7 +20,8 @@ def make_app(monkeypatch, value: str | None = "5 per 10 seconds", proxies: str =
     monkeypatch.setenv("PONMETRO_RATE_LIMIT_STORAGE", "memory://")
     monkeypatch.setenv("PONMETRO_PROXIES", proxies)
     app = Flask(__name__)
-    for path in ("/api/3/action/x", "/download/a.csv", "/data", "/_dash-update-component"):
+    for path in ("/api/3/action/x", "/download/a.csv", "/ogc/collections", "/data",
+                 "/_dash-update-component"):
         app.add_url_rule(path, path, lambda: "ok", methods=["GET", "POST"])
     limits.register(app)
     return app
@@ -34,8 +35,9 @@ def test_limit_answers_429_with_the_draft_headers(monkeypatch):
     assert all(r.headers["RateLimit-Limit"] == "5" for r in replies)
     assert all(0 < int(r.headers["RateLimit-Reset"]) <= 11 for r in replies)
     assert all("Retry-After" not in r.headers for r in replies)
-    refused = client.get("/download/a.csv")  # one budget for API and downloads
+    refused = client.get("/download/a.csv")  # one budget for the APIs and downloads
     assert refused.status_code == 429
+    assert client.get("/ogc/collections").status_code == 429
     assert 0 < int(refused.headers["Retry-After"]) <= 11
     assert refused.headers["RateLimit-Remaining"] == "0"
 
