@@ -13,6 +13,7 @@ import argparse
 import os
 import pwd
 import re
+import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -48,6 +49,14 @@ def upstream_lines(hosts: Sequence[str], down: Iterable[str] = ()) -> str:
                      f"{' down' if host in down else ''};" for host in hosts)
 
 
+def _reachable_by_others(folder: Path) -> bool:
+    """Can a process of another user (nginx's workers) read the files below ``folder``?"""
+    if any(not parent.stat().st_mode & 0o001 for parent in (folder, *folder.parents)):
+        return False
+    return all(path.stat().st_mode & (0o001 if path.is_dir() else 0o004)
+               for path in folder.rglob("*"))
+
+
 def render(prefix: Path, listen: str, hosts: Sequence[str], down: Iterable[str] = (),
            assets: Path = ROOT / "assets", download_connections: int | None = None) -> Path:
     """Write the configuration under ``prefix``; returns the path of nginx.conf."""
@@ -69,9 +78,15 @@ def render(prefix: Path, listen: str, hosts: Sequence[str], down: Iterable[str] 
         folder.mkdir(parents=True, exist_ok=True)
         if user:
             os.chown(folder, nobody.pw_uid, nobody.pw_gid)
+    assets = Path(assets).resolve()
+    if user and not _reachable_by_others(assets):
+        # A checkout in a private folder (e.g. mode 0700): serve a copy from the prefix,
+        # which the workers can reach, rather than widening the checkout's permissions.
+        shutil.copytree(assets, prefix / "assets", dirs_exist_ok=True)
+        assets = prefix / "assets"
     values = {
         "user": user, "worker_processes": "auto", "prefix": str(prefix), "listen": listen,
-        "upstreams": upstream_lines(hosts, down), "assets": str(Path(assets).resolve()),
+        "upstreams": upstream_lines(hosts, down), "assets": str(assets),
         "security_headers": security_headers(),
         "download_connections": str(int(download_connections)),
     }

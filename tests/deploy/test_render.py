@@ -54,3 +54,23 @@ def test_unreachable_folder_is_refused_with_the_reason(tmp_path):
     private.mkdir(mode=0o700)
     with pytest.raises(PermissionError, match="not searchable by others"):
         proxy.render(private / "run", "127.0.0.1:8080", ["127.0.0.2:8001"])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="workers drop to nobody as root")
+def test_assets_in_a_private_checkout_are_served_from_a_copy(prod_tools, tmp_path):
+    """A checkout in a folder only root can enter: nginx's workers get a copy to serve."""
+    private = tmp_path / "checkout"
+    private.mkdir(mode=0o700)
+    assets = private / "assets"
+    shutil.copytree(proxy.ROOT / "assets", assets)
+    prefix = reachable_folder("render-private")
+    try:
+        conf = proxy.render(prefix, "127.0.0.1:8080", ["127.0.0.2:8001"], assets=assets)
+        text = conf.read_text()
+        checked = nginx_accepts(conf)
+        copied = sorted(p.relative_to(prefix / "assets") for p in (prefix / "assets").rglob("*"))
+    finally:
+        shutil.rmtree(prefix, ignore_errors=True)
+    assert checked.returncode == 0, checked.stderr
+    assert f"alias {prefix / 'assets'}/;" in text and str(private) not in text
+    assert copied == sorted(p.relative_to(assets) for p in assets.rglob("*"))
