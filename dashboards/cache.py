@@ -1,7 +1,8 @@
 """Query caching shared by gunicorn workers (and hosts), invalidated by rebuilds.
 
-``@memoize`` keys a result on the function, its arguments and the warehouse
-build id, so a new build never serves stale figures. The backend is chosen by
+``@memoize`` keys a result on the function, its arguments and the warehouse's
+data identity (build id and ingested batches, ``warehouse.data_identity()``),
+so a new build or batch never serves stale figures. The backend is chosen by
 ``PONMETRO_CACHE_TYPE``: ``simple`` (one process, development), ``filesystem``
 (several workers on one host; ``PONMETRO_CACHE_DIR``), ``redis`` (several hosts;
 ``PONMETRO_REDIS_URL``) or ``null`` (no caching).
@@ -66,13 +67,13 @@ def init_cache(server: Flask) -> None:
 
 
 def memoize(fn: F) -> F:
-    """Cache ``fn(*args)`` per build id. Arguments must be hashable/pickleable values."""
+    """Cache ``fn(*args)`` per data identity (build + batches). Arguments must be
+    hashable/pickleable values."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        build_id = warehouse.build_info().build_id
         raw = pickle.dumps((fn.__module__, fn.__qualname__, args, sorted(kwargs.items())))
-        key = f"q:{build_id}:{hashlib.sha256(raw).hexdigest()}"
+        key = f"q:{warehouse.data_identity()}:{hashlib.sha256(raw).hexdigest()}"
         try:
             hit = cache.get(key)
         except Exception:  # a cache outage must not take pages down

@@ -27,7 +27,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from ponmetro.settings import warehouse_path
+from ponmetro.settings import live_snapshot_path, warehouse_path
 
 RECHECK_SECONDS = 1.0
 #: The app never reads files, URLs or extensions through SQL, and cannot be made to;
@@ -46,13 +46,37 @@ _HARDENING = (
 
 def open_readonly(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     """Open a warehouse file read-only, sandboxed. Raises duckdb.Error if unreadable."""
-    con = duckdb.connect(str(path), read_only=True)
+    return _harden(duckdb.connect(str(path), read_only=True))
+
+
+def _harden(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     try:
         for statement in _HARDENING:
             con.execute(statement)
     except duckdb.InvalidInputException:
         pass  # already locked by an earlier connection of this process: same settings
     return con
+
+
+def open_live(path: Path, snapshot: Path) -> duckdb.DuckDBPyConnection | None:
+    """Open the live snapshot (``etl.ingest``) with the build ``path`` attached read-only
+    as ``base`` (before the configuration is locked), or None when the snapshot is
+    missing, unreadable or made on another build (then the build alone is served)."""
+    try:
+        con = duckdb.connect(str(snapshot), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        quoted = str(path).replace("'", "''")
+        con.execute(f"ATTACH '{quoted}' AS base (READ_ONLY)")
+        same = con.execute("SELECT (SELECT base_build_id FROM meta.live) = "
+                           "(SELECT build_id FROM base.meta.build)").fetchone()[0]
+    except duckdb.Error:
+        same = False
+    if not same:
+        con.close()
+        return None
+    return _harden(con)
 
 
 class WarehouseUnavailable(RuntimeError):
@@ -65,14 +89,17 @@ class BuildInfo:
     built_at: datetime
     is_demo: bool
     geography: str
+    #: the build id, plus the ingested batches served on top of it (changes with each one)
+    data_version: str = ""
 
 
 class _Door:
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, live: bool = False) -> None:
         self._fixed = path
+        self._live = live  # the served warehouse follows its live snapshot; releases do not
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._identity: tuple[int, int, int] | None = None
+        self._identity: tuple | None = None
         self._checked = 0.0
         self._info: BuildInfo | None = None
 
@@ -90,19 +117,29 @@ class _Door:
         except OSError as exc:
             self._close()
             raise WarehouseUnavailable("no warehouse has been published yet") from exc
-        identity = (st.st_ino, st.st_mtime_ns, st.st_size)
+        identity: tuple = (st.st_ino, st.st_mtime_ns, st.st_size)
+        snapshot = live_snapshot_path(path)
+        if self._live:
+            try:
+                sn = os.stat(snapshot)
+                identity += (sn.st_ino, sn.st_mtime_ns, sn.st_size)
+            except OSError:
+                pass
         if self._con is None or identity != self._identity:
             self._close()
+            live = open_live(path, snapshot) if len(identity) > 3 else None
             try:
-                con = open_readonly(path)
+                con = live or open_readonly(path)
                 row = con.execute(
                     "SELECT build_id, built_at, is_demo, geography FROM meta.build"
                 ).fetchone()
+                version = con.execute("SELECT data_version FROM meta.live").fetchone()[0] \
+                    if live is not None else row[0]
             except duckdb.Error as exc:
                 raise WarehouseUnavailable("warehouse file is unreadable or corrupt") \
                     from exc
             self._con, self._identity = con, identity
-            self._info = BuildInfo(*row)
+            self._info = BuildInfo(*row, data_version=version)
         self._checked = now
 
     def _close(self) -> None:
@@ -136,7 +173,7 @@ class _Door:
             self._close()
 
 
-_door = _Door()
+_door = _Door(live=True)
 #: Doors to kept release files (``?release=``), by path. A file is immutable once
 #: released; an evicted door is dropped, not closed, so a download still streaming
 #: from it finishes (DuckDB keeps the database open while a cursor uses it).
@@ -197,6 +234,12 @@ def cursor() -> duckdb.DuckDBPyConnection:
 def build_info() -> BuildInfo:
     """The current build (id, time, demo flag); raises WarehouseUnavailable."""
     return _current().info()
+
+
+def data_identity() -> str:
+    """What cached results are keyed on: the build and the batches ingested on top of it
+    (the one key function: ``dashboards.cache`` and memoized fragments use it)."""
+    return _current().info().data_version
 
 
 def reset() -> None:

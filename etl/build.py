@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 from tqdm import tqdm
 
-from etl import calendar, catalog
+from etl import calendar, catalog, ingest
 from etl.connectors.landing import MANIFEST
 from etl.contracts import Contract
 from etl.domains import DOMAINS, all_contracts, datasets
@@ -159,6 +159,7 @@ def build(landing: Path, warehouse: Path, *, overrides: dict[str, Path] | None =
                 ctx.geo = domain.point_index(con)
         catalog.write_catalog(con, ctx, datasets())
         calendar.write_meta(con)
+        ingest.prepare_build(con)
         _write_meta(con, ctx, sources, manifest.get("scale"), manifest.get("seed"))
         con.execute("CHECKPOINT")
         con.close()
@@ -175,6 +176,7 @@ def build(landing: Path, warehouse: Path, *, overrides: dict[str, Path] | None =
             raise BuildError(f"cannot write the warehouse next to {warehouse} "
                              f"(disk full?): {reason}") from exc
         raise
+    ingest.refresh(warehouse)  # the increments this build did not absorb stay served
     return ctx
 
 

@@ -54,6 +54,35 @@ def demo(out: Path, scale: int, seed: int) -> None:
 
 
 @main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--landing", type=click.Path(file_okay=False, path_type=Path),
+              help="Ingest every telemetry file of this landing folder not served yet.")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
+              help="Served warehouse (default $PONMETRO_WAREHOUSE or data/warehouse.duckdb).")
+def ingest(files: tuple[Path, ...], landing: Path | None, warehouse: Path | None) -> None:
+    """Append telemetry batches to the served warehouse (docs/operations.md)."""
+    from etl import ingest as live
+    from etl.publish import BuildError
+    from etl.validate import LandingError
+
+    if bool(files) == (landing is not None):
+        fail("give batch FILES or --landing DIR (one of the two)")
+    target = warehouse_path(warehouse)
+    try:
+        paths = list(files) if files else live.batch_files(landing)
+        done = live.ingest(paths, target)
+    except (LandingError, BuildError, live.IngestError) as exc:
+        fail(str(exc))
+    added = [a for a in done if a.skipped is None]
+    for a in done:
+        if a.skipped is None:
+            click.echo(f"ingested {a.file}: {a.rows} new rows ({a.contract})")
+    skipped = len(done) - len(added)
+    click.echo(f"{len(added)} batches ingested into {target}"
+               + (f", {skipped} already served" if skipped else ""))
+
+
+@main.command()
 @click.option("--demo", "use_demo", is_flag=True, help="Generate demo landing files first.")
 @click.option("--landing", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of landing files to validate and load.")

@@ -55,3 +55,15 @@ def releases_keep(explicit: int | None = None) -> int:
         return max(2, int(raw)) if raw else DEFAULT_RELEASES_KEEP
     except ValueError:
         return DEFAULT_RELEASES_KEEP
+
+
+def live_dir(warehouse: str | os.PathLike[str]) -> Path:
+    """The live folder of a served warehouse: its ingested batches and live snapshot
+    (``etl.ingest``), beside the file (``data/warehouse.live/`` for the default)."""
+    warehouse = Path(warehouse)
+    return warehouse.with_name(warehouse.stem + ".live")
+
+
+def live_snapshot_path(warehouse: str | os.PathLike[str]) -> Path:
+    """The live snapshot readers open on top of ``warehouse`` when it matches its build."""
+    return live_dir(warehouse) / "snapshot.duckdb"

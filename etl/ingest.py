@@ -1,0 +1,586 @@
+"""Incremental ingest: telemetry batches served on top of the last full build.
+
+A full build (``etl.build``) is immutable once published. Batches ingested after it live
+beside it, in the warehouse's *live folder* (``<warehouse stem>.live/``):
+
+* ``batches/<sha256>.<ext>``: every ingested batch, content-addressed and immutable, and
+  ``log.jsonl``, the order they came in (used to re-apply them on another build);
+* ``snapshot.duckdb``: the **live snapshot**, a small DuckDB file holding only what the
+  batches added since the build: their rows (``inc.<contract>``), the rows of the marts
+  they changed for the periods they touched (``delta.<mart>`` with ``delta.<mart>__periods``),
+  ``meta.ingest`` and ``meta.live``, plus one view per table of the build (``mart.*``,
+  ``meta.*``) over the build file attached read-only as ``base``. A live mart's view is
+  *the build's rows outside the touched periods + the recomputed rows of those periods*.
+
+Each ingest copies the small snapshot, applies the batch, and renames the copy into place:
+the cost follows the batch and the increments since the build, never the history, and a
+reader (``dashboards.warehouse``) sees the old or the new snapshot, never half of one. A
+snapshot whose ``base_build_id`` is not the build being served is ignored by readers and
+rebuilt by the next ingest (or by :func:`refresh`, which publish, pull and rollback call),
+re-applying the logged batches the build did not absorb (``meta.sources`` sha256).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fnmatch import fnmatch
+from pathlib import Path
+
+import duckdb
+
+from etl.contracts import Contract
+from etl.domains import all_contracts
+from etl.domains.mobility.marts import MARTS as MOBILITY_MARTS
+from etl.marts import register_placement
+from etl.publish import BuildError, atomic_publish, scratch_path
+from etl.staging import scan_file, stage_file
+from etl.validate import LandingError, ident, staged_columns
+from ponmetro.settings import live_dir, live_snapshot_path
+
+SNAPSHOT = live_snapshot_path("x").name
+LOG = "log.jsonl"
+#: Where a reader's local wall-clock time comes from (as in the marts).
+_LOCAL = "(({col} AT TIME ZONE 'UTC') AT TIME ZONE 'Europe/Rome')"
+
+
+@dataclass(frozen=True)
+class LiveMart:
+    """A mart kept live: the columns naming one replaced period, and how it is recomputed.
+
+    ``how``: ``periods`` reruns the mart's own SQL over the raw rows of the touched periods;
+    ``latest`` over the current latest rows plus the batch; ``cells`` from running sums;
+    ``whole`` reruns it over all rows (bay occupancy: a bay's state lasts until its next
+    event, so one event can change hours far back).
+    """
+
+    name: str
+    period: tuple[str, ...]
+    how: str
+
+
+@dataclass(frozen=True)
+class LiveContract:
+    name: str
+    time: str  # observation-time column: the batch's first_at/last_at, and range pruning
+    marts: tuple[LiveMart, ...]
+
+
+LIVE_CONTRACTS = {c.name: c for c in (
+    LiveContract("mobility_station_status", "last_reported", (
+        LiveMart("mobility_station_status_latest", ("station_id",), "latest"),
+        LiveMart("mobility_station_status_hourly", ("station_id", "hour"), "periods"),
+        LiveMart("mobility_station_typical_availability",
+                 ("station_id", "weekday", "hour_of_day"), "cells"),
+    )),
+    LiveContract("mobility_spot_status", "observed_at", (
+        LiveMart("mobility_bay_occupancy_hourly", ("area_id",), "whole"),
+        LiveMart("mobility_bay_occupancy_heatmap", ("area_id",), "whole"),
+    )),
+    LiveContract("mobility_trips", "start_time", (
+        LiveMart("mobility_trips_daily", ("date",), "periods"),
+        LiveMart("mobility_trips_daily_od", ("date",), "periods"),
+    )),
+)}
+LIVE_MARTS = {m.name: m for c in LIVE_CONTRACTS.values() for m in c.marts}
+_MART_SQL = {m.name: m.sql for m in MOBILITY_MARTS}
+_BAY_HELPER = next(m for m in MOBILITY_MARTS if m.name == "_bay_hours")
+
+INGEST_COLUMNS = ("batch_id VARCHAR, contract VARCHAR, file VARCHAR, rows BIGINT, "
+                  "first_at TIMESTAMP, last_at TIMESTAMP, ingested_at TIMESTAMP")
+#: Running sums behind mobility_station_typical_availability (a mean cannot be updated).
+_CELLS_SQL = f"""
+    SELECT station_id, isodow({_LOCAL.format(col='last_reported')}) AS weekday,
+           hour({_LOCAL.format(col='last_reported')}) AS hour_of_day,
+           count(num_vehicles_available) AS n_vehicles,
+           sum(num_vehicles_available) AS sum_vehicles,
+           count(num_vehicles_available / nullif(num_vehicles_available + num_docks_available, 0))
+               AS n_rate,
+           sum(num_vehicles_available / nullif(num_vehicles_available + num_docks_available, 0))
+               AS sum_rate
+    FROM {{source}} WHERE is_installed GROUP BY ALL"""
+
+
+class IngestError(Exception):
+    """The ingest cannot proceed for a reason outside the batch (no build, disk, lock)."""
+
+
+@dataclass
+class Applied:
+    file: str
+    contract: str
+    batch_id: str
+    rows: int  # rows appended (rows already served are not appended twice)
+    skipped: str | None = None  # why nothing was done ("already ingested", ...)
+
+
+# ------------------------------------------------------------------ places
+
+
+def prepare_build(con: duckdb.DuckDBPyConnection) -> None:
+    """What a full build adds for ingest: an empty ``meta.ingest`` and the running sums."""
+    con.execute(f"CREATE TABLE meta.ingest ({INGEST_COLUMNS})")
+    con.execute("CREATE SCHEMA IF NOT EXISTS live")
+    if _has(con, "staging", "mobility_station_status"):
+        con.execute("CREATE TABLE live.station_cells AS "
+                    + _CELLS_SQL.format(source="staging.mobility_station_status"))
+
+
+def _has(con, schema: str, table: str, catalog: str | None = None) -> bool:
+    where = "schema_name = ? AND table_name = ?"
+    params = [schema, table]
+    if catalog:
+        where += " AND database_name = ?"
+        params.append(catalog)
+    return bool(con.execute(f"SELECT count(*) FROM duckdb_tables() WHERE {where}",  # noqa: S608
+                            params).fetchall()[0][0])
+
+
+# ------------------------------------------------------------------ batches
+
+
+def contract_of(path: Path) -> Contract:
+    """The live contract of a batch file: by its landing folder, else by its header."""
+    path = Path(path)
+    contracts = [c for c in all_contracts() if c.name in LIVE_CONTRACTS]
+    for contract in contracts:
+        depth = contract.path.count("/") + 1
+        tail = "/".join(path.resolve().parts[-depth:])
+        if fnmatch(tail, contract.path):
+            return contract
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            header = fh.readline().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LandingError(path, f"cannot read the batch ({exc})") from None
+    names = set(re.split(r"[,;\t]", header))
+    for contract in contracts:
+        if {c.name for c in contract.columns if c.required} <= names:
+            return contract
+    raise LandingError(path, "not a telemetry batch (mobility station_status, spot_status "
+                             "or trips landing format)", row=1)
+
+
+def batch_files(landing: Path) -> list[Path]:
+    """The telemetry files of a landing folder, oldest name first."""
+    landing = Path(landing)
+    if not landing.is_dir():
+        raise IngestError(f"landing folder not found: {landing}")
+    files: list[Path] = []
+    for contract in all_contracts():
+        if contract.name in LIVE_CONTRACTS:
+            files += sorted(landing.glob(contract.path))
+    return files
+
+
+# ------------------------------------------------------------------ the engine
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """One writer of a live folder at a time (the lock dies with its process)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _quote(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+class _Session:
+    """One ingest: an in-memory DuckDB with the build attached read-only as ``base`` and a
+    copy of the live snapshot attached read-write as ``snapshot``."""
+
+    def __init__(self, base: Path, scratch: Path, fresh: bool):
+        self.con = duckdb.connect()
+        self.con.execute(f"ATTACH {_quote(base)} AS base (READ_ONLY)")
+        self.con.execute(f"ATTACH {_quote(scratch)} AS snapshot")
+        self.build_id = self.con.execute("SELECT build_id FROM base.meta.build").fetchall()[0][0]
+        if not _has(self.con, "meta", "ingest", "base"):
+            raise IngestError(f"{base} was built before incremental ingest existed; "
+                              "run a full build first")
+        self.absorbed = {sha for (sha,) in self.con.execute(
+            "SELECT sha256 FROM base.meta.sources").fetchall()}
+        # staging views over the build: foreign keys and placement read them
+        self.con.execute("CREATE SCHEMA staging")
+        self.con.execute("CREATE SCHEMA mart")
+        for schema, table in self.con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() "
+                "WHERE database_name = 'base' AND schema_name IN ('staging', 'mart')"
+                "").fetchall():
+            if (schema == "mart" and not table.startswith("geo_")) or table in LIVE_CONTRACTS:
+                continue
+            self.con.execute(f"CREATE VIEW {schema}.{ident(table)} AS "
+                             f"SELECT * FROM base.{schema}.{ident(table)}")
+        if fresh:
+            self._create_snapshot()
+        self.applied = {sha for (sha,) in self.con.execute(
+            "SELECT batch_id FROM snapshot.meta.ingest").fetchall()}
+        self.geo_ready = False
+
+    # -- the snapshot's layout ------------------------------------------------
+    def _create_snapshot(self) -> None:
+        con = self.con
+        for schema in ("meta", "mart", "inc", "delta"):
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS snapshot.{schema}")
+        con.execute(f"CREATE TABLE snapshot.meta.ingest ({INGEST_COLUMNS})")
+        con.execute("CREATE TABLE snapshot.meta.live (base_build_id VARCHAR, "
+                    "data_version VARCHAR, updated_at TIMESTAMP)")
+        con.execute("INSERT INTO snapshot.meta.live VALUES (?, ?, ?)",
+                    [self.build_id, self.build_id, _now()])
+        for contract in LIVE_CONTRACTS:
+            if _has(con, "staging", contract, "base"):
+                con.execute(f"CREATE TABLE snapshot.inc.{contract} AS "
+                            f"SELECT * FROM base.staging.{contract} LIMIT 0")
+        if _has(con, "live", "station_cells", "base"):
+            con.execute("CREATE TABLE snapshot.delta.station_cells AS "
+                        "SELECT * FROM base.live.station_cells LIMIT 0")
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'base' "
+            "AND schema_name NOT IN ('staging', 'live') ORDER BY ALL").fetchall()
+        for schema, table in tables:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS snapshot.{ident(schema)}")
+            if (schema, table) == ("meta", "ingest"):
+                continue
+            live = LIVE_MARTS.get(table) if schema == "mart" else None
+            if live is None:
+                con.execute(f"CREATE VIEW snapshot.{ident(schema)}.{ident(table)} AS "
+                            f"SELECT * FROM base.{ident(schema)}.{ident(table)}")
+                continue
+            keys = ", ".join(ident(k) for k in live.period)
+            con.execute(f"CREATE TABLE snapshot.delta.{table} AS "
+                        f"SELECT * FROM base.mart.{table} LIMIT 0")
+            con.execute(f"CREATE TABLE snapshot.delta.{table}__periods AS "
+                        f"SELECT DISTINCT {keys} FROM base.mart.{table} LIMIT 0")
+            match = " AND ".join(f"p.{ident(k)} = b.{ident(k)}" for k in live.period)
+            con.execute(f"""CREATE VIEW snapshot.mart.{table} AS
+                SELECT * FROM base.mart.{table} b WHERE NOT EXISTS (
+                    SELECT 1 FROM snapshot.delta.{table}__periods p WHERE {match})
+                UNION ALL SELECT * FROM snapshot.delta.{table}""")
+
+    # -- one batch ---------------------------------------------------------------
+    def validate(self, path: Path, contract: Contract) -> tuple[str, int]:
+        """Stage ``path`` through the build's one staging path into ``temp.batch``."""
+        scan = scan_file(path)
+        con = self.con
+        con.execute(f"DROP TABLE IF EXISTS staging.{contract.name}")
+        con.execute("DROP TABLE IF EXISTS temp.batch")
+        staged = stage_file(con, contract, path, scan)
+        con.execute(f"CREATE TEMP TABLE batch AS SELECT * FROM staging.{contract.name}")
+        con.execute(f"DROP TABLE staging.{contract.name}")
+        return scan.sha256, staged.rows
+
+    def apply(self, path: Path, contract: Contract, sha: str) -> Applied:
+        """Append the staged batch (rows not yet served) and recompute its periods."""
+        live = LIVE_CONTRACTS[contract.name]
+        con, t = self.con, ident(live.time)
+        first_at, last_at = con.execute(f"SELECT min({t}), max({t}) FROM temp.batch").fetchall()[0]
+        key = ", ".join(ident(k) for k in contract.key)
+        if first_at is not None:
+            # rows already served (an overlapping poll, a rewritten monthly file) are not new
+            con.execute(f"""DELETE FROM temp.batch WHERE ({key}) IN (
+                SELECT ({key}) FROM base.staging.{contract.name}
+                WHERE {t} BETWEEN ? AND ?
+                UNION ALL SELECT ({key}) FROM snapshot.inc.{contract.name})""",
+                        [first_at, last_at])
+        rows = con.execute("SELECT count(*) FROM temp.batch").fetchall()[0][0]
+        if rows:
+            for mart in live.marts:
+                getattr(self, f"_recompute_{mart.how}")(live, mart)
+            con.execute(f"INSERT INTO snapshot.inc.{contract.name} SELECT * FROM temp.batch")
+        con.execute("INSERT INTO snapshot.meta.ingest VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [sha, contract.name, str(path), rows, first_at, last_at, _now()])
+        self.applied.add(sha)
+        return Applied(str(path), contract.name, sha, rows)
+
+    def _raw(self, live: LiveContract, where: str, params: list) -> None:
+        """``temp.raw``: the build's rows and the increments' rows (batch included) that
+        satisfy ``where``."""
+        c = live.name
+        self.con.execute("DROP TABLE IF EXISTS temp.raw")
+        self.con.execute(f"""CREATE TEMP TABLE raw AS
+            SELECT * FROM base.staging.{c} WHERE {where}
+            UNION ALL SELECT * FROM snapshot.inc.{c} WHERE {where}
+            UNION ALL SELECT * FROM temp.batch WHERE {where}""", params * 3)
+
+    def _mart_sql(self, live: LiveContract, mart: str) -> str:
+        return re.sub(rf"\bstaging\.{live.name}\b", "temp.raw", _MART_SQL[mart])
+
+    def _replace(self, mart: LiveMart, periods_sql: str, rows_sql: str) -> None:
+        """Replace the rows of the periods ``periods_sql`` by ``rows_sql`` in the delta."""
+        con, keys = self.con, ", ".join(ident(k) for k in mart.period)
+        con.execute("DROP TABLE IF EXISTS temp.touched")
+        con.execute(f"CREATE TEMP TABLE touched AS SELECT DISTINCT {keys} FROM ({periods_sql})")
+        con.execute(f"DELETE FROM snapshot.delta.{mart.name}__periods WHERE ({keys}) IN "
+                    f"(SELECT ({keys}) FROM temp.touched)")
+        con.execute(f"DELETE FROM snapshot.delta.{mart.name} WHERE ({keys}) IN "
+                    f"(SELECT ({keys}) FROM temp.touched)")
+        con.execute(f"INSERT INTO snapshot.delta.{mart.name}__periods "
+                    f"SELECT {keys} FROM temp.touched")
+        con.execute(f"INSERT INTO snapshot.delta.{mart.name} SELECT * FROM ({rows_sql}) r "
+                    f"WHERE ({keys}) IN (SELECT ({keys}) FROM temp.touched)")
+
+    def _recompute_periods(self, live: LiveContract, mart: LiveMart) -> None:
+        t = ident(live.time)
+        if mart.period == ("date",):  # local days: the raw rows of the UTC days around them
+            local = _LOCAL.format(col=t)
+            periods = f"SELECT DISTINCT CAST({local} AS DATE) AS date FROM temp.batch"
+            lo, hi = self.con.execute(f"SELECT min(date), max(date) FROM ({periods})"
+                                      ).fetchall()[0]
+            self._raw(live, f"{t} >= CAST(? AS TIMESTAMP) - INTERVAL 1 DAY "
+                            f"AND {t} < CAST(? AS TIMESTAMP) + INTERVAL 2 DAY", [lo, hi])
+        else:  # (station_id, hour)
+            periods = (f"SELECT DISTINCT station_id, date_trunc('hour', {t}) AS hour "
+                       "FROM temp.batch")
+            self._raw(live, f"station_id IN (SELECT station_id FROM temp.batch) AND "
+                            f"{t} >= (SELECT date_trunc('hour', min({t})) FROM temp.batch) AND "
+                            f"{t} < (SELECT date_trunc('hour', max({t})) FROM temp.batch) "
+                            "+ INTERVAL 1 HOUR", [])
+        self._placement()
+        self._replace(mart, periods, self._mart_sql(live, mart.name))
+
+    def _recompute_latest(self, live: LiveContract, mart: LiveMart) -> None:
+        con = self.con
+        con.execute("DROP TABLE IF EXISTS temp.raw")
+        cols = staged_columns(next(c for c in all_contracts() if c.name == live.name))
+        have = {r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'base' "
+            "AND schema_name = 'mart' AND table_name = ?", [mart.name]).fetchall()}
+        current = ", ".join(ident(c) if c in have else f"NULL AS {ident(c)}" for c in cols)
+        con.execute(f"""CREATE TEMP TABLE raw AS
+            SELECT {current} FROM snapshot.mart.{mart.name}
+            WHERE station_id IN (SELECT station_id FROM temp.batch)
+            UNION ALL BY NAME SELECT * FROM temp.batch""")
+        self._replace(mart, "SELECT DISTINCT station_id FROM temp.batch",
+                      self._mart_sql(live, mart.name))
+
+    def _recompute_cells(self, live: LiveContract, mart: LiveMart) -> None:
+        con, keys = self.con, "station_id, weekday, hour_of_day"
+        add = _CELLS_SQL.format(source="temp.batch")
+        con.execute("DROP TABLE IF EXISTS temp.cells")
+        con.execute(f"""CREATE TEMP TABLE cells AS
+            WITH now AS (
+                SELECT * FROM snapshot.delta.station_cells
+                UNION ALL SELECT * FROM base.live.station_cells c
+                WHERE NOT EXISTS (SELECT 1 FROM snapshot.delta.station_cells d
+                    WHERE d.station_id = c.station_id AND d.weekday = c.weekday
+                      AND d.hour_of_day = c.hour_of_day))
+            SELECT a.station_id, a.weekday, a.hour_of_day,
+                   a.n_vehicles + coalesce(n.n_vehicles, 0) AS n_vehicles,
+                   a.sum_vehicles + coalesce(n.sum_vehicles, 0) AS sum_vehicles,
+                   a.n_rate + coalesce(n.n_rate, 0) AS n_rate,
+                   CASE WHEN a.n_rate + coalesce(n.n_rate, 0) > 0
+                        THEN coalesce(a.sum_rate, 0) + coalesce(n.sum_rate, 0) END AS sum_rate
+            FROM ({add}) a LEFT JOIN now n USING ({keys})""")
+        con.execute(f"DELETE FROM snapshot.delta.station_cells WHERE ({keys}) IN "
+                    f"(SELECT ({keys}) FROM temp.cells)")
+        con.execute("INSERT INTO snapshot.delta.station_cells SELECT * FROM temp.cells")
+        self._replace(mart, "SELECT * FROM temp.cells", """
+            SELECT station_id, weekday, hour_of_day,
+                   sum_vehicles / nullif(n_vehicles, 0) AS avg_vehicles_available,
+                   CASE WHEN n_rate > 0 THEN sum_rate / n_rate END AS avg_occupancy_rate
+            FROM temp.cells""")
+
+    def _recompute_whole(self, live: LiveContract, mart: LiveMart) -> None:
+        con = self.con
+        if mart.name == "mobility_bay_occupancy_hourly":  # the helper both bay marts read
+            self._raw(live, "true", [])
+            con.execute("DROP TABLE IF EXISTS temp._bay_hours")
+            con.execute("CREATE TEMP TABLE _bay_hours AS "
+                        + self._mart_sql(live, _BAY_HELPER.name))
+        self._replace(mart, "SELECT area_id FROM staging.mobility_areas",
+                      self._mart_sql(live, mart.name))
+
+    def _placement(self) -> None:
+        if self.geo_ready:
+            return
+        from etl.domains.geography.index import point_index
+
+        class _Ctx:
+            geo = point_index(self.con)
+        register_placement(self.con, _Ctx)
+        self.geo_ready = True
+
+    def finish(self, batches: int) -> None:
+        con = self.con
+        n, last = con.execute("SELECT count(*), max(batch_id) FILTER (WHERE ingested_at = "
+                              "(SELECT max(ingested_at) FROM snapshot.meta.ingest)) "
+                              "FROM snapshot.meta.ingest").fetchall()[0]
+        version = self.build_id if not n else f"{self.build_id}+{n}-{(last or '')[:8]}"
+        con.execute("UPDATE snapshot.meta.live SET data_version = ?, updated_at = ?",
+                    [version, _now()])
+        con.execute("DETACH snapshot")
+        con.close()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# ------------------------------------------------------------------ the log
+
+
+def _log(folder: Path) -> list[dict]:
+    path = folder / LOG
+    if not path.exists():
+        return []
+    entries, seen = [], set()
+    for line in path.read_text("utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:  # a line cut by a kill: the batch is re-ingested later
+            continue
+        if entry.get("batch_id") not in seen:
+            seen.add(entry["batch_id"])
+            entries.append(entry)
+    return entries
+
+
+def _keep(folder: Path, path: Path, contract: str, sha: str) -> None:
+    """Store the batch content-addressed and log it (before the snapshot is published)."""
+    store = folder / "batches"
+    store.mkdir(parents=True, exist_ok=True)
+    target = store / f"{sha}{path.suffix or '.csv'}"
+    if not target.exists():
+        tmp = store / f".{sha}.{os.getpid()}"
+        shutil.copyfile(path, tmp)
+        os.replace(tmp, target)
+    with open(folder / LOG, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({"batch_id": sha, "contract": contract, "file": str(path),
+                             "stored": target.name}) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+# ------------------------------------------------------------------ entry points
+
+
+def ingest(files: Iterable[Path], warehouse: Path, *, echo=print) -> list[Applied]:
+    """Validate every file, then publish them all in one new live snapshot.
+
+    Raises :class:`etl.validate.LandingError` on the first bad batch (nothing published)
+    and :class:`IngestError` when there is no build to ingest into.
+    """
+    warehouse = Path(warehouse)
+    files = [Path(f) for f in files]
+    for f in files:
+        if not f.is_file():
+            raise LandingError(f, "file not found")
+    if not warehouse.exists():
+        raise IngestError(f"no warehouse at {warehouse}: run a full build first")
+    folder = live_dir(warehouse)
+    with _locked(folder):
+        return _publish(warehouse, folder, files, echo)
+
+
+def refresh(warehouse: Path, base: Path | None = None, *, echo=print) -> int:
+    """Rebuild the live snapshot for the build at ``base`` (default: the served file):
+    that build + every logged batch it did not absorb. Returns the batches re-applied."""
+    warehouse = Path(warehouse)
+    folder = live_dir(warehouse)
+    if not folder.exists():
+        return 0
+    with _locked(folder):
+        applied = _publish(warehouse, folder, [], echo, base=Path(base or warehouse),
+                           rebuild=True)
+    return len(applied)
+
+
+def _publish(warehouse: Path, folder: Path, files: list[Path], echo, *,
+             base: Path | None = None, rebuild: bool = False) -> list[Applied]:
+    base = base or warehouse
+    target = folder / SNAPSHOT
+    scratch = scratch_path(target)
+    current = _snapshot_build(target)
+    base_id = _build_id(base)
+    fresh = rebuild or current != base_id
+    if not fresh:
+        shutil.copyfile(target, scratch)
+    session = None
+    try:
+        session = _Session(base, scratch, fresh)
+        done: list[Applied] = []
+        if fresh:  # re-apply what this build did not absorb
+            for entry in _log(folder):
+                stored = folder / "batches" / entry["stored"]
+                if entry["batch_id"] in session.absorbed or not stored.exists():
+                    continue
+                contract = contract_by_name(entry["contract"])
+                sha, _ = session.validate(stored, contract)
+                session.apply(Path(entry["file"]), contract, sha)
+        for path in files:
+            contract = contract_of(path)
+            sha, _ = session.validate(path, contract)
+            if sha in session.absorbed:
+                done.append(Applied(str(path), contract.name, sha, 0, "in the full build"))
+                continue
+            if sha in session.applied:
+                done.append(Applied(str(path), contract.name, sha, 0, "already ingested"))
+                continue
+            done.append(session.apply(path, contract, sha))
+        news = [a for a in done if a.skipped is None]
+        if not news and not fresh:
+            session.con.close()
+            session = None
+            scratch.unlink(missing_ok=True)
+            return done
+        session.finish(len(news))
+        session = None
+        for a in news:
+            _keep(folder, Path(a.file), a.contract, a.batch_id)
+        atomic_publish(scratch, target)
+        return done
+    except BaseException:
+        if session is not None:
+            with contextlib.suppress(duckdb.Error):
+                session.con.close()
+        for leftover in (scratch, scratch.with_name(scratch.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+
+
+def contract_by_name(name: str) -> Contract:
+    return next(c for c in all_contracts() if c.name == name)
+
+
+def _build_id(path: Path) -> str:
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise IngestError(f"cannot read the warehouse {path}: {exc}") from exc
+    try:
+        return con.execute("SELECT build_id FROM meta.build").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def _snapshot_build(path: Path) -> str | None:
+    """The build a live snapshot was made on, or None (missing or unreadable)."""
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return con.execute("SELECT base_build_id FROM meta.live").fetchall()[0][0]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+__all__ = ["BuildError", "IngestError", "LandingError", "ingest", "refresh",
+           "prepare_build", "live_dir", "live_snapshot_path", "batch_files"]
