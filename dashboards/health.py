@@ -7,9 +7,17 @@ host served while a rolling switch moves hosts from one build to the next.
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
+import duckdb
 from flask import Blueprint, Response, jsonify
 
 from dashboards import cache, warehouse
+from ponmetro.settings import live_dir, warehouse_path
+
+#: What the live worker (``ponmetro live``) writes beside the served warehouse.
+WORKER_STATUS = "worker.json"
 
 bp = Blueprint("health", __name__)
 
@@ -22,7 +30,27 @@ def healthz():
     except warehouse.WarehouseUnavailable as exc:
         return jsonify(status="unhealthy", reason=str(exc), cache=cache.stats()), 503
     return jsonify(status="ok", build_id=info.build_id, built_at=info.built_at.isoformat() + "Z",
-                   demo=info.is_demo, geography=info.geography, cache=cache.stats())
+                   demo=info.is_demo, geography=info.geography, cache=cache.stats(),
+                   **ingest_state())
+
+
+def ingest_state() -> dict[str, object]:
+    """``last_ingest`` (ISO 8601, UTC) and ``ingest_lag_s`` from ``meta.ingest`` (null before
+    the first batch), ``ingest_errors`` counted by the live worker."""
+    try:
+        last = warehouse.query("SELECT max(ingested_at) AS t FROM meta.ingest")["t"][0]
+    except duckdb.Error:  # a build older than ingest has no meta.ingest
+        last = None
+    lag = None
+    if last is not None:
+        lag = round((datetime.now(UTC).replace(tzinfo=None) - last).total_seconds(), 1)
+    try:
+        status = json.loads((live_dir(warehouse_path()) / WORKER_STATUS).read_text("utf-8"))
+        errors = int(status.get("errors", 0))
+    except (OSError, ValueError, AttributeError):
+        errors = 0
+    return {"last_ingest": last.isoformat() + "Z" if last is not None else None,
+            "ingest_lag_s": lag, "ingest_errors": errors}
 
 
 @bp.after_app_request

@@ -487,15 +487,14 @@ def ingest(files: Iterable[Path], warehouse: Path, *, echo=print) -> list[Applie
 
 def refresh(warehouse: Path, base: Path | None = None, *, echo=print) -> int:
     """Rebuild the live snapshot for the build at ``base`` (default: the served file):
-    that build + every logged batch it did not absorb. Returns the batches re-applied."""
+    that build + every logged batch it did not absorb. Returns the batches logged."""
     warehouse = Path(warehouse)
     folder = live_dir(warehouse)
-    if not folder.exists():
-        return 0
+    if not folder.exists() or not _can_ingest(Path(base or warehouse)):
+        return 0  # nothing ingested yet, or a build older than ingest (served as it is)
     with _locked(folder):
-        applied = _publish(warehouse, folder, [], echo, base=Path(base or warehouse),
-                           rebuild=True)
-    return len(applied)
+        _publish(warehouse, folder, [], echo, base=Path(base or warehouse), rebuild=True)
+        return len(_log(folder))
 
 
 def _publish(warehouse: Path, folder: Path, files: list[Path], echo, *,
@@ -512,6 +511,7 @@ def _publish(warehouse: Path, folder: Path, files: list[Path], echo, *,
     try:
         session = _Session(base, scratch, fresh)
         done: list[Applied] = []
+        reapplied = 0
         if fresh:  # re-apply what this build did not absorb
             for entry in _log(folder):
                 stored = folder / "batches" / entry["stored"]
@@ -520,6 +520,7 @@ def _publish(warehouse: Path, folder: Path, files: list[Path], echo, *,
                 contract = contract_by_name(entry["contract"])
                 sha, _ = session.validate(stored, contract)
                 session.apply(Path(entry["file"]), contract, sha)
+                reapplied += 1
         for path in files:
             contract = contract_of(path)
             sha, _ = session.validate(path, contract)
@@ -531,7 +532,7 @@ def _publish(warehouse: Path, folder: Path, files: list[Path], echo, *,
                 continue
             done.append(session.apply(path, contract, sha))
         news = [a for a in done if a.skipped is None]
-        if not news and not fresh:
+        if not news and not rebuild and not reapplied:  # nothing new to publish
             session.con.close()
             session = None
             scratch.unlink(missing_ok=True)
@@ -562,6 +563,17 @@ def _build_id(path: Path) -> str:
         raise IngestError(f"cannot read the warehouse {path}: {exc}") from exc
     try:
         return con.execute("SELECT build_id FROM meta.build").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def _can_ingest(path: Path) -> bool:
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        return _has(con, "meta", "ingest")
     finally:
         con.close()
 

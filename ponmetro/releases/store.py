@@ -176,7 +176,17 @@ def _install(release: Release, served: Path) -> None:
 
 
 def _make_current(store: Path, release: Release, served: Path | None) -> None:
+    """Serve ``release`` + the ingested batches it did not absorb (etl.ingest): the live
+    snapshot is remade on the release's file first, then the served file is switched."""
     if served is not None:
+        from etl.ingest import IngestError, refresh
+        from etl.validate import LandingError
+
+        try:
+            refresh(served, base=release.warehouse)
+        except (IngestError, LandingError, OSError) as exc:
+            raise ReleaseError(f"cannot re-apply the ingested batches on release "
+                               f"{release.id}: {exc}") from exc
         _install(release, served)
     _write_text_atomic(store / CURRENT, release.id + "\n")
 

@@ -1,0 +1,285 @@
+"""``ponmetro ingest``: batches on top of a full build, on real DuckDB files.
+
+The demo landing's last two hours of telemetry are held back as batches; a base is built
+without them, the batches are ingested (out of order too), and every live mart must equal
+what a full build of the landing *with* the batches gives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from etl import ingest as live
+from etl.build import build
+from etl.validate import LandingError
+from ponmetro.settings import live_snapshot_path
+from tests.conftest import BIN
+
+CUT = "2023-12-31T22:00:00Z"
+TIME = {"station_status": "last_reported", "spot_status": "observed_at", "trips": "start_time"}
+#: (name, from, to): three batches per contract over the held-back hours
+WINDOWS = (("b0", "2023-12-31T22:00:00Z", "2023-12-31T22:10:00Z"),
+           ("b1", "2023-12-31T22:10:00Z", "2023-12-31T23:30:00Z"),
+           ("b2", "2023-12-31T23:30:00Z", "9999"))
+
+
+def hold_back(landing: Path, out: Path) -> dict[str, list[Path]]:
+    """Copy ``landing`` to ``out/landing`` without the telemetry after CUT; write that
+    telemetry as batch files ``out/batches/<kind>/<name>.csv`` (non-empty ones)."""
+    shutil.copytree(landing, out / "landing")
+    batches: dict[str, list[Path]] = {}
+    for kind, col in TIME.items():
+        month = out / "landing" / "mobility" / kind / "2023-12.csv"
+        frame = pl.read_csv(month, infer_schema=False)
+        frame.filter(pl.col(col) < CUT).write_csv(month)
+        rest = frame.filter(pl.col(col) >= CUT)
+        (out / "batches" / kind).mkdir(parents=True)
+        for name, lo, hi in WINDOWS:
+            part = rest.filter((pl.col(col) >= lo) & (pl.col(col) < hi))
+            if part.height:
+                path = out / "batches" / kind / f"{name}.csv"
+                part.write_csv(path)
+                batches.setdefault(kind, []).append(path)
+    return batches
+
+
+@pytest.fixture(scope="module")
+def held(demo_landing, tmp_path_factory):
+    out = tmp_path_factory.mktemp("held")
+    batches = hold_back(demo_landing, out)
+    base = out / "base.duckdb"
+    build(out / "landing", base, progress=False)
+    return out, base, batches
+
+
+@pytest.fixture
+def served(held, tmp_path) -> Path:
+    """A served warehouse (the held-back base) of its own, with no batches yet."""
+    _, base, _ = held
+    target = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(base, target)
+    return target
+
+
+def read_live(warehouse: Path, sql: str) -> pl.DataFrame:
+    """Read as the app's door does: the live snapshot with the build attached."""
+    from dashboards.warehouse import open_live, open_readonly
+
+    con = open_live(warehouse, live_snapshot_path(warehouse)) or open_readonly(warehouse)
+    try:
+        return con.sql(sql).pl()
+    finally:
+        con.close()
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def ponmetro(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "ponmetro"), *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_full_rebuild_equals_build_plus_increments(held, served, tmp_path):
+    out, _, batches = held
+    order = [p for kind in ("station_status", "trips") for p in batches[kind]]
+    spots = batches["spot_status"]
+    order += [spots[1], spots[0], *spots[2:]]  # a late batch: events before the newest
+    for path in order:
+        live.ingest([path], served, echo=lambda _: None)
+    full_landing = tmp_path / "full"
+    shutil.copytree(out / "landing", full_landing)
+    for kind, paths in batches.items():
+        for path in paths:
+            shutil.copyfile(path, full_landing / "mobility" / kind / f"live-{path.name}")
+    full = tmp_path / "full.duckdb"
+    build(full_landing, full, progress=False)
+    con = duckdb.connect(str(full), read_only=True)
+    try:
+        for mart in live.LIVE_MARTS:
+            mine = read_live(served, f"SELECT * FROM mart.{mart}")
+            theirs = con.sql(f"SELECT * FROM mart.{mart}").pl()
+            cols = mine.columns
+            assert_frame_equal(mine.sort(cols, nulls_last=True),
+                               theirs.sort(cols, nulls_last=True),
+                               check_exact=False, rel_tol=1e-9, abs_tol=1e-12)
+    finally:
+        con.close()
+    logged = read_live(served, "SELECT * FROM meta.ingest")
+    assert logged.height == len(order)
+    assert set(logged["contract"]) == {"mobility_station_status", "mobility_spot_status",
+                                       "mobility_trips"}
+    assert logged["rows"].sum() == sum(pl.read_csv(p).height for p in order)
+    assert (logged["first_at"] <= logged["last_at"]).all()
+
+
+def test_same_batch_twice_changes_nothing(held, served):
+    _, _, batches = held
+    path = batches["station_status"][0]
+    first = live.ingest([path], served)
+    snapshot = live_snapshot_path(served)
+    before = (sha(snapshot), snapshot.stat().st_mtime_ns)
+    again = live.ingest([path], served)
+    assert first[0].rows > 0 and again[0].skipped == "already ingested"
+    assert (sha(snapshot), snapshot.stat().st_mtime_ns) == before
+    # the same rows in another file (an overlapping poll) are not appended twice
+    copy = path.with_name("overlap.csv")
+    shutil.copyfile(path, copy)
+    with copy.open("a") as fh:
+        fh.write(path.read_text().splitlines()[1].replace(":0", ":1", 1) + "\n")
+    added = live.ingest([copy], served)[0]
+    assert added.rows <= 1
+    assert read_live(served, "SELECT sum(rows) AS n FROM meta.ingest")["n"][0] == \
+        first[0].rows + added.rows
+
+
+def test_batch_already_in_the_build_is_skipped(held, served):
+    out, _, _ = held
+    month = out / "landing" / "mobility" / "station_status" / "2023-11.csv"
+    done = live.ingest([month], served)
+    assert done[0].skipped == "in the full build"
+    assert not live_snapshot_path(served).exists()
+
+
+def test_bad_batch_names_file_row_column_and_publishes_nothing(held, served, tmp_path):
+    _, _, batches = held
+    good = batches["station_status"][0]
+    live.ingest([good], served)
+    snapshot = live_snapshot_path(served)
+    before = sha(snapshot)
+    lines = batches["station_status"][1].read_text().splitlines()
+    cells = lines[3].split(",")
+    cells[2] = "-4"  # num_vehicles_available below its minimum
+    lines[3] = ",".join(cells)
+    bad = tmp_path / "mobility" / "station_status" / "bad.csv"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("\n".join(lines) + "\n")
+    result = ponmetro("ingest", "--warehouse", str(served), str(batches["trips"][0]), str(bad))
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert "bad.csv" in errors[0] and "row 4" in errors[0] \
+        and "num_vehicles_available" in errors[0]
+    assert sha(snapshot) == before  # the good trips batch before it was not published either
+    assert read_live(served, "SELECT count(*) AS n FROM meta.ingest")["n"][0] == 1
+    with pytest.raises(LandingError):
+        live.ingest([tmp_path / "missing.csv"], served)
+
+
+def test_cli_needs_files_or_landing(served, held):
+    assert ponmetro("ingest", "--warehouse", str(served)).returncode == 2
+    out, _, batches = held
+    result = ponmetro("ingest", "--warehouse", str(served), "--landing", str(out / "batches"))
+    assert result.returncode == 0, result.stderr
+    assert "batches ingested" in result.stdout
+
+
+def test_cost_follows_the_batch_not_the_history(held, served):
+    """The snapshot holds what batches added, not the history (the size of a 10-minute
+    batch's snapshot is far below the build's)."""
+    _, _, batches = held
+    live.ingest([batches["station_status"][0]], served)
+    assert live_snapshot_path(served).stat().st_size < served.stat().st_size / 4
+
+
+def _invariant(warehouse: Path) -> tuple[int, int]:
+    """(samples in the hourly mart, rows the build + batches hold): always equal."""
+    frame = read_live(warehouse, """SELECT
+        (SELECT sum(samples) FROM mart.mobility_station_status_hourly) AS samples,
+        (SELECT coalesce(sum(rows), 0) FROM meta.ingest
+         WHERE contract = 'mobility_station_status') AS added""")
+    return int(frame["samples"][0]), int(frame["added"][0])
+
+
+def test_readers_never_see_half_a_batch(held, served):
+    _, _, batches = held
+    base_samples, _ = _invariant(served)
+    seen: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            try:
+                seen.append(_invariant(served))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for path in batches["station_status"]:
+            live.ingest([path], served)
+    finally:
+        stop.set()
+        thread.join()
+    assert not errors
+    assert seen and all(samples == base_samples + added for samples, added in seen)
+
+
+def test_kill_9_leaves_the_previous_state_readable(held, served):
+    _, _, batches = held
+    first, *rest = batches["station_status"]
+    base_samples, _ = _invariant(served)
+    live.ingest([first], served)
+    states = set()
+    for delay in (0.05, 0.3, 0.6, 0.9, 1.3):
+        proc = subprocess.Popen([str(BIN / "ponmetro"), "ingest", "--warehouse", str(served),
+                                 *map(str, rest)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        samples, added = _invariant(served)
+        assert samples == base_samples + added
+        states.add(read_live(served, "SELECT count(*) AS n FROM meta.ingest")["n"][0])
+    assert states <= {1, 1 + len(rest)}
+    live.ingest(rest, served)  # a later run completes what a killed one left
+    assert read_live(served, "SELECT count(*) AS n FROM meta.ingest")["n"][0] == 1 + len(rest)
+    assert not list(served.parent.rglob(".*building-*"))
+
+
+def test_door_identity_changes_with_each_ingest(held, served, monkeypatch):
+    from dashboards import warehouse
+
+    monkeypatch.setenv("PONMETRO_WAREHOUSE", str(served))
+    monkeypatch.setattr(warehouse, "RECHECK_SECONDS", 0.0)
+    warehouse.reset()
+    try:
+        before = warehouse.build_info()
+        assert warehouse.data_identity() == before.build_id
+        _, _, batches = held
+        live.ingest([batches["station_status"][0]], served)
+        after = warehouse.build_info()
+        assert after.build_id == before.build_id
+        assert warehouse.data_identity() != before.build_id
+        assert after.data_version.startswith(before.build_id + "+1-")
+        latest = warehouse.query("SELECT max(last_reported) AS t "
+                                 "FROM mart.mobility_station_status_latest")["t"][0]
+        assert latest.isoformat() >= "2023-12-31T22:00"
+        live.ingest([batches["station_status"][1]], served)
+        assert warehouse.data_identity() not in (before.build_id, after.data_version)
+        # a snapshot made on another build is ignored: the build alone is served
+        other = served.with_name("other.duckdb")
+        shutil.copyfile(served, other)
+        con = duckdb.connect(str(other))
+        con.execute("UPDATE meta.build SET build_id = 'another'")
+        con.close()
+        os.replace(other, served)
+        assert warehouse.build_info().build_id == "another"
+        assert warehouse.data_identity() == "another"
+    finally:
+        warehouse.reset()
