@@ -283,3 +283,50 @@ def test_door_identity_changes_with_each_ingest(held, served, monkeypatch):
         assert warehouse.data_identity() == "another"
     finally:
         warehouse.reset()
+
+
+def test_releases_and_increments(held, tmp_path):
+    """A release is a full build; served = current release + the batches it did not absorb;
+    ``?release=`` reads the release's own file; publish and rollback keep live batches."""
+    from ponmetro.releases.store import get, publish, rollback
+
+    out, base, batches = held
+    store, served = tmp_path / "releases", tmp_path / "served" / "warehouse.duckdb"
+    r1, _ = publish(base, store, served, 5)
+    s0, s1, *_ = batches["station_status"]
+    live.ingest([s0], served)
+
+    def state() -> tuple[str, list[str], int, int]:
+        frame = read_live(served, """SELECT (SELECT build_id FROM meta.build) AS b,
+            (SELECT list(file ORDER BY file) FROM meta.ingest) AS files""")
+        samples, added = _invariant(served)
+        return frame["b"][0], [Path(f).name for f in frame["files"][0]], samples, added
+
+    assert state()[:2] == (r1.build_id, [s0.name])
+    own = duckdb.connect(str(get(store, r1.id).warehouse), read_only=True)
+    assert own.execute("SELECT count(*) FROM meta.ingest").fetchall()[0][0] == 0
+    assert own.execute("SELECT max(last_reported) < TIMESTAMP '2023-12-31 22:00:00' "
+                       "FROM mart.mobility_station_status_latest").fetchall()[0][0]
+    own.close()
+
+    # the nightly build read the landing with s0 in it; s1 arrived while it ran
+    landing = tmp_path / "landing"
+    shutil.copytree(out / "landing", landing)
+    shutil.copyfile(s0, landing / "mobility" / "station_status" / "live-s0.csv")
+    nightly = tmp_path / "nightly.duckdb"
+    build(landing, nightly, progress=False)
+    live.ingest([s1], served)
+    r2, _ = publish(nightly, store, served, 5)
+    build_id, files, samples, added = state()
+    assert (build_id, files) == (r2.build_id, [s1.name])  # s0 absorbed, s1 still served
+    assert added == pl.read_csv(s1).height
+    con = duckdb.connect(str(nightly), read_only=True)
+    in_build = con.execute("SELECT count(*) FROM staging.mobility_station_status").fetchall()[0][0]
+    con.close()
+    assert samples == in_build + added
+
+    rollback(store, served)  # back to r1: both batches on top of it again
+    build_id, files, samples, added = state()
+    assert (build_id, sorted(files)) == (r1.build_id, sorted([s0.name, s1.name]))
+    assert samples == _invariant(base)[0] + added
+    assert added == pl.read_csv(s0).height + pl.read_csv(s1).height
