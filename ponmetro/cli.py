@@ -38,20 +38,43 @@ def main() -> None:
     """PON Metro Milano: monitoring dashboards and open-data hub."""
 
 
-@main.command()
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@main.group(invoke_without_command=True)
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the demo landing files into.")
 @click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 1000),
               help="Telemetry volume multiplier (1 = 90 days of 10-minute snapshots).")
 @click.option("--seed", default=42, show_default=True, type=int, help="Random seed.")
-def demo(out: Path, scale: int, seed: int) -> None:
-    """Write deterministic synthetic landing files in the real contract formats."""
+@click.pass_context
+def demo(ctx: click.Context, out: Path | None, scale: int, seed: int) -> None:
+    """Write deterministic synthetic landing files in the real contract formats
+    (`demo feed`: a simulated live operator)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if out is None:
+        fail("give --out DIR (or `ponmetro demo feed --port P`)")
     from etl.demo import generate
 
     ctx = generate(out, seed=seed, scale=scale)
     rows = sum(int(f["rows"]) for f in ctx.written.values())
     click.echo(f"wrote {len(ctx.written)} demo landing files ({rows:,} rows) to {out}")
 
+
+
+@demo.command("feed")
+@click.option("--port", required=True, type=click.IntRange(0, 65535),
+              help="Local port of the GBFS feed (127.0.0.1).")
+@click.option("--sensors", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to drop bay-sensor batch files into (for `ponmetro live --sensors`).")
+@click.option("--every", default=20.0, show_default=True, type=click.FloatRange(0.5),
+              help="Seconds between sensor batches.")
+def demo_feed(port: int, sensors: Path | None, every: float) -> None:
+    """Simulated operator: a changing GBFS 2.3 feed and bay-sensor batches (demo model)."""
+    from etl.demo_feed import serve
+
+    try:
+        serve(port, sensors, every)
+    except OSError as exc:
+        fail(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}")
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
@@ -80,6 +103,37 @@ def ingest(files: tuple[Path, ...], landing: Path | None, warehouse: Path | None
     skipped = len(done) - len(added)
     click.echo(f"{len(added)} batches ingested into {target}"
                + (f", {skipped} already served" if skipped else ""))
+
+
+@main.command("live")
+@click.option("--gbfs", "urls", multiple=True, metavar="URL",
+              help="GBFS feed (gbfs.json) to poll; repeat for several operators.")
+@click.option("--every", default=60.0, show_default=True, type=click.FloatRange(0.1),
+              help="Seconds between polls (never faster than a feed's ttl).")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
+              help="Served warehouse (default $PONMETRO_WAREHOUSE or data/warehouse.duckdb).")
+@click.option("--sensors", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder where the bay-sensor platform drops spot_status batch files.")
+@click.option("--landing", type=click.Path(file_okay=False, path_type=Path),
+              help="Where poll batches are kept for the nightly build "
+                   "(default <warehouse>.live/landing).")
+@click.option("--rounds", default=0, type=click.IntRange(0), hidden=True)
+def live_worker(urls: tuple[str, ...], every: float, warehouse: Path | None,
+                sensors: Path | None, landing: Path | None, rounds: int) -> None:
+    """Poll GBFS feeds and a sensor folder, ingesting each batch, until stopped."""
+    from etl.worker import Worker
+
+    if not urls and sensors is None:
+        fail("give at least one --gbfs URL or --sensors DIR")
+    worker = Worker.create(warehouse_path(warehouse), list(urls), landing=landing,
+                           sensors=sensors, every=every,
+                           echo=lambda line: click.echo(line, err=line.startswith("error")))
+    click.echo(f"live worker: {len(urls)} feeds, sensors {sensors or '-'}, "
+               f"into {worker.warehouse}")
+    try:
+        worker.run(rounds)
+    except KeyboardInterrupt:
+        pass
 
 
 @main.command()
