@@ -57,8 +57,10 @@ class LiveMart:
 
     ``how``: ``periods`` reruns the mart's own SQL over the raw rows of the touched periods;
     ``latest`` over the current latest rows plus the batch; ``cells`` from running sums;
-    ``whole`` reruns it over all rows (bay occupancy: a bay's state lasts until its next
-    event, so one event can change hours far back).
+    ``bay`` adds the seconds a batch's events add to the running bay hours and cells (a
+    bay's state lasts until its next event, the last one until the network's newest event),
+    or, for a batch with events older than the newest already served, reruns the marts
+    over every row.
     """
 
     name: str
@@ -81,8 +83,8 @@ LIVE_CONTRACTS = {c.name: c for c in (
                  ("station_id", "weekday", "hour_of_day"), "cells"),
     )),
     LiveContract("mobility_spot_status", "observed_at", (
-        LiveMart("mobility_bay_occupancy_hourly", ("area_id",), "whole"),
-        LiveMart("mobility_bay_occupancy_heatmap", ("area_id",), "whole"),
+        LiveMart("mobility_bay_occupancy_hourly", ("area_id", "hour"), "bay"),
+        LiveMart("mobility_bay_occupancy_heatmap", ("area_id", "weekday", "hour_of_day"), "bay"),
     )),
     LiveContract("mobility_trips", "start_time", (
         LiveMart("mobility_trips_daily", ("date",), "periods"),
@@ -108,6 +110,23 @@ _CELLS_SQL = f"""
     FROM {{source}} WHERE is_installed GROUP BY ALL"""
 
 
+#: Each bay's newest event: the state a live batch continues from.
+_SPOT_LAST_SQL = """
+    SELECT spot_id, max(observed_at) AS observed_at, arg_max(status, observed_at) AS status
+    FROM staging.mobility_spot_status GROUP BY spot_id"""
+#: Running sums behind mobility_bay_occupancy_heatmap.
+_BAY_CELLS_SQL = f"""
+    SELECT area_id, isodow({_LOCAL.format(col='hour')}) AS weekday,
+           hour({_LOCAL.format(col='hour')}) AS hour_of_day,
+           sum(known_s) AS known_s, sum(occupied_s) AS occupied_s
+    FROM {{source}} GROUP BY ALL"""
+#: Helper tables of the build (schema ``live``) and the columns that identify a row.
+HELPERS = {"station_cells": ("station_id", "weekday", "hour_of_day"),
+           "spot_last": ("spot_id",),
+           "bay_hours": ("area_id", "hour", "spot_id"),
+           "bay_cells": ("area_id", "weekday", "hour_of_day")}
+
+
 class IngestError(Exception):
     """The ingest cannot proceed for a reason outside the batch (no build, disk, lock)."""
 
@@ -131,6 +150,11 @@ def prepare_build(con: duckdb.DuckDBPyConnection) -> None:
     if _has(con, "staging", "mobility_station_status"):
         con.execute("CREATE TABLE live.station_cells AS "
                     + _CELLS_SQL.format(source="staging.mobility_station_status"))
+    if _has(con, "staging", "mobility_spot_status"):
+        con.execute(f"CREATE TABLE live.spot_last AS {_SPOT_LAST_SQL}")
+        con.execute(f"CREATE TABLE live.bay_hours AS {_BAY_HELPER.sql}")
+        con.execute("CREATE TABLE live.bay_cells AS "
+                    + _BAY_CELLS_SQL.format(source="live.bay_hours"))
 
 
 def _has(con, schema: str, table: str, catalog: str | None = None) -> bool:
@@ -244,9 +268,10 @@ class _Session:
             if _has(con, "staging", contract, "base"):
                 con.execute(f"CREATE TABLE snapshot.inc.{contract} AS "
                             f"SELECT * FROM base.staging.{contract} LIMIT 0")
-        if _has(con, "live", "station_cells", "base"):
-            con.execute("CREATE TABLE snapshot.delta.station_cells AS "
-                        "SELECT * FROM base.live.station_cells LIMIT 0")
+        for helper in HELPERS:
+            if _has(con, "live", helper, "base"):
+                con.execute(f"CREATE TABLE snapshot.delta.{helper} AS "
+                            f"SELECT * FROM base.live.{helper} LIMIT 0")
         tables = con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'base' "
             "AND schema_name NOT IN ('staging', 'live') ORDER BY ALL").fetchall()
@@ -366,6 +391,97 @@ class _Session:
         self._replace(mart, "SELECT DISTINCT station_id FROM temp.batch",
                       self._mart_sql(live, mart.name))
 
+    @staticmethod
+    def _merged(helper: str) -> str:
+        """SQL of a helper table as served: the build's rows overridden by the delta's."""
+        match = " AND ".join(f"d.{k} = b.{k}" for k in HELPERS[helper])
+        return (f"(SELECT * FROM snapshot.delta.{helper} UNION ALL "
+                f"SELECT * FROM base.live.{helper} b WHERE NOT EXISTS ("
+                f"SELECT 1 FROM snapshot.delta.{helper} d WHERE {match}))")
+
+    def _upsert(self, helper: str, rows: str) -> None:
+        """Put the rows of temp table ``rows`` in place of the helper's rows with their keys."""
+        keys = ", ".join(HELPERS[helper])
+        self.con.execute(f"DELETE FROM snapshot.delta.{helper} WHERE ({keys}) IN "
+                         f"(SELECT ({keys}) FROM temp.{rows})")
+        self.con.execute(f"INSERT INTO snapshot.delta.{helper} SELECT * FROM temp.{rows}")
+
+    def _recompute_bay(self, live: LiveContract, mart: LiveMart) -> None:
+        con = self.con
+        if mart.name == "mobility_bay_occupancy_heatmap":  # computed with the hourly one
+            self._replace(mart, "SELECT * FROM temp.bay_cells_new", """
+                SELECT area_id, weekday, hour_of_day,
+                       occupied_s / nullif(known_s, 0) AS occupancy_rate
+                FROM temp.bay_cells_new""")
+            return
+        newest, first = con.execute(
+            f"SELECT (SELECT max(observed_at) FROM {self._merged('spot_last')}), "
+            "(SELECT min(observed_at) FROM temp.batch)").fetchall()[0]
+        con.execute("DROP TABLE IF EXISTS temp.raw")
+        if newest is not None and first <= newest:
+            return self._recompute_bay_all(live, mart)
+        # each bay continues from its newest state at the network's newest time: the
+        # seconds after that are all the batch adds (before it, nothing changes)
+        con.execute(f"""CREATE TEMP TABLE raw AS
+            SELECT spot_id, CAST(? AS TIMESTAMP) AS observed_at, status
+            FROM {self._merged('spot_last')} WHERE ? IS NOT NULL
+            UNION ALL SELECT spot_id, observed_at, status FROM temp.batch""",
+                    [newest, newest])
+        con.execute("DROP TABLE IF EXISTS temp.bay_add")
+        con.execute("CREATE TEMP TABLE bay_add AS " + self._mart_sql(live, _BAY_HELPER.name))
+        con.execute("DROP TABLE IF EXISTS temp.bay_hours_new")
+        con.execute(f"""CREATE TEMP TABLE bay_hours_new AS
+            SELECT a.area_id, a.hour, a.spot_id,
+                   a.known_s + coalesce(o.known_s, 0) AS known_s,
+                   a.occupied_s + coalesce(o.occupied_s, 0) AS occupied_s
+            FROM temp.bay_add a LEFT JOIN {self._merged('bay_hours')} o
+              USING (area_id, hour, spot_id)""")
+        self._upsert("bay_hours", "bay_hours_new")
+        add_cells = _BAY_CELLS_SQL.format(source="temp.bay_add")
+        con.execute("DROP TABLE IF EXISTS temp.bay_cells_new")
+        con.execute(f"""CREATE TEMP TABLE bay_cells_new AS
+            SELECT a.area_id, a.weekday, a.hour_of_day,
+                   a.known_s + coalesce(o.known_s, 0) AS known_s,
+                   a.occupied_s + coalesce(o.occupied_s, 0) AS occupied_s
+            FROM ({add_cells}) a LEFT JOIN {self._merged('bay_cells')} o
+              USING (area_id, weekday, hour_of_day)""")
+        self._upsert("bay_cells", "bay_cells_new")
+        con.execute("DROP TABLE IF EXISTS temp.spot_last_new")
+        con.execute(f"CREATE TEMP TABLE spot_last_new AS "
+                    f"{_SPOT_LAST_SQL.replace('staging.mobility_spot_status', 'temp.batch')}")
+        self._upsert("spot_last", "spot_last_new")
+        touched = "SELECT DISTINCT area_id, hour FROM temp.bay_add"
+        con.execute("DROP TABLE IF EXISTS temp._bay_hours")
+        con.execute(f"CREATE TEMP TABLE _bay_hours AS SELECT * FROM {self._merged('bay_hours')} "
+                    f"WHERE (area_id, hour) IN ({touched}) AND known_s > 0")
+        self._replace(mart, touched, _MART_SQL[mart.name])
+
+    def _recompute_bay_all(self, live: LiveContract, mart: LiveMart) -> None:
+        """Events older than the newest served: rerun the bay marts and helpers on every row."""
+        con = self.con
+        self._raw(live, "true", [])
+        con.execute("DROP TABLE IF EXISTS temp._bay_hours")
+        con.execute("CREATE TEMP TABLE _bay_hours AS " + self._mart_sql(live, _BAY_HELPER.name))
+        # hours no longer observed (a late 'closed' event) stay as zero rows: the marts
+        # read only known_s > 0, as the build has no row for them
+        con.execute("DROP TABLE IF EXISTS temp.bay_hours_new")
+        con.execute(f"""CREATE TEMP TABLE bay_hours_new AS SELECT * FROM temp._bay_hours
+            UNION ALL SELECT area_id, hour, spot_id, 0.0, 0.0 FROM {self._merged('bay_hours')} o
+            WHERE NOT EXISTS (SELECT 1 FROM temp._bay_hours n WHERE n.area_id = o.area_id
+                              AND n.hour = o.hour AND n.spot_id = o.spot_id)""")
+        self._upsert("bay_hours", "bay_hours_new")
+        con.execute("DROP TABLE IF EXISTS temp.bay_cells_new")
+        con.execute("CREATE TEMP TABLE bay_cells_new AS "
+                    + _BAY_CELLS_SQL.format(source="temp._bay_hours"))
+        self._upsert("bay_cells", "bay_cells_new")
+        con.execute("DROP TABLE IF EXISTS temp.spot_last_new")
+        con.execute(f"CREATE TEMP TABLE spot_last_new AS "
+                    f"{_SPOT_LAST_SQL.replace('staging.mobility_spot_status', 'temp.raw')}")
+        self._upsert("spot_last", "spot_last_new")
+        self._replace(mart, f"SELECT area_id, hour FROM temp._bay_hours UNION "
+                            f"SELECT area_id, hour FROM base.mart.{mart.name}",
+                      _MART_SQL[mart.name])
+
     def _recompute_cells(self, live: LiveContract, mart: LiveMart) -> None:
         con, keys = self.con, "station_id, weekday, hour_of_day"
         add = _CELLS_SQL.format(source="temp.batch")
@@ -392,16 +508,6 @@ class _Session:
                    sum_vehicles / nullif(n_vehicles, 0) AS avg_vehicles_available,
                    CASE WHEN n_rate > 0 THEN sum_rate / n_rate END AS avg_occupancy_rate
             FROM temp.cells""")
-
-    def _recompute_whole(self, live: LiveContract, mart: LiveMart) -> None:
-        con = self.con
-        if mart.name == "mobility_bay_occupancy_hourly":  # the helper both bay marts read
-            self._raw(live, "true", [])
-            con.execute("DROP TABLE IF EXISTS temp._bay_hours")
-            con.execute("CREATE TEMP TABLE _bay_hours AS "
-                        + self._mart_sql(live, _BAY_HELPER.name))
-        self._replace(mart, "SELECT area_id FROM staging.mobility_areas",
-                      self._mart_sql(live, mart.name))
 
     def _placement(self) -> None:
         if self.geo_ready:
