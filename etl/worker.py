@@ -33,7 +33,7 @@ from ponmetro.settings import live_dir
 STATUS = "worker.json"  # read by dashboards.health
 #: Statuses reported further in the future than this are clock skew: dropped and counted.
 MAX_SKEW = timedelta(minutes=5)
-SENSOR_GLOB = "*.csv"  # dot-files are incomplete (sensor platforms rename when done)
+SENSOR_GLOB = "*.csv"  # dot-files (skipped) are incomplete: platforms rename when done
 
 
 @dataclass
@@ -158,7 +158,8 @@ class Worker:
         """Ingest every complete bay-sensor file dropped in ``sensors`` (oldest first)."""
         if self.sensors is None or not self.sensors.is_dir():
             return
-        files = sorted((p for p in self.sensors.glob(SENSOR_GLOB) if p.is_file()),
+        files = sorted((p for p in self.sensors.glob(SENSOR_GLOB)
+                        if p.is_file() and not p.name.startswith(".")),
                        key=lambda p: (p.stat().st_mtime_ns, p.name))
         for path in files:
             target = self.landing / "mobility" / "spot_status" / path.name

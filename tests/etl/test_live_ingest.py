@@ -26,42 +26,7 @@ from etl.build import build
 from etl.validate import LandingError
 from ponmetro.settings import live_snapshot_path
 from tests.conftest import BIN
-
-CUT = "2023-12-31T22:00:00Z"
-TIME = {"station_status": "last_reported", "spot_status": "observed_at", "trips": "start_time"}
-#: (name, from, to): three batches per contract over the held-back hours
-WINDOWS = (("b0", "2023-12-31T22:00:00Z", "2023-12-31T22:10:00Z"),
-           ("b1", "2023-12-31T22:10:00Z", "2023-12-31T23:30:00Z"),
-           ("b2", "2023-12-31T23:30:00Z", "9999"))
-
-
-def hold_back(landing: Path, out: Path) -> dict[str, list[Path]]:
-    """Copy ``landing`` to ``out/landing`` without the telemetry after CUT; write that
-    telemetry as batch files ``out/batches/<kind>/<name>.csv`` (non-empty ones)."""
-    shutil.copytree(landing, out / "landing")
-    batches: dict[str, list[Path]] = {}
-    for kind, col in TIME.items():
-        month = out / "landing" / "mobility" / kind / "2023-12.csv"
-        frame = pl.read_csv(month, infer_schema=False)
-        frame.filter(pl.col(col) < CUT).write_csv(month)
-        rest = frame.filter(pl.col(col) >= CUT)
-        (out / "batches" / kind).mkdir(parents=True)
-        for name, lo, hi in WINDOWS:
-            part = rest.filter((pl.col(col) >= lo) & (pl.col(col) < hi))
-            if part.height:
-                path = out / "batches" / kind / f"{name}.csv"
-                part.write_csv(path)
-                batches.setdefault(kind, []).append(path)
-    return batches
-
-
-@pytest.fixture(scope="module")
-def held(demo_landing, tmp_path_factory):
-    out = tmp_path_factory.mktemp("held")
-    batches = hold_back(demo_landing, out)
-    base = out / "base.duckdb"
-    build(out / "landing", base, progress=False)
-    return out, base, batches
+from tests.etl.conftest import invariant, read_live
 
 
 @pytest.fixture
@@ -71,17 +36,6 @@ def served(held, tmp_path) -> Path:
     target = tmp_path / "warehouse.duckdb"
     shutil.copyfile(base, target)
     return target
-
-
-def read_live(warehouse: Path, sql: str) -> pl.DataFrame:
-    """Read as the app's door does: the live snapshot with the build attached."""
-    from dashboards.warehouse import open_live, open_readonly
-
-    con = open_live(warehouse, live_snapshot_path(warehouse)) or open_readonly(warehouse)
-    try:
-        return con.sql(sql).pl()
-    finally:
-        con.close()
 
 
 def sha(path: Path) -> str:
@@ -197,18 +151,9 @@ def test_cost_follows_the_batch_not_the_history(held, served):
     assert live_snapshot_path(served).stat().st_size < served.stat().st_size / 4
 
 
-def _invariant(warehouse: Path) -> tuple[int, int]:
-    """(samples in the hourly mart, rows the build + batches hold): always equal."""
-    frame = read_live(warehouse, """SELECT
-        (SELECT sum(samples) FROM mart.mobility_station_status_hourly) AS samples,
-        (SELECT coalesce(sum(rows), 0) FROM meta.ingest
-         WHERE contract = 'mobility_station_status') AS added""")
-    return int(frame["samples"][0]), int(frame["added"][0])
-
-
 def test_readers_never_see_half_a_batch(held, served):
     _, _, batches = held
-    base_samples, _ = _invariant(served)
+    base_samples, _ = invariant(served)
     seen: list[tuple[int, int]] = []
     errors: list[BaseException] = []
     stop = threading.Event()
@@ -216,7 +161,7 @@ def test_readers_never_see_half_a_batch(held, served):
     def reader():
         while not stop.is_set():
             try:
-                seen.append(_invariant(served))
+                seen.append(invariant(served))
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
@@ -235,7 +180,7 @@ def test_readers_never_see_half_a_batch(held, served):
 def test_kill_9_leaves_the_previous_state_readable(held, served):
     _, _, batches = held
     first, *rest = batches["station_status"]
-    base_samples, _ = _invariant(served)
+    base_samples, _ = invariant(served)
     live.ingest([first], served)
     states = set()
     for delay in (0.05, 0.3, 0.6, 0.9, 1.3):
@@ -245,7 +190,7 @@ def test_kill_9_leaves_the_previous_state_readable(held, served):
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        samples, added = _invariant(served)
+        samples, added = invariant(served)
         assert samples == base_samples + added
         states.add(read_live(served, "SELECT count(*) AS n FROM meta.ingest")["n"][0])
     assert states <= {1, 1 + len(rest)}
@@ -301,7 +246,7 @@ def test_releases_and_increments(held, tmp_path):
     def state() -> tuple[str, list[str], int, int]:
         frame = read_live(served, """SELECT (SELECT build_id FROM meta.build) AS b,
             (SELECT list(file ORDER BY file) FROM meta.ingest) AS files""")
-        samples, added = _invariant(served)
+        samples, added = invariant(served)
         return frame["b"][0], [Path(f).name for f in frame["files"][0]], samples, added
 
     assert state()[:2] == (r1.build_id, [s0.name])
@@ -330,5 +275,5 @@ def test_releases_and_increments(held, tmp_path):
     rollback(store, served)  # back to r1: both batches on top of it again
     build_id, files, samples, added = state()
     assert (build_id, sorted(files)) == (r1.build_id, sorted([s0.name, s1.name]))
-    assert samples == _invariant(base)[0] + added
+    assert samples == invariant(base)[0] + added
     assert added == pl.read_csv(s0).height + pl.read_csv(s1).height
