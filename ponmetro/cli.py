@@ -106,17 +106,22 @@ def ingest(files: tuple[Path, ...], landing: Path | None, warehouse: Path | None
 
 
 @main.command("live")
-@click.option("--gbfs", "urls", multiple=True, metavar="URL",
-              help="GBFS feed (gbfs.json) to poll; repeat for several operators.")
+@click.option("--gbfs", "urls", multiple=True, metavar="URL", envvar="PONMETRO_LIVE_GBFS",
+              help="GBFS feed (gbfs.json) to poll; repeat for several operators "
+                   "(default $PONMETRO_LIVE_GBFS, space-separated).")
 @click.option("--every", default=60.0, show_default=True, type=click.FloatRange(0.1),
+              envvar="PONMETRO_LIVE_EVERY",
               help="Seconds between polls (never faster than a feed's ttl).")
 @click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
               help="Served warehouse (default $PONMETRO_WAREHOUSE or data/warehouse.duckdb).")
 @click.option("--sensors", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder where the bay-sensor platform drops spot_status batch files.")
+              envvar="PONMETRO_LIVE_SENSORS",
+              help="Folder where the bay-sensor platform drops spot_status batch files "
+                   "(default $PONMETRO_LIVE_SENSORS).")
 @click.option("--landing", type=click.Path(file_okay=False, path_type=Path),
+              envvar="PONMETRO_LIVE_LANDING",
               help="Where poll batches are kept for the nightly build "
-                   "(default <warehouse>.live/landing).")
+                   "(default $PONMETRO_LIVE_LANDING or <warehouse>.live/landing).")
 @click.option("--rounds", default=0, type=click.IntRange(0), hidden=True)
 def live_worker(urls: tuple[str, ...], every: float, warehouse: Path | None,
                 sensors: Path | None, landing: Path | None, rounds: int) -> None:
