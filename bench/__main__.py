@@ -9,11 +9,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import etl_run
+from bench import etl_run, live
 from bench.app_run import run_all, section
 from bench.report import Report
 
-SECTIONS = ("etl", "callbacks", "cache", "downloads", "render", "load")
+SECTIONS = ("etl", "callbacks", "cache", "downloads", "render", "load", "live")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -63,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         if not warehouse.exists():
             report.error("setup", f"no warehouse at {warehouse}")
         else:
-            run_all(args, sections, warehouse, workdir, report)
+            if set(sections) - {"etl", "live"}:
+                run_all(args, sections, warehouse, workdir, report)
+            if "live" in sections:
+                section(report, "live", live.run, warehouse, workdir, report, args.scale,
+                        args.smoke)
     finally:
         print(report.text())
         if args.json:

@@ -227,14 +227,27 @@ class _Session:
     """One ingest: an in-memory DuckDB with the build attached read-only as ``base`` and a
     copy of the live snapshot attached read-write as ``snapshot``."""
 
-    def __init__(self, base: Path, scratch: Path, fresh: bool):
+    def __init__(self, base: Path, target: Path, scratch: Path, rebuild: bool):
+        """Attach the build, then a copy of the snapshot ``target`` (a new one when it is
+        missing, made on another build, or ``rebuild``)."""
         self.con = duckdb.connect()
-        self.con.execute(f"ATTACH {_quote(base)} AS base (READ_ONLY)")
-        self.con.execute(f"ATTACH {_quote(scratch)} AS snapshot")
-        self.build_id = self.con.execute("SELECT build_id FROM base.meta.build").fetchall()[0][0]
+        try:
+            self.con.execute(f"ATTACH {_quote(base)} AS base (READ_ONLY)")
+            self.build_id = self.con.execute(
+                "SELECT build_id FROM base.meta.build").fetchall()[0][0]
+        except duckdb.Error as exc:
+            self.con.close()
+            raise IngestError(f"cannot read the warehouse {base}: "
+                              f"{str(exc).splitlines()[0]}") from exc
         if not _has(self.con, "meta", "ingest", "base"):
+            self.con.close()
             raise IngestError(f"{base} was built before incremental ingest existed; "
                               "run a full build first")
+        self.fresh = rebuild or self._snapshot_build(target) != self.build_id
+        if not self.fresh:
+            shutil.copyfile(target, scratch)
+        self.con.execute(f"ATTACH {_quote(scratch)} AS snapshot")
+        fresh = self.fresh
         self.absorbed = {sha for (sha,) in self.con.execute(
             "SELECT sha256 FROM base.meta.sources").fetchall()}
         # staging views over the build: foreign keys and placement read them
@@ -253,6 +266,22 @@ class _Session:
         self.applied = {sha for (sha,) in self.con.execute(
             "SELECT batch_id FROM snapshot.meta.ingest").fetchall()}
         self.geo_ready = False
+
+    def _snapshot_build(self, target: Path) -> str | None:
+        """The build the snapshot ``target`` was made on (None: missing or unreadable)."""
+        if not target.exists():
+            return None
+        try:
+            self.con.execute(f"ATTACH {_quote(target)} AS current (READ_ONLY)")
+        except duckdb.Error:
+            return None
+        try:
+            return self.con.execute("SELECT base_build_id FROM current.meta.live"
+                                    ).fetchall()[0][0]
+        except duckdb.Error:
+            return None
+        finally:
+            self.con.execute("DETACH current")
 
     # -- the snapshot's layout ------------------------------------------------
     def _create_snapshot(self) -> None:
@@ -608,14 +637,10 @@ def _publish(warehouse: Path, folder: Path, files: list[Path], echo, *,
     base = base or warehouse
     target = folder / SNAPSHOT
     scratch = scratch_path(target)
-    current = _snapshot_build(target)
-    base_id = _build_id(base)
-    fresh = rebuild or current != base_id
-    if not fresh:
-        shutil.copyfile(target, scratch)
     session = None
     try:
-        session = _Session(base, scratch, fresh)
+        session = _Session(base, target, scratch, rebuild)
+        fresh = session.fresh
         done: list[Applied] = []
         reapplied = 0
         if fresh:  # re-apply what this build did not absorb
@@ -662,17 +687,6 @@ def contract_by_name(name: str) -> Contract:
     return next(c for c in all_contracts() if c.name == name)
 
 
-def _build_id(path: Path) -> str:
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise IngestError(f"cannot read the warehouse {path}: {exc}") from exc
-    try:
-        return con.execute("SELECT build_id FROM meta.build").fetchall()[0][0]
-    finally:
-        con.close()
-
-
 def _can_ingest(path: Path) -> bool:
     try:
         con = duckdb.connect(str(path), read_only=True)
@@ -680,22 +694,6 @@ def _can_ingest(path: Path) -> bool:
         return False
     try:
         return _has(con, "meta", "ingest")
-    finally:
-        con.close()
-
-
-def _snapshot_build(path: Path) -> str | None:
-    """The build a live snapshot was made on, or None (missing or unreadable)."""
-    if not path.exists():
-        return None
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error:
-        return None
-    try:
-        return con.execute("SELECT base_build_id FROM meta.live").fetchall()[0][0]
-    except duckdb.Error:
-        return None
     finally:
         con.close()
 
