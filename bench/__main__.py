@@ -32,6 +32,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=int, help="load-test seconds (default 60, smoke 5)")
     p.add_argument("--clients", type=int, default=50, help="concurrent load-test clients")
     p.add_argument("--repeats", type=int, help="requests per callback (default 30, smoke 5)")
+    p.add_argument("--polls", type=int,
+                   help="live worker polls for its memory figure (default 1000, smoke 20)")
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
     p.add_argument("--markdown", type=Path, help="also write the table as Markdown here")
     args = p.parse_args(argv)
@@ -39,6 +41,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         args.scale = 1
     args.duration = args.duration or (5 if args.smoke else 60)
     args.repeats = args.repeats or (3 if args.smoke else 30)
+    args.polls = args.polls or (20 if args.smoke else 1000)
     return args
 
 
@@ -67,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                 run_all(args, sections, warehouse, workdir, report)
             if "live" in sections:
                 section(report, "live", live.run, warehouse, workdir, report, args.scale,
-                        args.smoke)
+                        args.smoke, args.polls)
     finally:
         print(report.text())
         if args.json:

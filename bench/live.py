@@ -233,6 +233,7 @@ def worker_memory(warehouse: Path, workdir: Path, rep: Report, polls: int) -> No
             ratio=samples[-1][1] / early[0])
 
 
-def run(warehouse: Path, workdir: Path, rep: Report, scale: int, smoke: bool) -> None:
+def run(warehouse: Path, workdir: Path, rep: Report, scale: int, smoke: bool,
+        polls: int) -> None:
     ingest_latency(warehouse, workdir, rep, scale, 3 if smoke else 10)
-    worker_memory(warehouse, workdir, rep, 20 if smoke else 1000)
+    worker_memory(warehouse, workdir, rep, polls)

@@ -141,3 +141,15 @@ def test_ratio_defaults_to_speed_up_and_skips_missing_values():
     report = Report(1, True)
     report.add("s", "f", 4.0, "ms", baseline=2.0, ratio=2.0, target="<= 2x", met=True)
     assert "| 1 | s | f | 4.00 | ms | 2.00 | 2.0x | <= 2x | yes |  |" in report.markdown()
+
+
+def test_live_figures(smoke):
+    live = figures(smoke, "live")
+    ingest = next(r for f, r in live.items() if f.startswith("ingest of a 10-minute batch"))
+    assert ingest["value"] > 0
+    visible = live["batch visible to the app's door (ingest + recheck), worst"]
+    assert visible["value"] >= ingest["value"] and visible["met"] is not None
+    reader = live["reader p95 (latest + one station's hours) while ingesting"]
+    assert reader["value"] > 0 and reader["baseline"] > 0
+    memory = next(r for f, r in live.items() if f.startswith("live worker RSS after 20 polls"))
+    assert memory["value"] > 20 and memory["baseline"] > 20
