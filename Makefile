@@ -101,4 +101,4 @@ reliability-full: test-deps
 	PONMETRO_CAMPAIGN=full PONMETRO_SOAK_REPORT=soak.json $(BIN)/pytest tests/reliability tests/deploy -n 2 --dist loadfile
 
 clean:
-	rm -rf $(VENV) $(TOOLS) node_modules data/*.duckdb data/.*.building-*
+	rm -rf $(VENV) $(TOOLS) node_modules data/*.duckdb data/.*.building-* data/*.live
