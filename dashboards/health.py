@@ -1,4 +1,5 @@
-"""``/healthz``: is the warehouse readable, and which build is served.
+"""``/healthz``: is the warehouse readable, which build is served, and how many
+data-quality findings it records (``quality_findings``, details in ``meta.quality``).
 
 Every response also names its build in ``X-Build-Id`` (the build the door had open
 when the response was finished), so a proxy log or a client can tell which build a
@@ -10,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from dashboards import cache, warehouse
+from dashboards.queries import freshness
 
 bp = Blueprint("health", __name__)
 
@@ -22,7 +24,8 @@ def healthz():
     except warehouse.WarehouseUnavailable as exc:
         return jsonify(status="unhealthy", reason=str(exc), cache=cache.stats()), 503
     return jsonify(status="ok", build_id=info.build_id, built_at=info.built_at.isoformat() + "Z",
-                   demo=info.is_demo, geography=info.geography, cache=cache.stats())
+                   demo=info.is_demo, geography=info.geography, cache=cache.stats(),
+                   quality_findings=freshness.quality().height)
 
 
 @bp.after_app_request

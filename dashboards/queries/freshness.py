@@ -90,5 +90,6 @@ def quality(dataset_id: str | None = None) -> pl.DataFrame:
         return fetch(_FINDINGS + " ORDER BY contract, file")
     if not _has("dataset_contracts"):
         return fetch(_FINDINGS + " WHERE false")
-    return fetch(_FINDINGS + " WHERE contract IN (SELECT contract FROM meta.dataset_contracts "
-                 "WHERE dataset_id = ?) ORDER BY contract, file", [dataset_id])
+    return fetch(f"""{_FINDINGS} WHERE contract IN (SELECT contract FROM meta.dataset_contracts
+                     WHERE dataset_id = ?) ORDER BY contract, file""",  # noqa: S608 (fixed text)
+                 [dataset_id])
