@@ -248,11 +248,18 @@ def test_without_batches_the_line_names_the_build_and_is_flagged(reading, wareho
     assert "alert-warning" in css
 
 
-def test_mobility_page_carries_the_freshness_line(reading):
-    from dashboards.pages import mobility
+def _layout(module: str):
+    """A page's layout function as Dash registered it (importing the page module by its
+    package name would register the page a second time)."""
+    import dash
 
+    return next(p["layout"] for p in dash.page_registry.values()
+                if p["module"].endswith(module) and "layout" in p)
+
+
+def test_mobility_page_carries_the_freshness_line(reading):
     reading()
-    layout = mobility.layout(lang="en")
+    layout = _layout("pages.mobility")(lang="en")
     line = _find(layout, "freshness-line")
     assert line is not None and "updated at" in _text(line)
     assert _find(layout, "freshness-tick") is not None
@@ -260,20 +267,19 @@ def test_mobility_page_carries_the_freshness_line(reading):
 
 def test_dataset_page_shows_its_quality_findings_and_modified(reading, ingested_copy):
     from dashboards.i18n import fmt_date
-    from dashboards.pages import dataset
 
     reading()
-    page = dataset.layout(dataset_id="station-status-hourly", lang="en")
+    page = _layout("pages.dataset")(dataset_id="station-status-hourly", lang="en")
     section = _find(page, "dataset-quality")
     assert section is not None
     text = _text(section)
     assert "Data quality" in text and "foreign key" in text and "7212" in text
-    assert _find(dataset.layout(dataset_id="projects", lang="en"), "dataset-quality") is None
-    bay = _text(_find(dataset.layout(dataset_id="bay-occupancy-hourly", lang="en"),
+    assert _find(_layout("pages.dataset")(dataset_id="projects", lang="en"), "dataset-quality") is None
+    bay = _text(_find(_layout("pages.dataset")(dataset_id="bay-occupancy-hourly", lang="en"),
                       "dataset-quality"))
     assert "bay of an unknown area" in bay
-    meta = _text(_find(dataset.layout(dataset_id="bay-occupancy-hourly", lang="en"),
+    meta = _text(_find(_layout("pages.dataset")(dataset_id="bay-occupancy-hourly", lang="en"),
                        "dataset-metadata"))
     assert fmt_date(ingested_copy["spot"]["ingested_at"], "en") in meta
     assert fmt_date(ingested_copy["built_at"], "en") in _text(
-        _find(dataset.layout(dataset_id="projects", lang="en"), "dataset-metadata"))
+        _find(_layout("pages.dataset")(dataset_id="projects", lang="en"), "dataset-metadata"))
