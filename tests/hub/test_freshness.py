@@ -139,6 +139,8 @@ def test_modified_follows_the_data_in_ckan_and_dcat(live, ingested_copy):
                           format="turtle")
         node = URIRef(f"{url}/data/{dataset_id}#dataset")
         assert g.value(node, DCTERMS.modified).toPython() == want, dataset_id
+    g = Graph().parse(data=requests.get(f"{url}/catalog.ttl", timeout=120).text, format="turtle")
+    assert g.value(URIRef(f"{url}/catalog"), DCTERMS.modified).toPython() == spot_at.date()
 
 
 def test_atom_feed_of_data_updates_lists_each_batch(live, ingested_copy):
