@@ -58,12 +58,18 @@ def line(lang: str, now: datetime | None = None) -> tuple[list, str]:
 
 
 def block(lang: str) -> html.Div:
-    """The freshness line with its own refresh timer (every ttl)."""
+    """The freshness line with its own refresh timer (every ttl), and where apps get the
+    same live data (the GBFS feed)."""
     children, css = line(lang)
+    it = lang != "en"
     return html.Div([
         dcc.Interval(id="freshness-tick", interval=freshness.LIVE_TTL_S * 1000),
         dcc.Store(id="freshness-lang", data=lang),
         html.P(children, id="freshness-line", className=css, role="status"),
+        html.P([("Per le app: " if it else "For apps: "),
+                html.A("feed GBFS 3.0 in tempo reale" if it else "real-time GBFS 3.0 feed",
+                       href="/gbfs/gbfs.json", id="freshness-gbfs")],
+               className="pm-footnote"),
     ])
 
 

@@ -265,6 +265,7 @@ def test_mobility_page_carries_the_freshness_line(reading):
     line = _find(layout, "freshness-line")
     assert line is not None and "updated at" in _text(line)
     assert _find(layout, "freshness-tick") is not None
+    assert _find(layout, "freshness-gbfs").href == "/gbfs/gbfs.json"
 
 
 def test_dataset_page_shows_its_quality_findings_and_modified(reading, ingested_copy):
