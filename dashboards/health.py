@@ -21,11 +21,12 @@ def healthz():
     try:
         info = warehouse.build_info()
         warehouse.query("SELECT 1")
+        findings = freshness.quality().height
     except warehouse.WarehouseUnavailable as exc:
         return jsonify(status="unhealthy", reason=str(exc), cache=cache.stats()), 503
     return jsonify(status="ok", build_id=info.build_id, built_at=info.built_at.isoformat() + "Z",
                    demo=info.is_demo, geography=info.geography, cache=cache.stats(),
-                   quality_findings=freshness.quality().height)
+                   quality_findings=findings)
 
 
 @bp.after_app_request
