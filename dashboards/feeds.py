@@ -1,4 +1,5 @@
-"""Public feeds, no login: KPI alerts (Atom) and the deadline calendar (iCalendar).
+"""Public feeds, no login: KPI alerts and data updates (Atom), the deadline calendar
+(iCalendar). ``/feeds/updates.atom`` lists each ingested batch and the full build.
 
 ``/feeds/alerts.atom`` and ``/feeds/axis/<n>/alerts.atom`` list the threshold crossings of
 ``mart.programme_alerts`` (a flag raised or turned red, a 2018 milestone reached, a 2023 target met);
@@ -16,8 +17,8 @@ from flask import Blueprint, Response, abort, request
 from icalendar import Calendar, Event
 
 from dashboards import warehouse
-from dashboards.i18n import localized_href, resolve_lang
-from dashboards.queries import monitoring
+from dashboards.i18n import fmt_number, localized_href, resolve_lang
+from dashboards.queries import catalog, freshness, monitoring
 from dashboards.queries.common import AXES
 
 bp = Blueprint("feeds", __name__)
@@ -87,6 +88,67 @@ def atom(axis_id: int | None, lang: str) -> bytes:
         entry.published(_midnight(row["event_date"]))
         entry.updated(_midnight(row["event_date"]))
         entry.category(term=row["kind"])
+    return feed.atom_str(pretty=True)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def updates_atom(lang: str) -> bytes:
+    """Data updates, newest first: each ingested batch (which datasets changed, when,
+    how many rows) and the full build. Ids are the batch's content hash and the build
+    id, so a reader never shows one update twice."""
+    it = lang == "it"
+    rows = freshness.updates(MAX_ENTRIES)
+    root = request.url_root.rstrip("/")
+    feed = FeedGenerator()
+    feed.id(TAG + "updates")
+    feed.title("PON Metro Milano: aggiornamenti dei dati" if it
+               else "PON Metro Milano: data updates")
+    feed.subtitle("Quali dataset sono cambiati, quando e di quante righe" if it
+                  else "Which datasets changed, when, and by how many rows")
+    feed.author({"name": "Comune di Milano – PON Metro"})
+    feed.link(href=request.base_url + (f"?lang={lang}" if lang != "it" else ""), rel="self")
+    feed.link(href=root + localized_href("/data", lang), rel="alternate")
+    feed.language(lang)
+    feed.rights("CC BY 4.0")
+    feed.updated(_utc(rows["updated_at"].max()) if rows.height else datetime.now(UTC))
+    for r in rows.iter_rows(named=True):
+        names = []
+        for dataset_id in r["datasets"]:
+            ds = catalog.get(dataset_id)
+            names.append(f"{ds.title(lang)} ({dataset_id})" if ds else dataset_id)
+        rows_text = fmt_number(r["rows"] or 0, lang)
+        entry = feed.add_entry(order="append")
+        if r["kind"] == "build":
+            entry.id(TAG + "build/" + r["update_id"])
+            entry.title(f"Nuova versione completa dei dati ({len(names)} dataset)" if it
+                        else f"New full build of the data ({len(names)} datasets)")
+            entry.summary((f"Build {r['update_id']}: {rows_text} righe in tutto. Dataset: "
+                           if it else f"Build {r['update_id']}: {rows_text} rows in all. "
+                           "Datasets: ") + "; ".join(names))
+            entry.link(href=root + localized_href("/data", lang))
+        else:
+            entry.id(TAG + "update/" + r["update_id"])
+            entry.title((f"{rows_text} nuove righe: " if it else f"{rows_text} new rows: ")
+                        + (", ".join(r["datasets"]) or r["contract"]))
+            span = ""
+            if r["first_at"] and r["last_at"]:
+                span = (f" Osservazioni dal {r['first_at']:%Y-%m-%d %H:%M:%S} al "
+                        f"{r['last_at']:%Y-%m-%d %H:%M:%S} UTC." if it else
+                        f" Observations from {r['first_at']:%Y-%m-%d %H:%M:%S} to "
+                        f"{r['last_at']:%Y-%m-%d %H:%M:%S} UTC.")
+            entry.summary((f"Lotto di {rows_text} righe ({r['contract']}).{span} "
+                           "Dataset aggiornati: " if it else
+                           f"Batch of {rows_text} rows ({r['contract']}).{span} "
+                           "Datasets updated: ") + ("; ".join(names) or "–"))
+            first = r["datasets"][0] if r["datasets"] else None
+            entry.link(href=root + localized_href(f"/data/{first}" if first else "/data", lang))
+        entry.updated(_utc(r["updated_at"]))
+        entry.published(_utc(r["updated_at"]))
+        for dataset_id in r["datasets"]:
+            entry.category(term=dataset_id)
     return feed.atom_str(pretty=True)
 
 
@@ -163,6 +225,13 @@ def axis_alerts_feed(axis_id: str) -> Response:
     if number not in AXES:
         abort(404)
     return _guarded(lambda: _reply(atom(number, _lang()), "application/atom+xml"))
+
+
+@bp.get("/feeds/updates.atom")
+def updates_feed() -> Response:
+    response = _guarded(lambda: _reply(updates_atom(_lang()), "application/atom+xml"))
+    response.headers["Cache-Control"] = f"public, max-age={freshness.LIVE_TTL_S}"
+    return response
 
 
 @bp.get("/feeds/deadlines.ics")

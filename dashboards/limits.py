@@ -8,8 +8,10 @@ cannot report what remains. The proxy caps *concurrent* downloads per client
 (``limit_conn``, deploy/nginx.conf.template): counting open connections is its job.
 
 Pages and Dash callbacks are never limited: a person browsing does not meet it. Only
-one budget per client covers ``/api/``, ``/ogc/`` and ``/download/`` together (default: 50 per
-5 seconds, i.e. 10 requests/s with bursts of 50). Behind a proxy set
+one budget per client covers ``/api/``, ``/ogc/``, ``/download/`` and ``/gbfs/`` together
+(default: 50 per 5 seconds, i.e. 10 requests/s with bursts of 50). An app reading the
+GBFS feed as its ``ttl`` says needs about 0.2 requests/s (station_status every 30 s, the
+rest every few minutes), far inside the budget; a client polling in a loop meets it. Behind a proxy set
 ``PONMETRO_PROXIES=1`` so the client is the address the proxy saw, not the proxy.
 """
 
@@ -33,7 +35,7 @@ from ponmetro.settings import (
 
 DEFAULT_LIMIT = "50 per 5 seconds"
 #: Routes whose requests count against the client's budget.
-LIMITED_PREFIXES = ("/api/", "/download/", "/ogc/")
+LIMITED_PREFIXES = ("/api/", "/download/", "/ogc/", "/gbfs/")
 
 
 def limit() -> str | None:

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from etl import calendar, catalog, ingest
 from etl.connectors.landing import MANIFEST
 from etl.contracts import Contract
-from etl.domains import DOMAINS, all_contracts, datasets
+from etl.domains import DOMAINS, all_contracts, dataset_contracts, datasets
 from etl.domains.geography.index import CityGeography
 from etl.publish import BuildError, atomic_publish, scratch_path
 from etl.staging import scan_file, stage_file
@@ -122,6 +122,9 @@ def _write_meta(con: duckdb.DuckDBPyConnection, ctx: BuildContext,
         schema={"contract": pl.String, "relpath": pl.String, "sha256": pl.String,
                 "rows": pl.Int64, "bytes": pl.Int64, "synthetic": pl.Boolean,
                 "source": pl.String}))
+    ctx.write_table(con, "meta.dataset_contracts", pl.DataFrame(
+        [{"dataset_id": d, "contract": c} for d, cs in dataset_contracts().items() for c in cs],
+        schema={"dataset_id": pl.String, "contract": pl.String}))
     ctx.write_table(con, "meta.quality", pl.DataFrame(
         ctx.findings, schema={"contract": pl.String, "file": pl.String, "column": pl.String,
                               "check": pl.String, "rows": pl.Int64, "values": pl.String}))

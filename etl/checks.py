@@ -82,3 +82,17 @@ def enforce(con: duckdb.DuckDBPyConnection, ctx, rules: tuple[Rule, ...]) -> Non
             ctx.findings.append({"contract": rule.contract.name, "file": file,
                                  "column": rule.column, "check": rule.check,
                                  "rows": int(count), "values": values or ""})
+
+
+def summary_line(findings: list[dict[str, object]]) -> str | None:
+    """One line for a build's or an ingest's output instead of one per finding.
+
+    Findings are expected (real feeds list statuses of stations they do not describe):
+    a new user must not read them as errors, yet must know where to look."""
+    if not findings:
+        return None
+    rows = sum(int(f.get("rows") or 0) for f in findings)
+    contracts = sorted({str(f["contract"]) for f in findings})
+    return (f"note: {len(findings)} data-quality finding{'s' if len(findings) != 1 else ''} "
+            f"({rows:,} rows; {', '.join(contracts)}) recorded in meta.quality; details: "
+            f"`ponmetro quality`, or the dataset pages /data/<id>")

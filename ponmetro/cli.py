@@ -181,10 +181,17 @@ def build(use_demo: bool, landing: Path | None, warehouse: Path | None,
             ctx = run_build(landing, target, overrides=overrides, progress=not quiet)
     except (LandingError, BuildError) as exc:
         fail(str(exc))
+    from etl.checks import summary_line
+
+    # a declared dataset left unpublished is the developer's problem: said each time;
+    # data findings (expected in real feeds) are one line saying where the details are
     for finding in ctx.findings:
-        click.echo(f"warning: {finding['file']}: column '{finding['column']}': "
-                   f"{finding['rows']} rows fail {finding['check']} "
-                   f"(values: {finding['values']})", err=True)
+        if finding["contract"] == "catalog":
+            click.echo(f"warning: {finding['file']}: column '{finding['column']}': "
+                       f"{finding['check']}: {finding['values']}", err=True)
+    note = summary_line([f for f in ctx.findings if f["contract"] != "catalog"])
+    if note:
+        click.echo(note, err=True)
     click.echo(f"built {target} (build {ctx.build_id}{', demo data' if ctx.is_demo else ''})")
     if then_publish:
         from ponmetro.releases import ReleaseError
@@ -195,6 +202,33 @@ def build(use_demo: bool, landing: Path | None, warehouse: Path | None,
         except ReleaseError as exc:
             fail(str(exc))
         click.echo(f"published release {rel.id}")
+
+
+@main.command()
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
+              help="Warehouse to read (default $PONMETRO_WAREHOUSE or data/warehouse.duckdb).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per finding.")
+def quality(warehouse: Path | None, as_json: bool) -> None:
+    """The data-quality findings of the warehouse (meta.quality), one line each."""
+    import json
+
+    import duckdb
+
+    target = warehouse_path(warehouse)
+    if not target.exists():
+        fail(f"warehouse not found: {target}")
+    try:
+        with duckdb.connect(str(target), read_only=True) as con:
+            rows = con.sql('SELECT contract, file, "column", "check", rows, "values" '
+                           "FROM meta.quality ORDER BY contract, file").pl().to_dicts()
+    except duckdb.Error as exc:
+        fail(f"cannot read meta.quality from {target}: {str(exc).splitlines()[0]}")
+    for f in rows:
+        click.echo(json.dumps(f, ensure_ascii=False) if as_json else
+                   f"{f['file']}: column '{f['column']}': {f['rows']} rows fail {f['check']} "
+                   f"(values: {f['values']})")
+    if not as_json:
+        click.echo(f"{len(rows)} finding{'s' if len(rows) != 1 else ''}", err=True)
 
 
 @main.command()

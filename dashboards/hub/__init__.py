@@ -1,4 +1,5 @@
-"""Flask blueprints of the open-data hub (API, downloads, catalogue feeds, OGC API, OpenAPI)."""
+"""Flask blueprints of the open-data hub (API, downloads, catalogue feeds, OGC API, OpenAPI,
+the GBFS feed)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from flask import Flask, Response, request
 
 from dashboards import warehouse
-from dashboards.hub import ckan, dcat, downloads, ogc, openapi
+from dashboards.hub import ckan, dcat, downloads, gbfs, ogc, openapi
 
 _DATASET_PAGE = re.compile(r"^/data/([^/]+)/?$")
 #: Media types a harvester may ask ``/data/<id>`` for, and the feed extension of each.
@@ -44,6 +45,7 @@ def register(server: Flask) -> None:
     server.register_blueprint(ckan.bp)
     server.register_blueprint(dcat.bp)
     server.register_blueprint(downloads.bp)
+    server.register_blueprint(gbfs.bp)
     server.register_blueprint(ogc.bp)
     server.register_blueprint(openapi.bp)
     server.before_request(_dataset_rdf_by_accept)

@@ -221,7 +221,8 @@ def catalogue_graph(base: str, page: int | None = None) -> Graph:
         "2014-2020 in Milan: projects, indicators, financial progress, housing, social "
         "services and mobility.", lang="en")))
     g.add((cat, DCTERMS.publisher, agent))
-    g.add((cat, DCTERMS.modified, Literal(info.built_at.date(), datatype=XSD.date)))
+    newest = max([info.built_at, *(ds.modified for ds in all_datasets)])  # data follow ingests
+    g.add((cat, DCTERMS.modified, Literal(newest.date(), datatype=XSD.date)))
     g.add((cat, DCTERMS.language, URIRef(f"{EU}language/ITA")))
     g.add((cat, FOAF.homepage, URIRef(base)))
     g.add((URIRef(base), RDF.type, FOAF.Document))

@@ -8,8 +8,9 @@ serving it carry ``dcatap:applicableLegislation`` (the regulation's ELI) and
 dataset, OGC API - Features for the located ones) is a ``dcat:DataService`` with
 its endpoint, its OpenAPI description and a documentation page, and every HVD
 dataset gets one API distribution per service (``dcat:accessService``), as the
-regulation asks for API access besides the bulk download. The hub serves no GBFS
-feed of its own, so there is no GBFS data service.
+regulation asks for API access besides the bulk download. The city's real-time GBFS 3.0
+feed (``/gbfs/gbfs.json``, ``dashboards/hub/gbfs.py``) is a data service too, conforming
+to GBFS 3.0 and serving the shared-mobility areas and the bike-sharing stations.
 """
 
 from __future__ import annotations
@@ -46,12 +47,24 @@ class Service:
     standard: str | None  # dct:conformsTo
 
     def serves(self, ds: catalog.Dataset) -> bool:
+        if self.key == "gbfs":
+            return ds.id in GBFS_DATASETS
         return self.key == "ckan" or ds.id in {c.id for c in features.collections()}
 
     def access_url(self, base: str, ds: catalog.Dataset) -> str:
         if self.key == "ogc":
             return f"{base}ogc/collections/{ds.id}/items"
+        if self.key == "gbfs":
+            return base + self.endpoint
         return f"{base}api/3/action/datastore_search?resource_id={ds.id}"
+
+    def page_url(self, base: str) -> str:
+        return self.page if self.page.startswith("https://") else base + self.page
+
+
+#: The datasets whose stations the GBFS feed publishes live.
+GBFS_DATASETS = ("mobility-areas", "bike-stations")
+GBFS_3_0 = "https://github.com/MobilityData/gbfs/blob/v3.0/gbfs.md"
 
 
 SERVICES = (
@@ -61,6 +74,9 @@ SERVICES = (
     Service("ogc", "API OGC Features dei dati geografici PON Metro Milano",
             "OGC API - Features of the PON Metro Milano geodata", "ogc/", "ogc/api",
             "ogc/?f=html", "GEOJSON", "http://www.opengis.net/doc/IS/ogcapi-features-1/1.0"),
+    Service("gbfs", "Feed GBFS 3.0 in tempo reale della mobilità condivisa PON Metro Milano",
+            "Real-time GBFS 3.0 feed of PON Metro Milano shared mobility", "gbfs/gbfs.json",
+            "gbfs/gbfs.json", GBFS_3_0, "JSON", GBFS_3_0),
 )
 
 
@@ -106,7 +122,7 @@ def add_services(g: Graph, base: str, datasets: list[catalog.Dataset],
         g.add((node, DCTERMS.title, Literal(service.title_en, lang="en")))
         g.add((node, DCAT.endpointURL, URIRef(base + service.endpoint)))
         g.add((node, DCAT.endpointDescription, URIRef(base + service.description)))
-        page = URIRef(base + service.page)
+        page = URIRef(service.page_url(base))
         g.add((node, FOAF.page, page))
         g.add((page, RDF.type, FOAF.Document))
         g.add((node, DCAT.contactPoint, contact))

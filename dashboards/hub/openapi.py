@@ -338,13 +338,25 @@ def _download_paths() -> dict[str, Any]:
             "parameters": [dataset_param],
             "responses": {"200": {"description": "RDF", "content": {media: rdf[media]}},
                           "404": _text_error("No such dataset")}}}
+    out["/gbfs/{file}.json"] = {"get": {
+        "tags": ["GBFS"], "operationId": "gbfs",
+        "summary": "Feed GBFS 3.0 in tempo reale / Real-time GBFS 3.0 feed "
+                   "(gbfs.json lists the files; Cache-Control max-age <= ttl)",
+        "parameters": [{"name": "file", "in": "path", "required": True, "schema": {
+            "type": "string", "enum": ["gbfs", "system_information", "vehicle_types",
+                                       "station_information", "station_status"]}}],
+        "responses": {"200": {"description": "GBFS 3.0 JSON (MobilityData schemas)",
+                              "content": {JSON: {"schema": {"type": "object", "required": [
+                                  "last_updated", "ttl", "version", "data"]}}}},
+                      "404": _text_error("No such GBFS file")}}}
     out["/healthz"] = {"get": {
         "tags": ["Operations"], "operationId": "healthz", "summary": "Health check",
         "responses": {
             "200": {"description": "Serving a readable build", "content": {JSON: {"schema": {
                 "type": "object", "required": ["status", "build_id", "built_at", "demo"],
                 "properties": {"status": {"type": "string", "enum": ["ok"]},
-                               "build_id": TEXT, "built_at": TEXT, "demo": FLAG}}}}},
+                               "build_id": TEXT, "built_at": TEXT, "demo": FLAG,
+                               "quality_findings": {"type": "integer", "minimum": 0}}}}}},
             "503": {"description": "Warehouse missing or unreadable", "content": {JSON: {
                 "schema": {"type": "object", "required": ["status"], "properties": {
                     "status": {"type": "string", "enum": ["unhealthy"]}}}}}}}}}

@@ -15,6 +15,7 @@ import flask
 from dash import dcc, html
 
 from dashboards import formats, releases, warehouse
+from dashboards.components import quality
 from dashboards.hub.labels import facet_label
 from dashboards.i18n import fmt_date, fmt_number, localized_href, resolve_lang, translator
 from dashboards.queries import catalog, datastore
@@ -318,6 +319,7 @@ def layout(dataset_id=None, lang=None, **query):
                  className="alert alert-info", role="note", id="dataset-suppression")
         if ds.suppressed else None,
         _metadata(ds, lang, info.built_at),
+        quality.findings(ds.id, lang),
         _downloads(ds, lang),
         _releases(ds, lang),
         _preview(ds, lang, query),

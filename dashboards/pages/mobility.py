@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboards.components import charts, errors, filters, maps, specs
+from dashboards.components import charts, errors, filters, freshness, maps, specs
 from dashboards.i18n import fmt_number, resolve_lang, translator
 from dashboards.queries import geo, mobility
 from dashboards.queries.common import MUNICIPI, as_int, as_municipio
@@ -63,6 +63,7 @@ def layout(lang=None, municipio=None, weekday=None, hour=None, **_query):
         filters.location("mobility-url"),
         dcc.Store(id="mobility-lang", data=lang),
         html.H1(_("Sustainable mobility")),
+        freshness.block(lang),
         html.P(_("Bike-sharing stations built or expanded by the programme, the 33 shared-mobility "
                  "areas, shared trips and the four cycle routes.")),
         filters.filter_bar([

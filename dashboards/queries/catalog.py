@@ -1,5 +1,9 @@
 """The published-dataset catalogue as the app sees it (``meta.datasets`` + dictionary).
 
+A dataset's ``modified`` is the later of its build and the newest ingested batch of
+a landing contract it is made from (``queries.freshness``), so the dataset page, the
+CKAN API and DCAT all follow the data.
+
 The catalogue is small (tens of datasets), so it is read once per build and
 searched in Python; the list of dataset ids and column names read here is the
 allow-list every other query of the hub checks user input against.
@@ -14,6 +18,7 @@ from typing import Any
 
 from dashboards import formats, warehouse
 from dashboards.cache import memoize
+from dashboards.queries import freshness
 
 THEME_LABELS = {
     "REGI": ("Regioni e città", "Regions and cities"),
@@ -138,9 +143,12 @@ def _load() -> tuple[Dataset, ...]:
         by_ds.setdefault(c["dataset_id"], []).append(Column(
             c["column_name"], c["data_type"], c["unit"], c["description_it"] or "",
             c["description_en"] or ""))
+    ingested = freshness.dataset_modified()
     out = []
     for m in metas:
         did = m.pop("dataset_id")
+        if did in ingested:  # the data changed after the build: modified follows them
+            m["modified"] = max(m["modified"], ingested[did])
         out.append(Dataset(
             id=did, table=m.pop("table_name"), keywords=tuple(m.pop("keywords") or ()),
             order_by=tuple(m.pop("order_by") or ()), columns=tuple(by_ds.get(did, ())),

@@ -15,6 +15,7 @@ Later domains may read earlier marts (programme projects before housing works).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from types import ModuleType
 
@@ -33,3 +34,24 @@ def datasets() -> tuple[Dataset, ...]:
     """Every published dataset, in domain and mart order, gathered from the mart records."""
     return tuple(replace(m.dataset, domain=d.__name__.rsplit(".", 1)[-1])
                  for d in DOMAINS for m in d.MARTS if m.dataset is not None)
+
+
+_STAGED = re.compile(r"\bstaging\.(\w+)")
+
+
+def dataset_contracts() -> dict[str, tuple[str, ...]]:
+    """The landing contracts each published dataset is made from, read from its mart's SQL
+    and the marts that SQL reads (``meta.dataset_contracts``: an ingest of a contract
+    changes exactly these datasets' ``modified`` and their data-quality findings)."""
+    marts = {m.name: m for d in DOMAINS for m in d.MARTS}
+
+    def sources(name: str, seen: frozenset[str]) -> set[str]:
+        sql = marts[name].sql
+        found = set(_STAGED.findall(sql))
+        for other in marts:
+            if other not in seen and re.search(rf"(?<![.\w]){other}\b|\bmart\.{other}\b", sql):
+                found |= sources(other, seen | {other})
+        return found
+
+    return {m.dataset.id: tuple(sorted(sources(m.name, frozenset({m.name}))))
+            for d in DOMAINS for m in d.MARTS if m.dataset is not None}

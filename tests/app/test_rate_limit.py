@@ -82,3 +82,22 @@ def test_default_and_switch_off(monkeypatch):
 def test_bad_limit_is_refused_at_start_naming_the_variable(monkeypatch, value):
     with pytest.raises(ValueError, match="PONMETRO_RATE_LIMIT"):
         make_app(monkeypatch, value)
+
+
+def test_gbfs_readers_following_the_ttl_stay_inside_the_default_budget(monkeypatch):
+    """The feed counts in the one budget, so a client polling in a loop meets it, while an
+    app reading every file of the feed once (it does so at most every 30 s, the status
+    ttl) uses 5 of the 50 requests of a 5-second window."""
+    from dashboards.hub.gbfs import FILES, TTL
+
+    assert min(TTL.values()) >= 5  # no file asks to be re-read within one window
+    app = make_app(monkeypatch, limits.DEFAULT_LIMIT)
+    for name in FILES:
+        app.add_url_rule(f"/gbfs/{name}.json", name, lambda: "{}")
+    client = app.test_client()
+    replies = [client.get(f"/gbfs/{name}.json") for name in FILES]
+    assert all(r.status_code == 200 for r in replies)
+    assert replies[-1].headers["RateLimit-Limit"] == "50"
+    assert replies[-1].headers["RateLimit-Remaining"] == str(50 - len(FILES))
+    looping = [client.get("/gbfs/station_status.json").status_code for _ in range(50)]
+    assert looping == [200] * (50 - len(FILES)) + [429] * len(FILES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import shutil
 import signal
@@ -42,12 +43,52 @@ def table_counts(path: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def built(demo_landing, tmp_path_factory):
-    """A warehouse built through the CLI from the session's demo landing folder."""
+def built_run(demo_landing, tmp_path_factory):
+    """A warehouse built through the CLI from the session's demo landing folder, and the
+    build's output."""
     target = tmp_path_factory.mktemp("cli") / "warehouse.duckdb"
     result = run("build", "--landing", str(demo_landing), "--warehouse", str(target))
     assert result.returncode == 0, result.stderr
-    return target
+    return target, result
+
+
+@pytest.fixture(scope="module")
+def built(built_run):
+    return built_run[0]
+
+
+def test_findings_are_one_summary_line_with_where_the_details_are(built_run):
+    """The demo's statuses of unlisted stations are findings, not errors: one line says
+    how many and where to read them; ``ponmetro quality`` lists them."""
+    target, result = built_run
+    lines = result.stderr.strip().splitlines()
+    assert not [line for line in lines if line.startswith(("warning:", "error:"))], lines
+    notes = [line for line in lines if line.startswith("note:")]
+    assert len(notes) == 1, lines
+    assert notes[0].startswith("note: 3 data-quality findings (25,920 rows; "
+                               "mobility_station_status) recorded in meta.quality")
+    assert "ponmetro quality" in notes[0] and "/data/" in notes[0]
+    listed = run("quality", "--warehouse", str(target))
+    assert listed.returncode == 0, listed.stderr
+    out = listed.stdout.strip().splitlines()
+    assert len(out) == 3 and all("foreign key" in line and "7212" in line for line in out)
+    assert listed.stderr.strip() == "3 findings"
+    as_json = run("quality", "--warehouse", str(target), "--json")
+    assert sum(json.loads(line)["rows"] for line in as_json.stdout.splitlines()) == 25_920
+    missing = run("quality", "--warehouse", str(target.with_name("nope.duckdb")))
+    assert missing.returncode == 2 and missing.stderr.startswith("error: warehouse not found")
+
+
+def test_build_records_lineage_and_an_empty_ingest_log(built):
+    with duckdb.connect(str(built), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM meta.ingest").fetchone()[0] == 0
+        cols = [r[0] for r in con.execute("DESCRIBE meta.ingest").fetchall()]
+        lineage = con.execute("SELECT dataset_id, contract FROM meta.dataset_contracts").fetchall()
+    assert cols == ["batch_id", "contract", "file", "rows", "first_at", "last_at", "ingested_at"]
+    assert ("bay-occupancy-hourly", "mobility_spot_status") in lineage
+    assert ("station-status-hourly", "mobility_station_status") in lineage
+    assert ("bike-stations", "mobility_station_programme") in lineage
+    assert not [c for d, c in lineage if d == "projects" and c.startswith("mobility")]
 
 
 def test_build_holds_all_four_domains_and_lineage(built, demo_landing):

@@ -65,3 +65,16 @@ def test_row_numbers_need_a_single_landing_file():
                      columns=(Column("a", "int"),))
     with pytest.raises(ValueError, match="single landing file"):
         Error(parts, "a", "a < 0", "negative")
+
+
+def test_summary_line_counts_findings_and_says_where_they_are():
+    from etl.checks import summary_line
+
+    assert summary_line([]) is None
+    one = summary_line([{"contract": "mobility_trips", "rows": 1}])
+    assert one.startswith("note: 1 data-quality finding (1 rows; mobility_trips) recorded in "
+                          "meta.quality")
+    many = summary_line([{"contract": "b", "rows": 1200}, {"contract": "a", "rows": 3},
+                         {"contract": "b", "rows": 0}])
+    assert many.startswith("note: 3 data-quality findings (1,203 rows; a, b) ")
+    assert "`ponmetro quality`" in many and "/data/<id>" in many

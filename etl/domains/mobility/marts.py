@@ -287,6 +287,12 @@ MARTS = (
     Mart("mobility_parking_spots", "Parking spots (bays) of the shared-mobility areas.", """
         SELECT spot_id, area_id, category, lon, lat
         FROM staging.mobility_parking_spots ORDER BY spot_id"""),
+    Mart("mobility_spot_status_latest", "The newest sensor status of each bay (the GBFS feed's "
+         "free bays; bays never observed are absent).", """
+        SELECT s.spot_id, p.area_id, p.category, max(s.observed_at) AS observed_at,
+               arg_max(s.status, s.observed_at) AS status
+        FROM staging.mobility_spot_status s JOIN staging.mobility_parking_spots p USING (spot_id)
+        GROUP BY ALL ORDER BY s.spot_id"""),
     *BAY_OCCUPANCY,
     Mart("mobility_trips_daily", "Trips per local day and vehicle type with mean duration and "
          "distance (trips ending before they start left out).", f"""

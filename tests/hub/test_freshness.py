@@ -1,0 +1,288 @@
+"""Freshness everyone can see, on a warehouse that received live batches after its build:
+the GBFS status follows the batch, each dataset's ``modified`` (page, CKAN API, DCAT)
+follows its data, the Atom feed of data updates lists the batches (read back by
+``feedparser``), the mobility page says "aggiornato alle HH:MM" and flags stale data,
+and data-quality findings reach the dataset page and ``/healthz``."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import duckdb
+import feedparser
+import pytest
+import requests
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS
+
+from dashboards.queries.freshness import STALE_AFTER_S
+from tests.conftest import Server
+
+ROME = ZoneInfo("Europe/Rome")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def ingested_copy(warehouse, tmp_path_factory) -> dict:
+    """STAND-IN FOR ``ponmetro ingest`` (h12a, issue 12 part 1), until both branches meet:
+    a private copy of the demo warehouse that was built two days ago and then received
+    two live batches, written here the way the ingest will leave it (``meta.ingest``
+    rows, the newest bay status in the mart, a new data identity). After the merge,
+    replace this fixture's SQL by a real ``ponmetro ingest`` of two batch files."""
+    folder = tmp_path_factory.mktemp("ingested")
+    path = folder / "warehouse.duckdb"
+    shutil.copy(warehouse, path)
+    now = _now()
+    spot_batch = {"batch_id": hashlib.sha256(b"spot batch").hexdigest(),
+                  "contract": "mobility_spot_status", "file": "spot_status/live-1.csv",
+                  "rows": 12, "first_at": now - timedelta(minutes=10),
+                  "last_at": now - timedelta(minutes=1), "ingested_at": now - timedelta(seconds=30)}
+    station_batch = {"batch_id": hashlib.sha256(b"station batch").hexdigest(),
+                     "contract": "mobility_station_status", "file": "station_status/live-1.csv",
+                     "rows": 70, "first_at": now - timedelta(minutes=12),
+                     "last_at": now - timedelta(minutes=2),
+                     "ingested_at": now - timedelta(minutes=1)}
+    with duckdb.connect(str(path)) as con:
+        built_at = con.execute("SELECT built_at FROM meta.build").fetchone()[0] - timedelta(days=2)
+        con.execute("UPDATE meta.build SET build_id = build_id || '-live', built_at = ?",
+                    [built_at])
+        con.execute("UPDATE meta.datasets SET modified = ?", [built_at])
+        for batch in (spot_batch, station_batch):
+            con.execute("INSERT INTO meta.ingest VALUES ($batch_id, $contract, $file, $rows, "
+                        "$first_at, $last_at, $ingested_at)", batch)
+        # the batch turned one free bay of an area occupied
+        spot, area = con.execute("""SELECT spot_id, area_id FROM mart.mobility_spot_status_latest
+                                    WHERE status = 'free' ORDER BY spot_id LIMIT 1""").fetchone()
+        con.execute("UPDATE mart.mobility_spot_status_latest SET status = 'occupied', "
+                    "observed_at = ? WHERE spot_id = ?", [spot_batch["last_at"], spot])
+        con.execute("INSERT INTO meta.quality VALUES ('mobility_spot_status', ?, 'status', "
+                    "'bay of an unknown area', 1, 'X1')", [spot_batch["file"]])
+        findings = con.execute("SELECT count(*) FROM meta.quality").fetchone()[0]
+    return {"path": path, "spot": spot_batch, "station": station_batch, "area": area,
+            "built_at": built_at, "findings": findings}
+
+
+@pytest.fixture(scope="module")
+def served(warehouse, ingested_copy, tmp_path_factory) -> dict:
+    """A real gunicorn serving a file that starts as the plain build and is then replaced
+    (one rename, as a publish does) by the copy with live batches."""
+    folder = tmp_path_factory.mktemp("served")
+    target = folder / "warehouse.duckdb"
+    shutil.copy(warehouse, target)
+    server = Server(target, workers=1, env={
+        "PONMETRO_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}).start()
+    yield {"url": server.url, "target": target}
+    server.stop()
+
+
+def _area_status(url: str, area: str) -> tuple[dict, dict]:
+    reply = requests.get(f"{url}/gbfs/station_status.json", timeout=60)
+    body = reply.json()
+    station = next(s for s in body["data"]["stations"] if s["station_id"] == f"area-{area}")
+    return body, station
+
+
+def _switch(served: dict, ingested_copy: dict) -> None:
+    scratch = served["target"].with_name(".switch.duckdb")
+    shutil.copy(ingested_copy["path"], scratch)
+    os.replace(scratch, served["target"])
+
+
+@pytest.fixture(scope="module")
+def live(served, ingested_copy) -> dict:
+    """The server after the live batches landed, with the GBFS status read before and after."""
+    before_body, before = _area_status(served["url"], ingested_copy["area"])
+    _switch(served, ingested_copy)
+    deadline = datetime.now() + timedelta(seconds=60)
+    after_body, after = before_body, before
+    while datetime.now() < deadline and after_body["last_updated"] == before_body["last_updated"]:
+        after_body, after = _area_status(served["url"], ingested_copy["area"])
+    return {**served, "before": before, "after": after, "after_body": after_body,
+            "before_body": before_body}
+
+
+def test_gbfs_status_follows_the_last_batch_within_its_ttl(live, ingested_copy):
+    """The first status read after the batch landed already has it: no query cache or
+    HTTP cache holds the old status (max-age <= ttl = 30 s, at most 60 s behind)."""
+    assert live["after"]["num_docks_available"] == live["before"]["num_docks_available"] - 1
+    assert live["after"]["num_vehicles_available"] == live["before"]["num_vehicles_available"] + 1
+    newest = ingested_copy["spot"]["last_at"].isoformat() + "Z"
+    assert live["after"]["last_reported"] == newest
+    assert live["after_body"]["ttl"] <= 60
+    reply = requests.get(f"{live['url']}/gbfs/station_status.json", timeout=60)
+    assert reply.headers["Cache-Control"] == f"public, max-age={live['after_body']['ttl']}"
+
+
+def test_modified_follows_the_data_in_ckan_and_dcat(live, ingested_copy):
+    url = live["url"]
+    spot_at = ingested_copy["spot"]["ingested_at"]
+
+    def package(dataset_id: str) -> dict:
+        return requests.get(f"{url}/api/3/action/package_show", params={"id": dataset_id},
+                            timeout=60).json()["result"]
+
+    changed, unchanged = package("bay-occupancy-hourly"), package("projects")
+    assert changed["metadata_modified"] == spot_at.isoformat()
+    assert unchanged["metadata_modified"] == ingested_copy["built_at"].isoformat()
+    assert package("station-status-hourly")["metadata_modified"] == \
+        ingested_copy["station"]["ingested_at"].isoformat()
+    for dataset_id, want in (("bay-occupancy-hourly", spot_at.date()),
+                             ("projects", ingested_copy["built_at"].date())):
+        g = Graph().parse(data=requests.get(f"{url}/data/{dataset_id}.ttl", timeout=60).text,
+                          format="turtle")
+        node = URIRef(f"{url}/data/{dataset_id}#dataset")
+        assert g.value(node, DCTERMS.modified).toPython() == want, dataset_id
+    g = Graph().parse(data=requests.get(f"{url}/catalog.ttl", timeout=120).text, format="turtle")
+    assert g.value(URIRef(f"{url}/catalog"), DCTERMS.modified).toPython() == spot_at.date()
+
+
+def test_atom_feed_of_data_updates_lists_each_batch(live, ingested_copy):
+    reply = requests.get(f"{live['url']}/feeds/updates.atom", timeout=60)
+    assert reply.status_code == 200
+    assert reply.headers["Content-Type"].startswith("application/atom+xml")
+    feed = feedparser.parse(reply.content)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10" and feed.feed.language == "it"
+    ids = [e.id for e in feed.entries]
+    assert len(ids) == len(set(ids)) == 3
+    spot, station, build = feed.entries  # newest first, the build last
+    assert spot.id.endswith("update/" + ingested_copy["spot"]["batch_id"])
+    assert {t.term for t in spot.tags} == {"bay-occupancy-hourly"}
+    assert "12 nuove righe" in spot.title and "mobility_spot_status" in spot.summary
+    assert datetime(*spot.updated_parsed[:6]) == ingested_copy["spot"]["ingested_at"]
+    assert {t.term for t in station.tags} == {"station-status-hourly"}
+    assert "70" in station.title
+    assert build.id.endswith("build/" + requests.get(f"{live['url']}/healthz", timeout=30)
+                             .json()["build_id"])
+    assert len(build.tags) >= 20  # the build changes every dataset
+    english = feedparser.parse(requests.get(f"{live['url']}/feeds/updates.atom?lang=en",
+                                            timeout=60).content)
+    assert english.feed.language == "en" and "12 new rows" in english.entries[0].title
+    assert [e.id for e in english.entries] == ids
+
+
+def test_healthz_counts_the_quality_findings(live, ingested_copy):
+    body = requests.get(f"{live['url']}/healthz", timeout=30).json()
+    assert body["quality_findings"] == ingested_copy["findings"] >= 4
+
+
+# ------------------------------------------------------- pages, rendered in this process
+
+
+@pytest.fixture
+def reading(ingested_copy):
+    from dashboards import warehouse
+    from dashboards.app import server
+
+    def within(path):
+        ctx = server.test_request_context("/")
+        ctx.push()
+        door = warehouse.reading(path)
+        door.__enter__()
+        return ctx, door
+
+    opened = []
+
+    def use(path=None):
+        opened.append(within(path or ingested_copy["path"]))
+
+    yield use
+    for ctx, door in reversed(opened):
+        door.__exit__(None, None, None)
+        ctx.pop()
+
+
+def _text(component) -> str:
+    """Every string in a Dash component tree."""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(_text(c) for c in component)
+    children = getattr(component, "children", None)
+    return _text(children) if children is not None else ""
+
+
+def _find(component, wanted_id: str):
+    if getattr(component, "id", None) == wanted_id:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None and not isinstance(child, str | int | float):
+            found = _find(child, wanted_id)
+            if found is not None:
+                return found
+    return None
+
+
+def test_freshness_line_says_when_and_flags_stale_data(reading, ingested_copy):
+    from dashboards.components import freshness
+
+    reading()
+    at = ingested_copy["station"]["ingested_at"]  # the newest batch of a live contract...
+    at = max(at, ingested_copy["spot"]["ingested_at"])
+    hhmm = at.replace(tzinfo=UTC).astimezone(ROME).strftime("%H:%M")
+    soon = at.replace(tzinfo=UTC) + timedelta(seconds=40)
+    children, css = freshness.line("it", now=soon)
+    assert _text(children) == f"Dati in tempo reale: aggiornato alle {hhmm}"
+    assert "alert" not in css
+    children, css = freshness.line("en", now=soon)
+    assert _text(children) == f"Live data: updated at {hhmm}"
+    late = soon + timedelta(seconds=STALE_AFTER_S)
+    children, css = freshness.line("it", now=late)
+    assert _text(children).startswith(f"Dati non aggiornati: aggiornato alle {hhmm} del ")
+    assert "alert-warning" in css
+    assert _text(freshness.line("en", now=late)[0]).startswith(f"Stale data: updated at {hhmm}")
+
+
+def test_without_batches_the_line_names_the_build_and_is_flagged(reading, warehouse):
+    from dashboards.components import freshness
+
+    reading(warehouse)
+    children, css = freshness.line("it")
+    assert _text(children).startswith("Dati non in tempo reale: aggiornato alle ")
+    assert "alert-warning" in css
+
+
+def _layout(module: str):
+    """A page's layout function as Dash registered it (importing the page module by its
+    package name would register the page a second time)."""
+    import dash
+
+    return next(p["layout"] for p in dash.page_registry.values()
+                if p["module"].endswith(module) and "layout" in p)
+
+
+def test_mobility_page_carries_the_freshness_line(reading):
+    reading()
+    layout = _layout("pages.mobility")(lang="en")
+    line = _find(layout, "freshness-line")
+    assert line is not None and "updated at" in _text(line)
+    assert _find(layout, "freshness-tick") is not None
+    assert _find(layout, "freshness-gbfs").href == "/gbfs/gbfs.json"
+
+
+def test_dataset_page_shows_its_quality_findings_and_modified(reading, ingested_copy):
+    from dashboards.i18n import fmt_date
+
+    reading()
+    page = _layout("pages.dataset")(dataset_id="station-status-hourly", lang="en")
+    section = _find(page, "dataset-quality")
+    assert section is not None
+    text = _text(section)
+    assert "Data quality" in text and "foreign key" in text and "7212" in text
+    assert _find(_layout("pages.dataset")(dataset_id="projects", lang="en"), "dataset-quality") is None
+    bay = _text(_find(_layout("pages.dataset")(dataset_id="bay-occupancy-hourly", lang="en"),
+                      "dataset-quality"))
+    assert "bay of an unknown area" in bay
+    meta = _text(_find(_layout("pages.dataset")(dataset_id="bay-occupancy-hourly", lang="en"),
+                       "dataset-metadata"))
+    assert fmt_date(ingested_copy["spot"]["ingested_at"], "en") in meta
+    assert fmt_date(ingested_copy["built_at"], "en") in _text(
+        _find(_layout("pages.dataset")(dataset_id="projects", lang="en"), "dataset-metadata"))
