@@ -36,6 +36,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl.checks import summary_line
 from etl.contracts import Contract
 from etl.domains import all_contracts
 from etl.domains.mobility.marts import MARTS as MOBILITY_MARTS
@@ -83,6 +84,7 @@ LIVE_CONTRACTS = {c.name: c for c in (
                  ("station_id", "weekday", "hour_of_day"), "cells"),
     )),
     LiveContract("mobility_spot_status", "observed_at", (
+        LiveMart("mobility_spot_status_latest", ("spot_id",), "latest"),
         LiveMart("mobility_bay_occupancy_hourly", ("area_id", "hour"), "bay"),
         LiveMart("mobility_bay_occupancy_heatmap", ("area_id", "weekday", "hour_of_day"), "bay"),
     )),
@@ -266,6 +268,8 @@ class _Session:
         self.applied = {sha for (sha,) in self.con.execute(
             "SELECT batch_id FROM snapshot.meta.ingest").fetchall()}
         self.geo_ready = False
+        self.findings: list[dict[str, object]] = []
+        self.recorded: list[dict[str, object]] = []  # findings of the batches applied
 
     def _snapshot_build(self, target: Path) -> str | None:
         """The build the snapshot ``target`` was made on (None: missing or unreadable)."""
@@ -308,6 +312,12 @@ class _Session:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS snapshot.{ident(schema)}")
             if (schema, table) == ("meta", "ingest"):
                 continue
+            if (schema, table) == ("meta", "quality"):  # the build's findings + the batches'
+                con.execute("CREATE TABLE snapshot.meta.quality_live AS "
+                            "SELECT * FROM base.meta.quality LIMIT 0")
+                con.execute("CREATE VIEW snapshot.meta.quality AS SELECT * FROM "
+                            "base.meta.quality UNION ALL SELECT * FROM snapshot.meta.quality_live")
+                continue
             live = LIVE_MARTS.get(table) if schema == "mart" else None
             if live is None:
                 con.execute(f"CREATE VIEW snapshot.{ident(schema)}.{ident(table)} AS "
@@ -326,7 +336,8 @@ class _Session:
 
     # -- one batch ---------------------------------------------------------------
     def validate(self, path: Path, contract: Contract) -> tuple[str, int]:
-        """Stage ``path`` through the build's one staging path into ``temp.batch``."""
+        """Stage ``path`` through the build's one staging path into ``temp.batch``; its
+        data-quality findings wait in ``self.findings`` until the batch is applied."""
         scan = scan_file(path)
         con = self.con
         con.execute(f"DROP TABLE IF EXISTS staging.{contract.name}")
@@ -334,6 +345,7 @@ class _Session:
         staged = stage_file(con, contract, path, scan)
         con.execute(f"CREATE TEMP TABLE batch AS SELECT * FROM staging.{contract.name}")
         con.execute(f"DROP TABLE staging.{contract.name}")
+        self.findings = staged.findings
         return scan.sha256, staged.rows
 
     def apply(self, path: Path, contract: Contract, sha: str) -> Applied:
@@ -356,6 +368,11 @@ class _Session:
             con.execute(f"INSERT INTO snapshot.inc.{contract.name} SELECT * FROM temp.batch")
         con.execute("INSERT INTO snapshot.meta.ingest VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [sha, contract.name, str(path), rows, first_at, last_at, _now()])
+        for f in self.findings:
+            con.execute("INSERT INTO snapshot.meta.quality_live VALUES (?, ?, ?, ?, ?, ?)",
+                        [f["contract"], f["file"], f["column"], f["check"], f["rows"],
+                         f["values"]])
+        self.recorded += self.findings
         self.applied.add(sha)
         return Applied(str(path), contract.name, sha, rows)
 
@@ -413,11 +430,12 @@ class _Session:
             "SELECT column_name FROM duckdb_columns() WHERE database_name = 'base' "
             "AND schema_name = 'mart' AND table_name = ?", [mart.name]).fetchall()}
         current = ", ".join(ident(c) if c in have else f"NULL AS {ident(c)}" for c in cols)
+        key = ident(mart.period[0])
         con.execute(f"""CREATE TEMP TABLE raw AS
             SELECT {current} FROM snapshot.mart.{mart.name}
-            WHERE station_id IN (SELECT station_id FROM temp.batch)
+            WHERE {key} IN (SELECT {key} FROM temp.batch)
             UNION ALL BY NAME SELECT * FROM temp.batch""")
-        self._replace(mart, "SELECT DISTINCT station_id FROM temp.batch",
+        self._replace(mart, f"SELECT DISTINCT {key} FROM temp.batch",
                       self._mart_sql(live, mart.name))
 
     @staticmethod
@@ -668,11 +686,14 @@ def _publish(warehouse: Path, folder: Path, files: list[Path], echo, *,
             session = None
             scratch.unlink(missing_ok=True)
             return done
+        note = summary_line(session.recorded)
         session.finish(len(news))
         session = None
         for a in news:
             _keep(folder, Path(a.file), a.contract, a.batch_id)
         atomic_publish(scratch, target)
+        if note:
+            echo(note)
         return done
     except BaseException:
         if session is not None:

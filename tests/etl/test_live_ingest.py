@@ -135,6 +135,30 @@ def test_bad_batch_names_file_row_column_and_publishes_nothing(held, served, tmp
         live.ingest([tmp_path / "missing.csv"], served)
 
 
+def test_batch_findings_join_the_builds_in_one_summary_line(held, served, tmp_path):
+    """A status of a station the operator does not list is kept and reported: the batch's
+    finding is added to ``meta.quality`` (beside the build's) and the ingest prints one
+    ``note:`` line saying where the details are, not a warning per row."""
+    _, _, batches = held
+    before = read_live(served, "SELECT count(*) AS n FROM meta.quality")["n"][0]
+    lines = batches["station_status"][0].read_text().splitlines()
+    cells = lines[1].split(",")
+    cells[0] = "ghost-station"
+    batch = tmp_path / "mobility" / "station_status" / "ghost.csv"
+    batch.parent.mkdir(parents=True)
+    batch.write_text("\n".join([lines[0], ",".join(cells)]) + "\n")
+    result = ponmetro("ingest", "--warehouse", str(served), str(batch))
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in (result.stdout + result.stderr).splitlines()
+             if line.startswith("note:")]
+    assert len(notes) == 1 and "meta.quality" in notes[0], notes
+    quality = read_live(served, "SELECT * FROM meta.quality")
+    assert quality.height == before + 1
+    mine = quality.filter(quality["file"].str.ends_with("ghost.csv"))
+    assert mine["contract"].to_list() == ["mobility_station_status"]
+    assert mine["column"].to_list() == ["station_id"] and "ghost-station" in mine["values"][0]
+
+
 def test_cli_needs_files_or_landing(served, held):
     assert ponmetro("ingest", "--warehouse", str(served)).returncode == 2
     out, _, batches = held
