@@ -11,7 +11,7 @@ from dashboards.i18n import fmt_eur, fmt_percent, localized_href, resolve_lang, 
 from dashboards.queries import geo, programme
 from dashboards.queries.common import AXES, MUNICIPI, as_int, as_municipio
 
-dash.register_page(__name__, path="/", title="PON Metro Milano", name="Overview")
+dash.register_page(__name__, path="/", title="PON Metro Milano", name="Overview", charts=True)
 
 AXIS_COLORS = {1: "#5c2d91", 2: "#008055", 3: "#d1344c", 4: "#0066cc"}
 

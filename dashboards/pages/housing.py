@@ -10,7 +10,8 @@ from dashboards.i18n import resolve_lang, translator
 from dashboards.queries import geo, housing
 from dashboards.queries.common import MUNICIPI, as_int, as_municipio, as_year, data_years
 
-dash.register_page(__name__, path="/housing", title="Abitare – PON Metro Milano", name="Housing")
+dash.register_page(__name__, path="/housing", title="Abitare – PON Metro Milano", name="Housing",
+                   charts=True)
 
 
 def nil_options(municipio_id: int | None, lang: str) -> list[tuple[str, str]]:

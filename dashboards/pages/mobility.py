@@ -11,7 +11,7 @@ from dashboards.queries import geo, mobility
 from dashboards.queries.common import MUNICIPI, as_int, as_municipio
 
 dash.register_page(__name__, path="/mobility", title="Mobilità – PON Metro Milano",
-                   name="Mobility")
+                   name="Mobility", charts=True)
 
 HOURS = (7, 8, 12, 15, 18, 21)
 DEFAULTS = {"weekday": "1", "hour": "8"}

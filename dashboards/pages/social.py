@@ -11,7 +11,7 @@ from dashboards.queries import geo, social
 from dashboards.queries.common import MUNICIPI, as_municipio, as_year, data_years
 
 dash.register_page(__name__, path="/social", title="Servizi sociali – PON Metro Milano",
-                   name="Social services")
+                   name="Social services", charts=True)
 
 SITE_COLORS = ("#0066cc", "#d1344c", "#008055", "#a66300", "#5c2d91", "#00738c", "#4d5c6b")
 
