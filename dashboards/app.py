@@ -14,7 +14,7 @@ import dash
 import flask
 from dash import Dash, Input, Output, dcc, html
 
-from dashboards import feeds, health, hub, limits, plotlyjs, security, warehouse
+from dashboards import feeds, health, hub, jsonenc, limits, plotlyjs, security, warehouse
 from dashboards.cache import init_cache
 from dashboards.components import frame, routes
 from dashboards.i18n import resolve_lang, translator
@@ -66,6 +66,7 @@ app = CouncilDash(
     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
 )
 server = app.server
+jsonenc.install()
 plotlyjs.register(server, app.config.routes_pathname_prefix)
 security.register(server)
 limits.register(server)
