@@ -8,6 +8,7 @@ Unknown routes and unknown project codes answer HTTP 404 with the 404 page.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import dash
@@ -94,9 +95,16 @@ def draw_frame(pathname: str | None, search: str | None):
     from dashboards.components.filters import parse_search
 
     lang = resolve_lang(parse_search(search).get("lang"))
+    return _frame_parts(lang, pathname or "/", frame.safe_build_info())
+
+
+@functools.lru_cache(maxsize=256)
+def _frame_parts(lang: str, pathname: str, info: warehouse.BuildInfo | None) -> tuple:
+    """The frame is the same for every visit to a path in a language and build: built
+    once, it turns the frame callback (every navigation, every filter change) into a
+    lookup. Bounded, since the path comes from the URL."""
     _ = translator(lang)
-    info = frame.safe_build_info()
-    return (frame.header(lang, pathname or "/"), frame.demo_banner(lang, info),
+    return (frame.header(lang, pathname), frame.demo_banner(lang, info),
             frame.footer(lang, info), _("Skip to main content"))
 
 

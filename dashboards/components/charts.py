@@ -18,6 +18,7 @@ import polars as pl
 from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
 
 from dashboards import formats, writers
+from dashboards.cache import memoize
 from dashboards.components.labels import VALUES as LABEL_VALUES
 from dashboards.i18n import fmt_date, fmt_month, fmt_number, resolve_lang, translator
 
@@ -143,7 +144,19 @@ def data_table(frame: pl.DataFrame, columns: dict[str, str], lang: str,
 
 
 def render(spec: ChartSpec, params: dict[str, Any], lang: str) -> tuple[Any, ...]:
-    """(figure, summary, table, store) of a chart for the current filters."""
+    """(figure, summary, table, store) of a chart for the current filters; memoized for a
+    registered chart (the figure, summary and formatted table are built once per build)."""
+    if REGISTRY.get(spec.name) is spec:
+        return _render_registered(spec.name, params, lang)
+    return _render(spec, params, lang)
+
+
+@memoize
+def _render_registered(name: str, params: dict[str, Any], lang: str) -> tuple[Any, ...]:
+    return _render(REGISTRY[name], params, lang)
+
+
+def _render(spec: ChartSpec, params: dict[str, Any], lang: str) -> tuple[Any, ...]:
     _ = translator(lang)
     frame = spec.data(params)
     if frame.height == 0:

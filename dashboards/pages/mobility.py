@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboards.cache import memoize
 from dashboards.components import charts, errors, filters, maps, specs
 from dashboards.i18n import fmt_number, resolve_lang, translator
 from dashboards.queries import geo, mobility
@@ -24,6 +25,7 @@ def station_color(now: int | None, capacity: int | None) -> str:
     return "#d1344c" if share < 0.1 else ("#a66300" if share < 0.3 else "#008055")
 
 
+@memoize  # a rendered fragment, keyed like the queries (dashboards.cache)
 def stations_map(municipio_id: int | None, weekday: int, hour: int, lang: str):
     _ = translator(lang)
     frame = mobility.stations(municipio_id, None, weekday, hour)
