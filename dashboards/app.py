@@ -15,7 +15,17 @@ import dash
 import flask
 from dash import Dash, Input, Output, dcc, html
 
-from dashboards import feeds, health, hub, jsonenc, limits, plotlyjs, security, warehouse
+from dashboards import (
+    feeds,
+    health,
+    hub,
+    jsonenc,
+    limits,
+    plotlyjs,
+    precompress,
+    security,
+    warehouse,
+)
 from dashboards.cache import init_cache
 from dashboards.components import frame, routes
 from dashboards.i18n import resolve_lang, translator
@@ -69,6 +79,7 @@ app = CouncilDash(
 server = app.server
 jsonenc.install()
 plotlyjs.register(server, app.config.routes_pathname_prefix)
+precompress.register(server)
 security.register(server)
 limits.register(server)
 init_cache(server)

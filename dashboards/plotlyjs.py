@@ -5,7 +5,7 @@ Dash loads plotly.js lazily, the first time a ``dcc.Graph`` mounts, from the fix
 bundle of the plotly package; see ``_dashPlotlyJSURL`` in dash-renderer). Every chart
 of the app is a ``bar``, ``heatmap`` or ``scatter`` trace, which the cartesian partial
 bundle of the same plotly.js version covers in a third of the bytes. This module
-answers that URL with the vendored partial bundle, compressed once per process, and
+answers that URL with the vendored partial bundle (compressed as every script is), and
 gives chart pages a ``<link rel=preload>`` so the browser fetches it while the page's
 first callback runs instead of after it.
 
@@ -17,7 +17,6 @@ npm file and the version plotly.py expects, and that it draws every trace type u
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
 import re
 from pathlib import Path
@@ -42,44 +41,20 @@ def version() -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _encoded() -> dict[str, bytes]:
-    """The bundle as sent: identity, gzip and (when brotli is installed) br, made once."""
+def _body() -> tuple[bytes, str]:
     raw = BUNDLE.read_bytes()
-    out = {"identity": raw, "gzip": gzip.compress(raw, 9, mtime=0)}
-    try:
-        import brotli  # flask-compress's optional dependency, installed with it
-    except ImportError:
-        return out
-    out["br"] = brotli.compress(raw, quality=9)
-    return out
-
-
-@functools.lru_cache(maxsize=1)
-def _etag() -> str:
-    return hashlib.sha256(BUNDLE.read_bytes()).hexdigest()[:20]
-
-
-def _encoding(accept: str, available: dict[str, bytes]) -> str:
-    offered = {part.split(";")[0].strip().lower() for part in accept.split(",")}
-    for name in ("br", "gzip"):
-        if name in offered and name in available:
-            return name
-    return "identity"
+    return raw, hashlib.sha256(raw).hexdigest()[:20]
 
 
 def serve() -> flask.Response:
-    """The bundle, compressed as the client accepts; 304 when its ETag still holds."""
-    etag = _etag()
-    bodies = _encoded()
-    encoding = _encoding(flask.request.headers.get("Accept-Encoding", ""), bodies)
+    """The bundle (compressed like every script: :mod:`dashboards.precompress`); 304 while
+    the client's ETag still holds."""
+    raw, etag = _body()
     if flask.request.if_none_match.contains(etag):
         response = flask.Response(status=304)
     else:
-        response = flask.Response(bodies[encoding], mimetype="application/javascript")
-        if encoding != "identity":
-            response.headers["Content-Encoding"] = encoding  # flask-compress leaves it alone
+        response = flask.Response(raw, mimetype="application/javascript")
     response.set_etag(etag)
-    response.headers["Vary"] = "Accept-Encoding"
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     return response
 
