@@ -67,7 +67,7 @@ def test_full_plotly_bundle_is_not_what_pages_load(app):
 @pytest.mark.parametrize("path", DASHBOARDS)
 def test_dashboards_preload_plotly(app, path):
     page = app.server.test_client().get(path).get_data(as_text=True)
-    assert page.count(f'<link rel="preload" href="{URL}" as="script">') == 1
+    assert page.count(f'<link rel="preload" href="{URL}" as="script" fetchpriority="low">') == 1
 
 
 @pytest.mark.parametrize("path", ["/note-legali", "/privacy", "/nope"])
