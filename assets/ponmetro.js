@@ -6,7 +6,20 @@ window.ponmetroMap = {
     return {fillColor: p._fill || "#dfe6ee", fillOpacity: p._fill ? 0.75 : 0.35,
             color: "#4d5c6b", weight: 1};
   },
-  line: function () { return {color: "#b30059", weight: 5, opacity: 0.9}; }
+  line: function () { return {color: "#b30059", weight: 5, opacity: 0.9}; },
+  /* Points (stations, sites, projects): one GeoJSON layer; properties carry colour, radius and
+     the tooltip label, which is set as text (data values are never parsed as HTML). */
+  point: function (feature, latlng) {
+    var p = feature.properties || {};
+    var marker = L.circleMarker(latlng, {radius: p.radius || 7, color: "#1a1a1a", weight: 1,
+                                         fillColor: p.color || "#0066cc", fillOpacity: 0.9});
+    if (p.label) {
+      var text = document.createElement("span");
+      text.textContent = p.label;
+      marker.bindTooltip(text);
+    }
+    return marker;
+  }
 };
 /* The IT/EN switch keeps the current filters: rewrite its href from the live URL. */
 document.addEventListener("click", function (event) {

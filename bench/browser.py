@@ -23,6 +23,8 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 FIRST_VISUAL = ".js-plotly-plot .main-svg, .leaflet-container .leaflet-pane"
 CALLBACK_PATH = "/_dash-update-component"
 VIEWPORT = {"width": 1280, "height": 900}
+#: How long after network idle a page may still draw its first chart or map.
+VISUAL_GRACE_MS = 5000
 
 #: Installed before any page script: notes when the first chart or map is attached.
 _OBSERVER_JS = """(() => {
@@ -87,6 +89,8 @@ def visit_pages(base_url: str, paths: list[str], timeout_s: float = 60,
 
 
 def _visit(context, base_url: str, path: str, timeout_s: float) -> PageVisit:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = context.new_page()
     payloads: list[dict] = []
     errors: list[str] = []
@@ -109,9 +113,14 @@ def _visit(context, base_url: str, path: str, timeout_s: float) -> PageVisit:
     page.add_init_script(_OBSERVER_JS)
     try:
         page.goto(base_url + path, wait_until="networkidle", timeout=timeout_s * 1000)
-        if page.query_selector(".js-plotly-plot, .leaflet-container"):
+        # plotly.js is preloaded, so a chart may be drawn after the network went idle
+        try:
             page.wait_for_function("() => window.__firstVisual !== undefined",
-                                   timeout=timeout_s * 1000)
+                                   timeout=VISUAL_GRACE_MS)
+        except PlaywrightTimeout:
+            if page.query_selector(".js-plotly-plot, .leaflet-container"):
+                page.wait_for_function("() => window.__firstVisual !== undefined",
+                                       timeout=timeout_s * 1000)
         # both in ms since navigation start; first is None on a page without visuals
         first, settled = page.evaluate(
             "() => [window.__firstVisual === undefined ? null : window.__firstVisual, "

@@ -8,13 +8,24 @@ Unknown routes and unknown project codes answer HTTP 404 with the 404 page.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import dash
 import flask
 from dash import Dash, Input, Output, dcc, html
 
-from dashboards import feeds, health, hub, limits, security, warehouse
+from dashboards import (
+    feeds,
+    health,
+    hub,
+    jsonenc,
+    limits,
+    plotlyjs,
+    precompress,
+    security,
+    warehouse,
+)
 from dashboards.cache import init_cache
 from dashboards.components import frame, routes
 from dashboards.i18n import resolve_lang, translator
@@ -38,12 +49,19 @@ INDEX = """<!DOCTYPE html>
 
 
 class CouncilDash(Dash):
-    """Dash with ``<html lang>`` taken from the request's ``?lang=``."""
+    """Dash with ``<html lang>`` taken from the request's ``?lang=``, and plotly.js
+    preloaded on pages that draw charts."""
 
     def interpolate_index(self, **kwargs):
         page = super().interpolate_index(**kwargs)
-        lang = resolve_lang(flask.request.args.get("lang")) if flask.has_request_context() else "it"
-        return page.replace('<html lang="it">', f'<html lang="{lang}">', 1)
+        if not flask.has_request_context():
+            return page
+        lang = resolve_lang(flask.request.args.get("lang"))
+        page = page.replace('<html lang="it">', f'<html lang="{lang}">', 1)
+        if plotlyjs.draws_charts(flask.request.path, dash.page_registry):
+            tag = plotlyjs.preload_tag(self.config.requests_pathname_prefix)
+            page = page.replace("</head>", f"    {tag}\n    </head>", 1)
+        return page
 
 
 app = CouncilDash(
@@ -55,10 +73,13 @@ app = CouncilDash(
     suppress_callback_exceptions=True,
     index_string=INDEX,
     update_title=None,
-    compress=True,  # gzip/brotli: plotly.js is 4.6 MB raw, 1.4 MB compressed
+    compress=True,  # gzip/brotli for Dash's own scripts (plotly.js: see dashboards.plotlyjs)
     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
 )
 server = app.server
+jsonenc.install()
+plotlyjs.register(server, app.config.routes_pathname_prefix)
+precompress.register(server)
 security.register(server)
 limits.register(server)
 init_cache(server)
@@ -85,9 +106,16 @@ def draw_frame(pathname: str | None, search: str | None):
     from dashboards.components.filters import parse_search
 
     lang = resolve_lang(parse_search(search).get("lang"))
+    return _frame_parts(lang, pathname or "/", frame.safe_build_info())
+
+
+@functools.lru_cache(maxsize=256)
+def _frame_parts(lang: str, pathname: str, info: warehouse.BuildInfo | None) -> tuple:
+    """The frame is the same for every visit to a path in a language and build: built
+    once, it turns the frame callback (every navigation, every filter change) into a
+    lookup. Bounded, since the path comes from the URL."""
     _ = translator(lang)
-    info = frame.safe_build_info()
-    return (frame.header(lang, pathname or "/"), frame.demo_banner(lang, info),
+    return (frame.header(lang, pathname), frame.demo_banner(lang, info),
             frame.footer(lang, info), _("Skip to main content"))
 
 

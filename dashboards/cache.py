@@ -1,8 +1,9 @@
 """Query caching shared by gunicorn workers (and hosts), invalidated by rebuilds.
 
 ``@memoize`` keys a result on the function, its arguments and the warehouse's
-data identity (build id and ingested batches, ``warehouse.data_identity()``),
-so a new build or batch never serves stale figures. The backend is chosen by
+data identity (build id and ingested batches, :func:`cache_key`, the one key
+function), so a new build or batch never serves stale figures. Query results and
+rendered page fragments (charts, tables, maps) are memoized alike. The backend is chosen by
 ``PONMETRO_CACHE_TYPE``: ``simple`` (one process, development), ``filesystem``
 (several workers on one host; ``PONMETRO_CACHE_DIR``), ``redis`` (several hosts;
 ``PONMETRO_REDIS_URL``) or ``null`` (no caching).
@@ -66,14 +67,25 @@ def init_cache(server: Flask) -> None:
     cache.init_app(server, config=cache_config())
 
 
+def data_identity() -> str:
+    """What every cached value depends on: the build and the batches being served."""
+    return warehouse.data_identity()
+
+
+def cache_key(fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> str:
+    """The one key of a cached result (queries and rendered page fragments alike):
+    the function, its arguments and :func:`data_identity`."""
+    raw = pickle.dumps((fn.__module__, fn.__qualname__, args, sorted(kwargs.items())))
+    return f"q:{data_identity()}:{hashlib.sha256(raw).hexdigest()}"
+
+
 def memoize(fn: F) -> F:
-    """Cache ``fn(*args)`` per data identity (build + batches). Arguments must be
-    hashable/pickleable values."""
+    """Cache ``fn(*args)`` under :func:`cache_key`. Arguments must be pickleable values;
+    so must results (query frames, figures, Dash component trees)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        raw = pickle.dumps((fn.__module__, fn.__qualname__, args, sorted(kwargs.items())))
-        key = f"q:{warehouse.data_identity()}:{hashlib.sha256(raw).hexdigest()}"
+        key = cache_key(fn, args, kwargs)
         try:
             hit = cache.get(key)
         except Exception:  # a cache outage must not take pages down

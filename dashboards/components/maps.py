@@ -49,15 +49,20 @@ def choropleth(features: dict[str, Any], values: dict[int, float]) -> dict[str, 
 
 
 def point(lat: float, lon: float, label: str, color: str = "#0066cc",
-          radius: int = 7) -> dl.CircleMarker:
-    return dl.CircleMarker(center=[lat, lon], radius=radius,
-                           pathOptions={"color": "#1a1a1a", "weight": 1, "fillColor": color,
-                                        "fillOpacity": 0.9},
-                           children=dl.Tooltip(label))
+          radius: int = 7) -> dict[str, Any]:
+    """A GeoJSON point feature, drawn as a circle marker with ``label`` as its tooltip.
+
+    All points of a map travel as one GeoJSON layer (``ponmetroMap.point`` in
+    assets/ponmetro.js draws them): one plain dict per point instead of a Dash component
+    tree, which is what made the station map slow to build and to send. The label is set
+    as text in the browser, never parsed as HTML."""
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"label": label, "color": color, "radius": radius}}
 
 
 def city_map(key: str, lang: str, *, bounds: list[list[float]],
-             polygons: dict[str, Any] | None = None, points: list[Any] | None = None,
+             polygons: dict[str, Any] | None = None,
+             points: list[dict[str, Any]] | None = None,
              lines: dict[str, Any] | None = None, label: str) -> html.Div:
     """A Leaflet map of the city; ``label`` names it for assistive technology."""
     _ = translator(lang)
@@ -72,7 +77,9 @@ def city_map(key: str, lang: str, *, bounds: list[list[float]],
         layers.append(dl.GeoJSON(data=lines, style={"variable": "ponmetroMap.line"},
                                  id=f"{key}-lines"))
     if points:
-        layers.append(dl.LayerGroup(points))
+        layers.append(dl.GeoJSON(data={"type": "FeatureCollection", "features": points},
+                                 pointToLayer={"variable": "ponmetroMap.point"},
+                                 id=f"{key}-points"))
     center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     return html.Div(role="region", **{"aria-label": label}, children=dl.Map(
         id=key, bounds=bounds, center=center, zoom=12, children=layers, className="pm-map", scrollWheelZoom=False,

@@ -260,7 +260,7 @@ def catalogue(ext: str):
         page = int(raw_page)
     fmt, media = SERIALISATIONS[ext]
     info = warehouse.build_info()
-    etag = f'"{info.build_id}-{releases.tag()}-{ext}-{page}"'
+    etag = f'"{info.data_version}-{releases.tag()}-{ext}-{page}"'
     if request.if_none_match and request.if_none_match.contains(etag.strip('"')):
         return Response(status=304, headers={"ETag": etag})
     body = catalogue_graph(request.url_root, page).serialize(format=fmt)

@@ -99,7 +99,7 @@ def _streamed(ds: catalog.Dataset, fmt: Format, filename: str) -> Response:
     """One dataset in one format: streamed chunks, or a finished file streamed with its
     length; the query runs in the format's projection mode."""
     info = warehouse.build_info()
-    etag = _etag(info.build_id, ds.id, fmt.key, request.query_string.decode("latin-1"))
+    etag = _etag(info.data_version, ds.id, fmt.key, request.query_string.decode("latin-1"))
     headers, not_modified = _conditional(etag)
     if not_modified:
         return not_modified
@@ -168,7 +168,7 @@ def package_csv(dataset_id: str, dataset_file: str):
 def datapackage(dataset_id: str):
     ds = _dataset_or_404(dataset_id)
     info = warehouse.build_info()
-    headers, not_modified = _conditional(_etag(info.build_id, ds.id, "datapackage"))
+    headers, not_modified = _conditional(_etag(info.data_version, ds.id, "datapackage"))
     if not_modified:
         return not_modified
     body = describe.datapackage([ds], name=f"pon-metro-milano-{ds.id}", title=ds.title_it,
@@ -181,7 +181,7 @@ def datapackage(dataset_id: str):
 def catalogue_zip() -> Response:
     """Every published dataset as CSV plus one datapackage.json, in one zip."""
     info = warehouse.build_info()
-    headers, not_modified = _conditional(_etag(info.build_id, "catalog.zip"))
+    headers, not_modified = _conditional(_etag(info.data_version, "catalog.zip"))
     if not_modified:
         return not_modified
     datasets = list(catalog.datasets())

@@ -22,7 +22,8 @@ def title(axis_id=None, **_):
     return f"Asse {axis_id} – PON Metro Milano" if as_int(axis_id, AXES) else "PON Metro Milano"
 
 
-dash.register_page(__name__, path_template="/axis/<axis_id>", title=title, name="Axis")
+dash.register_page(__name__, path_template="/axis/<axis_id>", title=title, name="Axis",
+                   charts=True)
 
 
 def project_table(axis_id: int, lang: str) -> html.Div:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboards.cache import memoize
 from dashboards.components import charts, errors, filters, frame, kpi, maps, monitoring, specs
 from dashboards.components.timeline import TIMELINE
 from dashboards.i18n import fmt_eur, fmt_percent, localized_href, resolve_lang, translator
 from dashboards.queries import geo, programme
 from dashboards.queries.common import AXES, MUNICIPI, as_int, as_municipio
 
-dash.register_page(__name__, path="/", title="PON Metro Milano", name="Overview")
+dash.register_page(__name__, path="/", title="PON Metro Milano", name="Overview", charts=True)
 
 AXIS_COLORS = {1: "#5c2d91", 2: "#008055", 3: "#d1344c", 4: "#0066cc"}
 
@@ -41,6 +42,7 @@ def project_list(frame, lang: str) -> html.Div:
     return html.Div(groups)
 
 
+@memoize  # a rendered fragment, keyed like the queries (dashboards.cache)
 def map_and_list(axis_id: int | None, municipio_id: int | None, lang: str):
     _ = translator(lang)
     frame = programme.projects(axis_id, municipio_id)

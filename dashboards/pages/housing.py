@@ -5,12 +5,14 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboards.cache import memoize
 from dashboards.components import charts, errors, filters, maps, specs
 from dashboards.i18n import resolve_lang, translator
 from dashboards.queries import geo, housing
 from dashboards.queries.common import MUNICIPI, as_int, as_municipio, as_year, data_years
 
-dash.register_page(__name__, path="/housing", title="Abitare – PON Metro Milano", name="Housing")
+dash.register_page(__name__, path="/housing", title="Abitare – PON Metro Milano", name="Housing",
+                   charts=True)
 
 
 def nil_options(municipio_id: int | None, lang: str) -> list[tuple[str, str]]:
@@ -27,6 +29,7 @@ def as_nil(value: object, municipio_id: int | None) -> int | None:
     return as_int(value, tuple(geo.nil_names(municipio_id)["nil_id"]))
 
 
+@memoize  # a rendered fragment, keyed like the queries (dashboards.cache)
 def choropleth_map(status: str, municipio_id: int | None, lang: str):
     _ = translator(lang)
     frame = housing.units_by_nil(status, municipio_id)

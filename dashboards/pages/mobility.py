@@ -5,13 +5,14 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboards.cache import memoize
 from dashboards.components import charts, errors, filters, freshness, maps, specs
 from dashboards.i18n import fmt_number, resolve_lang, translator
 from dashboards.queries import geo, mobility
 from dashboards.queries.common import MUNICIPI, as_int, as_municipio
 
 dash.register_page(__name__, path="/mobility", title="Mobilità – PON Metro Milano",
-                   name="Mobility")
+                   name="Mobility", charts=True)
 
 HOURS = (7, 8, 12, 15, 18, 21)
 DEFAULTS = {"weekday": "1", "hour": "8"}
@@ -24,6 +25,7 @@ def station_color(now: int | None, capacity: int | None) -> str:
     return "#d1344c" if share < 0.1 else ("#a66300" if share < 0.3 else "#008055")
 
 
+@memoize  # a rendered fragment, keyed like the queries (dashboards.cache)
 def stations_map(municipio_id: int | None, weekday: int, hour: int, lang: str):
     _ = translator(lang)
     frame = mobility.stations(municipio_id, None, weekday, hour)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboards.cache import memoize
 from dashboards.components import charts, errors, filters, maps, specs
 from dashboards.i18n import resolve_lang, translator
 from dashboards.queries import geo, social
 from dashboards.queries.common import MUNICIPI, as_municipio, as_year, data_years
 
 dash.register_page(__name__, path="/social", title="Servizi sociali – PON Metro Milano",
-                   name="Social services")
+                   name="Social services", charts=True)
 
 SITE_COLORS = ("#0066cc", "#d1344c", "#008055", "#a66300", "#5c2d91", "#00738c", "#4d5c6b")
 
@@ -20,6 +21,7 @@ SITE_COLUMNS = {"name": "Site", "site_type": "Type", "capacity": "Capacity",
                 "municipio_id": "Municipio", "project_code": "Project"}
 
 
+@memoize  # a rendered fragment, keyed like the queries (dashboards.cache)
 def sites_block(municipio_id: int | None, lang: str) -> list:
     _ = translator(lang)
     frame = social.sites(municipio_id, None)

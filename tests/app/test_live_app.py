@@ -46,6 +46,10 @@ def test_ingest_reaches_a_running_app(held, tmp_path):  # noqa: F811
             return len(csv.strip().splitlines()) - 1
 
         assert new_hours() == 0 and downloaded() == 0  # warms the cache for this build
+        whole = f"{url}/download/station-status-hourly.csv"
+        etag = requests.head(whole, timeout=60).headers["ETag"]
+        assert requests.get(whole, headers={"If-None-Match": etag},
+                            timeout=60).status_code == 304
         live.ingest([batches["station_status"][0]], served)
         health = wait_for(lambda: (h := requests.get(f"{url}/healthz", timeout=10).json())
                           ["last_ingest"] and h)
@@ -53,5 +57,8 @@ def test_ingest_reaches_a_running_app(held, tmp_path):  # noqa: F811
         assert health["last_ingest"].endswith("Z") and health["ingest_lag_s"] >= 0
         assert wait_for(lambda: new_hours() > 0)  # the cached answer was not served stale
         assert wait_for(lambda: downloaded() > 0)
+        # a client revalidating its copy from before the batch gets the new data, not 304
+        again = requests.get(whole, headers={"If-None-Match": etag}, timeout=60)
+        assert again.status_code == 200 and again.headers["ETag"] != etag
     finally:
         server.stop()

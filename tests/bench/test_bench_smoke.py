@@ -75,6 +75,9 @@ def test_callbacks_are_compared_with_bare_sql_and_pandas(smoke):
     recomputed = [r for r in vs_pandas if r["note"] == "recomputed from landing"]
     assert recomputed and all(r["met"] is not None for r in recomputed)
     assert "worst p95 server / bare SQL" in rows and "least speed-up over pandas (telemetry callbacks)" in rows
+    noops = [r for f, r in rows.items() if f.endswith("no-op (no SQL)")]
+    assert noops and all(r["target"] == "<= 10 ms" and r["met"] is not None for r in noops)
+    assert rows["worst no-op callback p95 (frame, URL sync)"]["met"] is not None
 
 
 def test_cache_backends_cold_and_warm(smoke):
@@ -99,6 +102,11 @@ def test_render_and_load(smoke):
     render = figures(smoke, "render")
     firsts = [r["value"] for f, r in render.items() if f.endswith("first chart or map")]
     assert any(v for v in firsts), "no page drew a chart or a map"
+    judged = [r for f, r in render.items() if f.endswith("first chart or map") and r["value"]]
+    assert judged and all(r["target"] == "<= 1500 ms" and r["met"] is not None for r in judged)
+    pages = [r for f, r in render.items() if f.endswith("bytes transferred") and r["target"]]
+    assert len(pages) == len(judged)
+    assert all(r["target"] == "<= 800 kB" and r["met"] is not None for r in pages)
     assert render["plotly.js transferred"]["value"] > 0
     load = figures(smoke, "load")
     for p in ("p50", "p95", "p99"):

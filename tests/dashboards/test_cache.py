@@ -101,3 +101,37 @@ def test_filesystem_cache_is_shared_by_two_gunicorn_workers(warehouse, tmp_path)
         assert any((tmp_path / "cache").iterdir())
     finally:
         server.stop()
+
+
+def test_rendered_fragments_are_memoized_under_the_one_key(app, monkeypatch):
+    """A chart's figure, summary and table are built once per data identity: a second render
+    issues no query, and a new identity (a new build or ingest) renders afresh."""
+    from flask import Flask
+
+    from dashboards import cache as cache_module
+    from dashboards import warehouse
+    from dashboards.components import charts, specs
+
+    monkeypatch.setenv("PONMETRO_CACHE_TYPE", "simple")
+    server = Flask("fragments-test")
+    cache_module.init_cache(server)
+    statements = []
+    original = warehouse.query
+    monkeypatch.setattr(warehouse, "query",
+                        lambda sql, params=None: statements.append(sql) or original(sql, params))
+    params = {"municipio": 3, "year": None}
+    try:
+        with server.app_context():
+            first = charts.render(specs.SOCIAL_USAGE, params, "en")
+            issued = len(statements)
+            assert issued > 0
+            again = charts.render(specs.SOCIAL_USAGE, params, "en")
+            assert len(statements) == issued, "a memoized fragment must not query again"
+            assert again[0] == first[0] and again[1] == first[1] and again[3] == first[3]
+            assert charts.render(specs.SOCIAL_USAGE, params, "it")[1] != first[1]
+            monkeypatch.setattr(cache_module, "data_identity", lambda: "another-build")
+            before = len(statements)
+            charts.render(specs.SOCIAL_USAGE, params, "en")
+            assert len(statements) > before, "a new data identity must render afresh"
+    finally:
+        cache_module.init_cache(Flask("reset"))
