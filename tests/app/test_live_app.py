@@ -58,7 +58,9 @@ def test_ingest_reaches_a_running_app(held, tmp_path):  # noqa: F811
         assert wait_for(lambda: new_hours() > 0)  # the cached answer was not served stale
         assert wait_for(lambda: downloaded() > 0)
         # a client revalidating its copy from before the batch gets the new data, not 304
-        again = requests.get(whole, headers={"If-None-Match": etag}, timeout=60)
-        assert again.status_code == 200 and again.headers["ETag"] != etag
+        # (each worker rechecks the file within a second: wait for both, as above)
+        again = wait_for(lambda: (r := requests.get(whole, headers={"If-None-Match": etag},
+                                                    timeout=60)).status_code == 200 and r)
+        assert again and again.headers["ETag"] != etag
     finally:
         server.stop()
