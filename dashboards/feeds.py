@@ -131,7 +131,9 @@ def updates_atom(lang: str) -> bytes:
             entry.link(href=root + localized_href("/data", lang))
         else:
             entry.id(TAG + "update/" + r["update_id"])
-            entry.title((f"{rows_text} nuove righe: " if it else f"{rows_text} new rows: ")
+            one = (r["rows"] or 0) == 1
+            entry.title((f"{rows_text} {'nuova riga' if one else 'nuove righe'}: " if it
+                         else f"{rows_text} {'new row' if one else 'new rows'}: ")
                         + (", ".join(r["datasets"]) or r["contract"]))
             span = ""
             if r["first_at"] and r["last_at"]:

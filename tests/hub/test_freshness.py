@@ -6,10 +6,10 @@ and data-quality findings reach the dataset page and ``/healthz``."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
+import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -20,66 +20,69 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS
 
 from dashboards.queries.freshness import STALE_AFTER_S
-from tests.conftest import Server
+from tests.conftest import BIN, Server
+from tests.etl.conftest import read_live
 
 ROME = ZoneInfo("Europe/Rome")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+#: The batches' observation times: just after the demo history ends.
+STATION_AT = datetime(2024, 1, 1, 0, 4)
+SPOT_AT = datetime(2024, 1, 1, 0, 6)
 
 
 @pytest.fixture(scope="module")
-def ingested_copy(warehouse, tmp_path_factory) -> dict:
-    """STAND-IN FOR ``ponmetro ingest`` (h12a, issue 12 part 1), until both branches meet:
-    a private copy of the demo warehouse that was built two days ago and then received
-    two live batches, written here the way the ingest will leave it (``meta.ingest``
-    rows, the newest bay status in the mart, a new data identity). After the merge,
-    replace this fixture's SQL by a real ``ponmetro ingest`` of two batch files."""
-    folder = tmp_path_factory.mktemp("ingested")
-    path = folder / "warehouse.duckdb"
-    shutil.copy(warehouse, path)
-    now = _now()
-    spot_batch = {"batch_id": hashlib.sha256(b"spot batch").hexdigest(),
-                  "contract": "mobility_spot_status", "file": "spot_status/live-1.csv",
-                  "rows": 12, "first_at": now - timedelta(minutes=10),
-                  "last_at": now - timedelta(minutes=1), "ingested_at": now - timedelta(seconds=30)}
-    station_batch = {"batch_id": hashlib.sha256(b"station batch").hexdigest(),
-                     "contract": "mobility_station_status", "file": "station_status/live-1.csv",
-                     "rows": 70, "first_at": now - timedelta(minutes=12),
-                     "last_at": now - timedelta(minutes=2),
-                     "ingested_at": now - timedelta(minutes=1)}
-    with duckdb.connect(str(path)) as con:
-        built_at = con.execute("SELECT built_at FROM meta.build").fetchone()[0] - timedelta(days=2)
-        con.execute("UPDATE meta.build SET build_id = build_id || '-live', built_at = ?",
-                    [built_at])
-        con.execute("UPDATE meta.datasets SET modified = ?", [built_at])
-        for batch in (spot_batch, station_batch):
-            con.execute("INSERT INTO meta.ingest VALUES ($batch_id, $contract, $file, $rows, "
-                        "$first_at, $last_at, $ingested_at)", batch)
-        # the batch turned one free bay of an area occupied
-        spot, area = con.execute("""SELECT spot_id, area_id FROM mart.mobility_spot_status_latest
-                                    WHERE status = 'free' ORDER BY spot_id LIMIT 1""").fetchone()
-        con.execute("UPDATE mart.mobility_spot_status_latest SET status = 'occupied', "
-                    "observed_at = ? WHERE spot_id = ?", [spot_batch["last_at"], spot])
-        con.execute("INSERT INTO meta.quality VALUES ('mobility_spot_status', ?, 'status', "
-                    "'bay of an unknown area', 1, 'X1')", [spot_batch["file"]])
-        findings = con.execute("SELECT count(*) FROM meta.quality").fetchone()[0]
-    return {"path": path, "spot": spot_batch, "station": station_batch, "area": area,
-            "built_at": built_at, "findings": findings}
-
-
-@pytest.fixture(scope="module")
-def served(warehouse, ingested_copy, tmp_path_factory) -> dict:
-    """A real gunicorn serving a file that starts as the plain build and is then replaced
-    (one rename, as a publish does) by the copy with live batches."""
+def served(warehouse, tmp_path_factory) -> dict:
+    """A real gunicorn serving a private copy of the demo build, dated two days back (so
+    dates in DCAT tell the build and the batches apart)."""
     folder = tmp_path_factory.mktemp("served")
     target = folder / "warehouse.duckdb"
     shutil.copy(warehouse, target)
+    with duckdb.connect(str(target)) as con:
+        built_at = con.execute("SELECT built_at FROM meta.build").fetchone()[0] - timedelta(days=2)
+        con.execute("UPDATE meta.build SET built_at = ?", [built_at])
+        con.execute("UPDATE meta.datasets SET modified = ?", [built_at])
+        spot, area = con.execute("""SELECT spot_id, area_id FROM mart.mobility_spot_status_latest
+                                    WHERE status = 'free' ORDER BY spot_id LIMIT 1""").fetchone()
+        stations = [r[0] for r in con.execute(
+            "SELECT station_id FROM mart.mobility_station_status_latest ORDER BY station_id"
+        ).fetchall()]
     server = Server(target, workers=1, env={
         "PONMETRO_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}).start()
-    yield {"url": server.url, "target": target}
+    yield {"url": server.url, "path": target, "built_at": built_at, "spot": spot, "area": area,
+           "stations": stations, "folder": folder}
     server.stop()
+
+
+def _ingest(warehouse: Path, batch: Path) -> None:
+    result = subprocess.run([str(BIN / "ponmetro"), "ingest", "--warehouse", str(warehouse),
+                             str(batch)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+
+
+def _land_batches(served: dict) -> dict:
+    """Two live batches ingested by the real ``ponmetro ingest`` into the served warehouse:
+    the newest status of every station again (a minute later) plus one of a station the operator does not list (a data-quality
+    finding), then one bay turning occupied. Returns their ``meta.ingest`` rows."""
+    landing = served["folder"] / "batches" / "mobility"
+    (landing / "station_status").mkdir(parents=True)
+    (landing / "spot_status").mkdir(parents=True)
+    stamp = STATION_AT.isoformat() + "Z"
+    rows = [f"{sid},{stamp},1,1,true,true,true" for sid in served["stations"]]
+    rows.append(f"ghost-station,{stamp},1,1,true,true,true")
+    station = landing / "station_status" / "live-1.csv"
+    station.write_text("station_id,last_reported,num_vehicles_available,num_docks_available,"
+                       "is_installed,is_renting,is_returning\n" + "\n".join(rows) + "\n")
+    spot = landing / "spot_status" / "live-1.csv"
+    spot.write_text(f"spot_id,observed_at,status\n{served['spot']},{SPOT_AT.isoformat()}Z,"
+                    "occupied\n")
+    _ingest(served["path"], station)
+    _ingest(served["path"], spot)
+    batches = read_live(served["path"], "SELECT * FROM meta.ingest")
+    by_contract = {r["contract"]: r for r in batches.iter_rows(named=True)}
+    return {"spot": by_contract["mobility_spot_status"],
+            "station": by_contract["mobility_station_status"],
+            "findings": read_live(served["path"], "SELECT count(*) AS n FROM meta.quality")["n"][0]}
 
 
 def _area_status(url: str, area: str) -> tuple[dict, dict]:
@@ -89,23 +92,24 @@ def _area_status(url: str, area: str) -> tuple[dict, dict]:
     return body, station
 
 
-def _switch(served: dict, ingested_copy: dict) -> None:
-    scratch = served["target"].with_name(".switch.duckdb")
-    shutil.copy(ingested_copy["path"], scratch)
-    os.replace(scratch, served["target"])
-
-
 @pytest.fixture(scope="module")
-def live(served, ingested_copy) -> dict:
-    """The server after the live batches landed, with the GBFS status read before and after."""
-    before_body, before = _area_status(served["url"], ingested_copy["area"])
-    _switch(served, ingested_copy)
+def live(served) -> dict:
+    """The server before and after the live batches landed: the GBFS status read before,
+    the batches ingested, the status read again as soon as it changes."""
+    before_body, before = _area_status(served["url"], served["area"])
+    landed = _land_batches(served)
     deadline = datetime.now() + timedelta(seconds=60)
     after_body, after = before_body, before
     while datetime.now() < deadline and after_body["last_updated"] == before_body["last_updated"]:
-        after_body, after = _area_status(served["url"], ingested_copy["area"])
-    return {**served, "before": before, "after": after, "after_body": after_body,
+        after_body, after = _area_status(served["url"], served["area"])
+    return {**served, **landed, "before": before, "after": after, "after_body": after_body,
             "before_body": before_body}
+
+
+@pytest.fixture(scope="module")
+def ingested_copy(live) -> dict:
+    """The served warehouse once the batches landed (what the tests below read)."""
+    return live
 
 
 def test_gbfs_status_follows_the_last_batch_within_its_ttl(live, ingested_copy):
@@ -155,16 +159,18 @@ def test_atom_feed_of_data_updates_lists_each_batch(live, ingested_copy):
     spot, station, build = feed.entries  # newest first, the build last
     assert spot.id.endswith("update/" + ingested_copy["spot"]["batch_id"])
     assert {t.term for t in spot.tags} == {"bay-occupancy-hourly"}
-    assert "12 nuove righe" in spot.title and "mobility_spot_status" in spot.summary
-    assert datetime(*spot.updated_parsed[:6]) == ingested_copy["spot"]["ingested_at"]
+    assert spot.title.startswith("1 nuova riga:") and "mobility_spot_status" in spot.summary
+    assert datetime(*spot.updated_parsed[:6]) == \
+        ingested_copy["spot"]["ingested_at"].replace(microsecond=0)
     assert {t.term for t in station.tags} == {"station-status-hourly"}
-    assert "70" in station.title
+    assert ingested_copy["station"]["rows"] == len(ingested_copy["stations"]) + 1 > 2
+    assert station.title.startswith(f"{ingested_copy['station']['rows']} nuove righe:")
     assert build.id.endswith("build/" + requests.get(f"{live['url']}/healthz", timeout=30)
                              .json()["build_id"])
     assert len(build.tags) >= 20  # the build changes every dataset
     english = feedparser.parse(requests.get(f"{live['url']}/feeds/updates.atom?lang=en",
                                             timeout=60).content)
-    assert english.feed.language == "en" and "12 new rows" in english.entries[0].title
+    assert english.feed.language == "en" and english.entries[0].title.startswith("1 new row:")
     assert [e.id for e in english.entries] == ids
 
 
@@ -177,26 +183,26 @@ def test_healthz_counts_the_quality_findings(live, ingested_copy):
 
 
 @pytest.fixture
-def reading(ingested_copy):
+def reading(ingested_copy, monkeypatch):
+    """Serve ``path`` (default: the warehouse with the batches) to this process, as
+    ``PONMETRO_WAREHOUSE`` does for the app: the live snapshot beside it included."""
     from dashboards import warehouse
     from dashboards.app import server
 
-    def within(path):
-        ctx = server.test_request_context("/")
-        ctx.push()
-        door = warehouse.reading(path)
-        door.__enter__()
-        return ctx, door
-
-    opened = []
+    contexts = []
 
     def use(path=None):
-        opened.append(within(path or ingested_copy["path"]))
+        monkeypatch.setenv("PONMETRO_WAREHOUSE", str(path or ingested_copy["path"]))
+        warehouse.reset()
+        ctx = server.test_request_context("/")
+        ctx.push()
+        contexts.append(ctx)
 
     yield use
-    for ctx, door in reversed(opened):
-        door.__exit__(None, None, None)
+    for ctx in reversed(contexts):
         ctx.pop()
+    monkeypatch.undo()
+    warehouse.reset()
 
 
 def _text(component) -> str:
