@@ -14,7 +14,7 @@ import dash
 import flask
 from dash import Dash, Input, Output, dcc, html
 
-from dashboards import feeds, health, hub, limits, security, warehouse
+from dashboards import feeds, health, hub, limits, public, security, warehouse
 from dashboards.cache import init_cache
 from dashboards.components import frame, routes
 from dashboards.i18n import resolve_lang, translator
@@ -65,6 +65,7 @@ init_cache(server)
 server.register_blueprint(health.bp)
 server.register_blueprint(feeds.bp)
 hub.register(server)
+public.register(server)
 
 app.layout = html.Div([
     dcc.Location(id="frame-url", refresh=False),
