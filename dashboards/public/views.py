@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+from dash import html
 from flask import Blueprint, Response, render_template, request
 
 from dashboards import releases, warehouse
-from dashboards.components import charts, frame
+from dashboards.components import charts, errors, frame
 from dashboards.i18n import resolve_lang, translator
 from dashboards.public import catalogue, dataset, markup, project, reporting, seo
 from dashboards.reporting import routes as reporting_routes
 
+#: What an unreadable warehouse raises (the Dash pages catch the same: errors.guarded).
+OUTAGE = (warehouse.WarehouseUnavailable, duckdb.Error)
 bp = Blueprint("public", __name__, template_folder="templates")
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
@@ -56,16 +60,20 @@ def page(template: str, *, path: str, lang: str, head_title: str, head_descripti
 
 
 def error_page(lang: str, status: int, message: str | None = None) -> Response:
-    """A complete 404/400/503 page in the frame (never a traceback)."""
+    """A complete 404/400/503 page in the frame (never a traceback); the 404 and outage
+    texts are the Dash pages' own (``components.errors``)."""
     _ = translator(lang)
-    titles = {404: _("Page not found"), 400: _("Bad request"),
-              503: _("Data temporarily unavailable")}
-    texts = {404: _("The address you asked for does not exist on this site."),
-             400: _("The request could not be understood."),
-             503: _("The data warehouse cannot be read right now. Please try again later.")}
-    return page("error.html", path=request.path, lang=lang, head_title=titles[status],
-                head_description=message or texts[status], status=status,
-                heading=titles[status], message=message or texts[status])
+    if status == 503:
+        title, body = _("Data temporarily unavailable"), errors.unavailable(lang)
+    elif status == 404:
+        title, body = _("Page not found"), errors.not_found(lang, message)
+    else:
+        title = _("Bad request")
+        body = html.Div(id="bad-request", children=[
+            html.H1(title), html.P(message or _("The request could not be understood."),
+                                   role="alert")])
+    return page("error.html", path=request.path, lang=lang, head_title=title,
+                head_description=message or title, status=status, body=markup.to_html(body))
 
 
 def _lang() -> str:
@@ -81,7 +89,7 @@ def data_catalogue():
     except catalogue.BadQuery as exc:
         return error_page(lang, 400, _("The search text contains characters that cannot be "
                                        "searched.") if str(exc) else None)
-    except warehouse.WarehouseUnavailable:
+    except OUTAGE:
         return error_page(lang, 503)
     return page("catalogue.html", path="/data", lang=lang, head_title=_("Open data catalogue"),
                 head_description=_("Every dataset of the PON Metro 2014-2020 programme in Milan, "
@@ -100,7 +108,7 @@ def data_page(dataset_id: str):
     try:
         with releases.reading(release):
             context = dataset.context(dataset_id, lang, request.args, request.url_root)
-    except warehouse.WarehouseUnavailable:
+    except OUTAGE:
         return error_page(lang, 503)
     if context is None:
         return error_page(lang, 404, _("There is no published dataset with this identifier."))
@@ -116,7 +124,7 @@ def project_page(code: str):
     _ = translator(lang)
     try:
         context = project.context(code, lang, request.args)
-    except warehouse.WarehouseUnavailable:
+    except OUTAGE:
         return error_page(lang, 503)
     if context is None:
         return error_page(lang, 404, _("There is no programme project with this code."))
@@ -132,17 +140,17 @@ def reporting_page():
     _ = translator(lang)
     try:
         context = reporting.context(lang, request.args.get("as_of"))
-    except warehouse.WarehouseUnavailable:
+    except OUTAGE:
         return error_page(lang, 503)
     return page("reporting.html", path="/reporting", lang=lang,
                 head_title=_("EU programme reporting"),
                 head_description=context["intro"], **context)
 
 
-@bp.get("/download/chart/<name>.<fmt>")
-def chart_download(name: str, fmt: str):
+@bp.get("/download/chart/<chart>.<fmt>")
+def chart_download(chart: str, fmt: str):
     """A chart's data as CSV or XLSX, re-run from its checked parameters (as in Dash)."""
-    spec = charts.REGISTRY.get(name)
+    spec = charts.REGISTRY.get(chart)
     if spec is None or fmt not in charts.CHART_WRITERS:
         return error_page(_lang(), 404)
     frame_ = spec.data(request.args.to_dict())
