@@ -21,3 +21,11 @@ def door(warehouse):
 
     door.reset()
     return door
+
+
+@pytest.fixture
+def console(page):
+    """Console errors and failed responses of one page (as in the dashboards' suite)."""
+    from tests.browser.conftest import Console
+
+    return Console(page)
