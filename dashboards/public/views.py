@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 from dash import html
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request
 
 from dashboards import releases, warehouse
 from dashboards.components import charts, errors, frame
@@ -94,6 +94,13 @@ def data_catalogue():
     return page("catalogue.html", path="/data", lang=lang, head_title=_("Open data catalogue"),
                 head_description=_("Every dataset of the PON Metro 2014-2020 programme in Milan, "
                               "free to reuse under the CC BY 4.0 licence."), **context)
+
+
+@bp.get("/data/")
+def data_slash():
+    """``/data/`` is the catalogue too (the address people type after ``/data/<id>``)."""
+    query = request.query_string.decode("latin-1")
+    return redirect("/data" + (f"?{query}" if query else ""), code=308)
 
 
 @bp.get("/data/<dataset_id>")
