@@ -104,7 +104,7 @@ def run_all(args, sections: list[str], warehouse: Path, workdir: Path, rep: Repo
 
         section(rep, "load", run_load)
     if "lighthouse" in sections:
-        section(rep, "lighthouse", lighthouse.run, warehouse, workdir, rep)
+        section(rep, "lighthouse", lighthouse.run, warehouse, workdir, rep, args.smoke)
 
 
 def render_rows(base: str, visits: list[browser.PageVisit], rep: Report) -> None:

@@ -141,3 +141,13 @@ def test_ratio_defaults_to_speed_up_and_skips_missing_values():
     report = Report(1, True)
     report.add("s", "f", 4.0, "ms", baseline=2.0, ratio=2.0, target="<= 2x", met=True)
     assert "| 1 | s | f | 4.00 | ms | 2.00 | 2.0x | <= 2x | yes |  |" in report.markdown()
+
+
+def test_lighthouse_figures(smoke):
+    """Each category of one public page and the performance of one dashboard, with targets."""
+    scores = figures(smoke, "lighthouse")
+    for category in ("performance", "accessibility", "best-practices", "seo"):
+        row = scores[f"/data: {category}"]
+        assert 0 <= row["value"] <= 100 and row["target"].startswith(">= ")
+        assert row["met"] is not None
+    assert scores["/: performance"]["target"] == ">= 60"
