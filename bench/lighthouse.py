@@ -46,19 +46,32 @@ def audit(url: str, out: Path) -> dict[str, float]:
     if not LIGHTHOUSE.exists():
         raise RuntimeError("npm lighthouse missing: run `make test-deps` (npm ci)")
     env = {**os.environ, "CHROME_PATH": CHROME}
-    subprocess.run(
+    done = subprocess.run(
         [str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}",
          "--only-categories=" + ",".join(CATEGORIES),
          "--chrome-flags=--headless=new --no-sandbox --disable-dev-shm-usage"],
-        env=env, check=True, timeout=300, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env=env, timeout=300, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"lighthouse exited {done.returncode}: "
+                           + " ".join(done.stderr.strip().splitlines()[-2:])[:300])
     report = json.loads(out.read_text("utf-8"))
     return {k: round(v["score"] * 100) for k, v in report["categories"].items()
             if v.get("score") is not None}
 
 
 def median_scores(url: str, out: Path, runs: int) -> dict[str, float]:
-    """The median of ``runs`` audits per category (Lighthouse's advice for noisy machines)."""
-    results = [audit(url, out) for _ in range(runs)]
+    """The median of ``runs`` audits per category (Lighthouse's advice for noisy machines);
+    a run that fails (Chromium not answering in time on a loaded machine) is retried once."""
+    results, failures = [], []
+    for _ in range(runs):
+        for _attempt in range(2):
+            try:
+                results.append(audit(url, out))
+                break
+            except (subprocess.SubprocessError, RuntimeError, ValueError) as exc:
+                failures.append(str(exc))
+    if not results:
+        raise RuntimeError(failures[-1])
     return {k: statistics.median(r[k] for r in results if k in r) for k in results[0]}
 
 
