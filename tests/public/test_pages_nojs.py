@@ -34,6 +34,12 @@ def _texts(locator) -> list[str]:
     return [t.strip() for t in locator.all_inner_texts()]
 
 
+def _contents(locator) -> list[str]:
+    """Text of elements the browser may not have laid out yet (``content-visibility: auto``
+    below the first screen): what the HTML holds, as a crawler or screen reader reads it."""
+    return [" ".join(t.split()) for t in locator.all_text_contents()]
+
+
 def test_catalogue_without_javascript(nojs, live_server, door):
     from dashboards.hub.labels import facet_label
     from dashboards.i18n import fmt_number
@@ -168,13 +174,13 @@ def test_reporting_without_javascript(nojs, live_server, door):
     table6 = nojs.locator("#table-table6 tbody tr")
     assert table6.count() == report.table6.height
     for row, truth in zip(table6.all(), report.table6.iter_rows(named=True), strict=True):
-        cells = _texts(row.locator("td"))
+        cells = _contents(row.locator("td"))
         assert cells[0] == f"{truth['axis_id']} – {truth['axis_name_en']}"
         assert cells[2] == fmt_eur(truth["total_allocation_eur"], "en")
         assert cells[8] == fmt_number(truth["operations_selected"], "en")
     assert nojs.locator("#table-operations tbody tr").count() == report.operations.height
     assert nojs.locator("#table-table5 tbody tr").count() == report.table5.height
-    codes = _texts(nojs.locator("#table-operations tbody tr td:first-child"))
+    codes = _contents(nojs.locator("#table-operations tbody tr td:first-child"))
     assert codes == report.operations["COD_LOCALE_PROGETTO"].to_list()
     links = nojs.locator("#reporting-downloads a").evaluate_all(
         "els => els.map(e => e.getAttribute('href'))")
