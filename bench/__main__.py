@@ -13,7 +13,7 @@ from bench import etl_run, live
 from bench.app_run import run_all, section
 from bench.report import Report
 
-SECTIONS = ("etl", "callbacks", "cache", "downloads", "render", "load", "live")
+SECTIONS = ("etl", "callbacks", "cache", "downloads", "render", "load", "live", "lighthouse")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

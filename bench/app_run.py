@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from bench import browser, caching, callbacks, downloads, load, procs
+from bench import browser, caching, callbacks, downloads, lighthouse, load, procs
 from bench.naive import Naive
 from bench.report import Report
 
@@ -56,31 +56,32 @@ def run_all(args, sections: list[str], warehouse: Path, workdir: Path, rep: Repo
     paths = page_paths(warehouse)
     from dashboards.app import server as flask_server
 
-    null_env = {"PONMETRO_CACHE_TYPE": "null"}
     visits, cbs = [], []
-    with procs.Gunicorn(warehouse, workdir / "gunicorn-null.log", workers=2,
-                        env=null_env) as app:
-        def record() -> None:
-            visits.extend(browser.visit_pages(app.url, paths, cold=not args.smoke))
-            cbs.extend(callbacks.unique_payloads(visits))
-            if "render" in sections:
-                render_rows(app.url, visits, rep)
+    if set(sections) & {"render", "callbacks", "cache", "load"}:
+        null_env = {"PONMETRO_CACHE_TYPE": "null"}
+        with procs.Gunicorn(warehouse, workdir / "gunicorn-null.log", workers=2,
+                            env=null_env) as app:
+            def record() -> None:
+                visits.extend(browser.visit_pages(app.url, paths, cold=not args.smoke))
+                cbs.extend(callbacks.unique_payloads(visits))
+                if "render" in sections:
+                    render_rows(app.url, visits, rep)
 
-        section(rep, "render", record)
+            section(rep, "render", record)
 
-        def time_callbacks() -> None:
-            callbacks.trace(flask_server, cbs)
-            callbacks.time_server(app.url, cbs, args.repeats)
-            callbacks.time_bare(warehouse, cbs, args.repeats)
-            landing = workdir / f"landing-{args.scale}"
-            if landing.exists():
-                callbacks.time_naive(Naive(landing, warehouse), cbs)
-            else:
-                rep.error("callbacks", f"no landing files at {landing}: no pandas baseline")
-            callbacks.report(cbs, rep)
+            def time_callbacks() -> None:
+                callbacks.trace(flask_server, cbs)
+                callbacks.time_server(app.url, cbs, args.repeats)
+                callbacks.time_bare(warehouse, cbs, args.repeats)
+                landing = workdir / f"landing-{args.scale}"
+                if landing.exists():
+                    callbacks.time_naive(Naive(landing, warehouse), cbs)
+                else:
+                    rep.error("callbacks", f"no landing files at {landing}: no pandas baseline")
+                callbacks.report(cbs, rep)
 
-        if "callbacks" in sections or "cache" in sections:
-            section(rep, "callbacks", time_callbacks)
+            if "callbacks" in sections or "cache" in sections:
+                section(rep, "callbacks", time_callbacks)
     if "cache" in sections:
         section(rep, "cache", caching.run, warehouse, workdir, cbs, rep,
                 *((3, 3) if args.smoke else ()))
@@ -103,6 +104,8 @@ def run_all(args, sections: list[str], warehouse: Path, workdir: Path, rep: Repo
                          workers=2)
 
         section(rep, "load", run_load)
+    if "lighthouse" in sections:
+        section(rep, "lighthouse", lighthouse.run, warehouse, workdir, rep, args.smoke)
 
 
 def render_rows(base: str, visits: list[browser.PageVisit], rep: Report) -> None:

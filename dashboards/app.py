@@ -22,6 +22,7 @@ from dashboards import (
     jsonenc,
     limits,
     plotlyjs,
+    public,
     precompress,
     security,
     warehouse,
@@ -86,6 +87,7 @@ init_cache(server)
 server.register_blueprint(health.bp)
 server.register_blueprint(feeds.bp)
 hub.register(server)
+public.register(server)
 
 app.layout = html.Div([
     dcc.Location(id="frame-url", refresh=False),

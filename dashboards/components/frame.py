@@ -10,6 +10,7 @@ from __future__ import annotations
 from dash import dcc, html
 
 from dashboards import warehouse
+from dashboards.components import routes
 from dashboards.i18n import fmt_date, localized_href, resolve_lang, translator
 from etl.catalog import LICENCE_URL
 
@@ -32,9 +33,9 @@ def _current(path: str, pathname: str) -> bool:
 def _nav_link(label: str, href: str, current: bool, _) -> dcc.Link:
     """dcc.Link takes no aria attributes: the current page is marked in words and style."""
     if not current:
-        return dcc.Link(label, href=href)
-    return dcc.Link([label, html.Span(f" ({_('current page')})", className="visually-hidden")],
-                    href=href, className="active")
+        return routes.link(label, href)
+    return routes.link([label, html.Span(f" ({_('current page')})", className="visually-hidden")],
+                       href, className="active")
 
 
 def header(lang: str | None, pathname: str) -> html.Header:
@@ -91,7 +92,7 @@ def footer(lang: str | None, info: warehouse.BuildInfo | None) -> html.Footer:
                            rel="license"), "."]),
         ])),
         html.Div(className="it-footer-small-prints", children=html.Div(className="container", children=[
-            html.Ul([html.Li(dcc.Link(_(label), href=localized_href(path, lang)))
+            html.Ul([html.Li(routes.link(_(label), localized_href(path, lang)))
                      for path, label in LEGAL]),
             html.P(build_label(lang, info), className="pm-footer-build", id="footer-build"),
         ])),

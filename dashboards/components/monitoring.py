@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from dashboards.components import routes
 from dashboards.i18n import fmt_date, fmt_number, fmt_percent, localized_href, translator
 from dashboards.queries import monitoring
 
@@ -31,7 +32,7 @@ def status_badge(status: str | None, lang: str) -> html.Span:
 
 def _item_link(row: dict, lang: str):
     if row["item_kind"] == "project":
-        return dcc.Link(row["item_id"], href=localized_href(f"/projects/{row['item_id']}", lang))
+        return routes.link(row["item_id"], localized_href(f"/projects/{row['item_id']}", lang))
     return dcc.Link(row["item_id"], href=localized_href(f"/axis/{row['axis_id']}", lang))
 
 

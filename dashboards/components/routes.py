@@ -1,9 +1,9 @@
 """Is this route real? The one place that decides, for every page and parameter.
 
 A path names a page when it matches a registered Dash page; a parameterised page
-exists only for real values: /axis/1..4, /projects/<code> of the programme,
-/data/<id> of a published dataset. Anything else answers HTTP 404 (the page
-itself explains why).
+exists only for real values (/axis/1..4). Anything else answers HTTP 404 (the page
+itself explains why). The public pages (/data, /data/<id>, /projects/<code>,
+/reporting) are Flask views that answer their own 404s (``dashboards.public``).
 """
 
 from __future__ import annotations
@@ -12,39 +12,36 @@ import re
 
 import dash
 import flask
+from dash import dcc
 
-from dashboards import warehouse
-from dashboards.queries import catalog, programme
 from dashboards.queries.common import AXES, as_int
+
+#: Pages served as complete HTML by Flask (dashboards.public), not by Dash: a link to
+#: them from a Dash page must load the whole page, not ask Dash's router for it.
+PUBLIC_PAGES = ("/data", "/projects/", "/reporting")
 
 #: Paths Dash and the app serve that are not pages.
 _NOT_PAGES = re.compile(r"^/(_dash-|_reload-hash|_favicon|assets/|healthz)")
+
+
+def is_public(href: str) -> bool:
+    """Is ``href`` (path and query) one of the server-rendered public pages?"""
+    path = href.split("?", 1)[0]
+    return any(path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/")
+               for p in PUBLIC_PAGES)
+
+
+def link(children, href: str, **props) -> dcc.Link:
+    """A ``dcc.Link`` that reloads the page when it leads out of Dash (see PUBLIC_PAGES)."""
+    return dcc.Link(children, href=href, refresh=is_public(href), **props)
 
 
 def axis_exists(axis_id: object) -> bool:
     return as_int(axis_id, AXES) is not None
 
 
-def project_exists(code: object) -> bool:
-    """True for a programme project; True as well when the warehouse cannot say (the page
-    then explains the outage instead of claiming the project does not exist)."""
-    try:
-        return programme.exists(code)
-    except (warehouse.WarehouseUnavailable, Exception):  # noqa: BLE001 - outage, not a 404
-        return programme.clean_code(code) is not None
-
-
-def dataset_exists(dataset_id: object) -> bool:
-    """True for a published dataset; True as well during an outage (as above)."""
-    try:
-        return catalog.get(str(dataset_id)) is not None
-    except warehouse.WarehouseUnavailable:
-        return True
-
-
 #: Page templates with a parameter, and whether a value names something real.
-PARAMETERS = {"/axis/<axis_id>": axis_exists, "/projects/<code>": project_exists,
-              "/data/<dataset_id>": dataset_exists}
+PARAMETERS = {"/axis/<axis_id>": axis_exists}
 
 
 def exists(template: str, groups: tuple[str, ...]) -> bool:

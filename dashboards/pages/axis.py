@@ -31,7 +31,8 @@ def project_table(axis_id: int, lang: str) -> html.Div:
     frame_ = programme.projects(axis_id, None)
     rows = [html.Tr([
         html.Th(dcc.Link(r["project_code"], href=localized_href(f"/projects/{r['project_code']}",
-                                                                 lang)), scope="row"),
+                                                                 lang), refresh=True),
+                scope="row"),
         html.Td(r["title_" + lang]), html.Td(_(r["status"])),
         html.Td(fmt_eur(r["budget_eur"], lang)), html.Td(fmt_eur(r["paid_eur"], lang)),
         html.Td(fmt_percent(r["paid_share"], lang))]) for r in frame_.iter_rows(named=True)]

@@ -36,7 +36,8 @@ def project_list(frame, lang: str) -> html.Div:
                                                                             lang))),
             html.Ul(className="pm-project-list", children=[
                 html.Li([dcc.Link(f"{r['project_code']} – {r['title_' + lang]}",
-                                  href=localized_href(f"/projects/{r['project_code']}", lang)),
+                                  href=localized_href(f"/projects/{r['project_code']}", lang),
+                                  refresh=True),
                          " ", html.Span(_(r["status"]), className="pm-status")])
                 for r in rows.iter_rows(named=True)])]))
     return html.Div(groups)

@@ -161,3 +161,13 @@ def test_live_figures(smoke):
     assert reader["value"] > 0 and reader["baseline"] > 0
     memory = next(r for f, r in live.items() if f.startswith("live worker RSS after 20 polls"))
     assert memory["value"] > 20 and memory["baseline"] > 20
+
+
+def test_lighthouse_figures(smoke):
+    """Each category of one public page and the performance of one dashboard, with targets."""
+    scores = figures(smoke, "lighthouse")
+    for category in ("performance", "accessibility", "best-practices", "seo"):
+        row = scores[f"/data: {category}"]
+        assert 0 <= row["value"] <= 100 and row["target"].startswith(">= ")
+        assert row["met"] is not None
+    assert scores["/: performance"]["target"] == ">= 60"

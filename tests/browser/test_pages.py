@@ -23,7 +23,6 @@ ROUTES = [
     ("/axis/2", None, 2, 0),
     ("/axis/3", None, 2, 0),
     ("/axis/4", None, 2, 0),
-    ("/projects/MI4.1.1.c", "project-MI4.1.1.c", 3, 1),
     ("/housing", "housing", 3, 1),
     ("/social", "social", 2, 1),
     ("/mobility", "mobility", 4, 1),
@@ -60,15 +59,22 @@ def test_route_loads_renders_and_is_accessible(page, console, axe, live_server,
         page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"))
 
 
-def test_every_project_page_loads(page, console, live_server, warehouse):
-    codes = expected("SELECT project_code FROM mart.programme_projects ORDER BY 1")["project_code"]
-    codes = codes.to_list()
-    assert len(codes) >= 28
-    for code in codes:
-        settle(page, f"{live_server}/projects/{code}")
-        assert code in page.locator("h1").inner_text()
-        assert page.locator(".js-plotly-plot").count() >= 2, code
-        assert page.locator(".dash-fe-error__title").count() == 0, code
+def test_project_page_screenshot(page, console, axe, live_server):
+    """The project pages are server-rendered (tests/public); here: the screenshot in the docs."""
+    page.goto(live_server + "/projects/MI4.1.1.c", wait_until="networkidle")
+    assert "MI4.1.1.c" in page.locator("h1").inner_text()
+    assert console.unexpected() == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "project-MI4.1.1.c.png"))
+
+
+def test_dash_links_to_project_pages_load_the_whole_page(page, console, live_server):
+    """A project link on an axis page leaves Dash: the server-rendered page arrives whole."""
+    settle(page, live_server + "/axis/4")
+    page.locator("a[href='/projects/MI4.1.1.c']").first.click()
+    page.wait_for_url(re.compile(r"/projects/MI4\.1\.1\.c$"))
+    page.wait_for_selector("#project-money")
+    assert page.locator("#_pages_content").count() == 0  # not drawn by Dash's router
     assert console.unexpected() == []
 
 

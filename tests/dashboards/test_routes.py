@@ -1,13 +1,14 @@
-"""One place decides whether a route is real (dashboards.components.routes)."""
+"""One place decides whether a Dash route is real (dashboards.components.routes); the
+server-rendered public pages (dashboards.public) answer their own 404s."""
 
 from __future__ import annotations
 
 import pytest
 
-REAL = ["/", "/axis/2", "/projects/MI4.1.1.c", "/data/projects", "/data", "/housing",
-        "/reporting", "/note-legali"]
-UNKNOWN = ["/nope", "/axis/5", "/axis/0", "/projects/MI9.9.9.z", "/projects/x' OR 1=1",
-           "/data/no-such-dataset", "/data/projects/extra"]
+REAL = ["/", "/axis/2", "/housing", "/note-legali"]
+UNKNOWN = ["/nope", "/axis/5", "/axis/0", "/data/projects/extra"]
+PUBLIC = ["/projects/MI4.1.1.c", "/data/projects", "/data", "/reporting"]
+PUBLIC_UNKNOWN = ["/projects/MI9.9.9.z", "/projects/x' OR 1=1", "/data/no-such-dataset"]
 
 
 @pytest.mark.parametrize("path", REAL)
@@ -36,3 +37,42 @@ def test_every_parameterised_page_has_a_check(app):
     templates = {p["path_template"] for p in dash.page_registry.values()
                  if p.get("path_template")}
     assert templates == set(routes.PARAMETERS)
+
+
+@pytest.mark.parametrize("path", PUBLIC)
+def test_public_pages_answer_200_and_leave_dash(app, path):
+    from dashboards.components import routes
+
+    assert routes.is_public(path) and not routes.known(path)
+    reply = app.server.test_client().get(path)
+    assert reply.status_code == 200 and reply.mimetype == "text/html"
+    assert b"_dash-config" not in reply.data  # complete HTML, not the Dash shell
+
+
+@pytest.mark.parametrize("path", PUBLIC_UNKNOWN)
+def test_unknown_public_pages_answer_404_with_the_page(app, path):
+    reply = app.server.test_client().get(path)
+    assert reply.status_code == 404 and reply.mimetype == "text/html"
+    assert b'id="not-found"' in reply.data
+
+
+def test_links_into_public_pages_reload_the_page(app):
+    """Dash's router does not know the public pages: a dcc.Link to one must reload."""
+    from dashboards.components import frame, routes
+
+    assert routes.link("x", "/data?lang=en").refresh is True
+    assert routes.link("x", "/projects/MI4.1.1.c").refresh is True
+    assert routes.link("x", "/axis/1").refresh is False
+    assert routes.link("x", "/database").refresh is False
+    from dash.development.base_component import Component
+
+    def walk(node):
+        if isinstance(node, Component):
+            yield node
+            yield from walk(getattr(node, "children", None))
+        elif isinstance(node, (list, tuple)):
+            for child in node:
+                yield from walk(child)
+
+    data = [n for n in walk(frame.header("it", "/")) if getattr(n, "href", None) == "/data"]
+    assert data and all(n.refresh for n in data)

@@ -89,7 +89,9 @@ def test_downloads_start(page, hub):
 def test_unknown_dataset_page(page, hub):
     response = page.goto(f"{hub}/data/not-a-dataset")
     assert response.status == 404
-    page.wait_for_selector("#dataset-not-found")
+    page.wait_for_selector("#not-found")
+    assert "Non esiste un dataset pubblicato con questo identificativo." in \
+        page.locator("#not-found").inner_text()
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -274,21 +274,31 @@ def test_mobility_page_carries_the_freshness_line(reading):
     assert _find(layout, "freshness-gbfs").href == "/gbfs/gbfs.json"
 
 
-def test_dataset_page_shows_its_quality_findings_and_modified(reading, ingested_copy):
+def test_dataset_page_shows_its_quality_findings_and_modified(live, ingested_copy):
+    """The server-rendered dataset page lists the findings of the contracts it is made of
+    (the build's and the batch's unknown station) and its date follows its data."""
+    from lxml import html as lxml_html
+
     from dashboards.i18n import fmt_date
 
-    reading()
-    page = _layout("pages.dataset")(dataset_id="station-status-hourly", lang="en")
-    section = _find(page, "dataset-quality")
-    assert section is not None
-    text = _text(section)
-    assert "Data quality" in text and "foreign key" in text and "7212" in text
-    assert _find(_layout("pages.dataset")(dataset_id="projects", lang="en"), "dataset-quality") is None
-    bay = _text(_find(_layout("pages.dataset")(dataset_id="bay-occupancy-hourly", lang="en"),
-                      "dataset-quality"))
-    assert "bay of an unknown area" in bay
-    meta = _text(_find(_layout("pages.dataset")(dataset_id="bay-occupancy-hourly", lang="en"),
-                       "dataset-metadata"))
+    def page(dataset_id: str):
+        reply = requests.get(f"{live['url']}/data/{dataset_id}", params={"lang": "en"},
+                             timeout=60)
+        assert reply.status_code == 200
+        return lxml_html.fromstring(reply.text)
+
+    station = page("station-status-hourly")
+    section = station.get_element_by_id("dataset-quality")
+    text = section.text_content()
+    assert "Data quality" in text and "foreign key" in text
+    assert "ghost-station" in text and "station_status/live-1.csv" in text
+    rows = section.xpath(".//tbody/tr")
+    assert len(rows) == read_live(ingested_copy["path"], """SELECT count(*) AS n
+        FROM meta.quality WHERE contract IN (SELECT contract FROM meta.dataset_contracts
+        WHERE dataset_id = 'station-status-hourly')""")["n"][0]
+    projects = page("projects")
+    assert not projects.xpath('//*[@id="dataset-quality"]')
+    meta = page("bay-occupancy-hourly").get_element_by_id("dataset-metadata").text_content()
     assert fmt_date(ingested_copy["spot"]["ingested_at"], "en") in meta
-    assert fmt_date(ingested_copy["built_at"], "en") in _text(
-        _find(_layout("pages.dataset")(dataset_id="projects", lang="en"), "dataset-metadata"))
+    assert fmt_date(ingested_copy["built_at"], "en") in \
+        projects.get_element_by_id("dataset-metadata").text_content()

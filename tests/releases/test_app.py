@@ -148,50 +148,19 @@ def test_cli_export_from_a_release_is_byte_identical(service, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_dataset_page_lists_releases_with_changes(service, monkeypatch):
-    import dash
-    from dash.development.base_component import Component
+def test_dataset_page_lists_releases_with_changes(service):
+    from lxml import html as lhtml
 
-    import dashboards.app  # noqa: F401  (registers the pages)
-    from dashboards import warehouse
-
-    layout = next(p["layout"] for p in dash.page_registry.values()
-                  if p["module"].endswith("pages.dataset"))
-    host = service["host"]
-    monkeypatch.setenv("PONMETRO_WAREHOUSE", str(host.served))
-    monkeypatch.setenv("PONMETRO_RELEASES", str(host.store))
-    warehouse.reset()
-    try:
-        tree = layout(dataset_id="indicators", lang="en")
-    finally:
-        monkeypatch.undo()
-        warehouse.reset()
-
-    def walk(node):
-        if isinstance(node, Component):
-            yield node
-            yield from walk(getattr(node, "children", None))
-        elif isinstance(node, (list, tuple)):
-            for child in node:
-                yield from walk(child)
-
-    def text(node) -> str:
-        if isinstance(node, (str, int, float)):
-            return str(node)
-        if isinstance(node, Component):
-            return text(getattr(node, "children", None))
-        if isinstance(node, (list, tuple)):
-            return " ".join(text(c) for c in node)
-        return ""
-
-    rows = {getattr(n, "data-release"): n for n in walk(tree)
-            if getattr(n, "data-release", None)}
+    reply = requests.get(service["url"] + "/data/indicators?lang=en", timeout=120)
+    assert reply.status_code == 200
+    tree = lhtml.fromstring(reply.content)
+    rows = {tr.get("data-release"): tr for tr in tree.xpath("//tr[@data-release]")}
     assert list(rows) == [service["v1"], service["base"]]  # newest first
-    newest = [text(c) for c in rows[service["v1"]].children]
+    newest = [c.text_content().strip() for c in rows[service["v1"]]]
     assert "(current)" in newest[0]
     assert newest[2:6] == ["15", "1", "1", "2"]  # rows, added, removed, changed
-    assert "first release" in text(rows[service["base"]])
-    links = [n.href for n in walk(rows[service["base"]]) if getattr(n, "href", None)]
+    assert "first release" in rows[service["base"]].text_content()
+    links = rows[service["base"]].xpath(".//a/@href")
     assert f"/download/indicators.csv?release={service['base']}" in links
     # and every link answers
     for link in links:
@@ -243,3 +212,21 @@ def test_release_list_in_the_browser_is_accessible(service, page, axe, lang):
     title = page.locator("#releases-title").inner_text()
     assert title == ("Rilasci" if lang == "it" else "Releases")
     assert axe(page) == []
+
+
+def test_dataset_page_reads_a_kept_release(service):
+    """``/data/<id>?release=`` shows the dataset as that release had it; unknown: 404 page."""
+    from lxml import html as lhtml
+
+    def preview(release: str | None) -> list[str]:
+        query = f"&release={release}" if release else ""
+        reply = requests.get(f"{service['url']}/data/indicators?lang=en{query}", timeout=120)
+        assert reply.status_code == 200
+        tree = lhtml.fromstring(reply.content)
+        return [tr.text_content() for tr in tree.xpath("//table[@id='preview-table']//tbody/tr")]
+
+    assert preview(service["base"]) != preview(None)  # rows changed between the releases
+    assert preview(service["v1"]) == preview(None)
+    reply = requests.get(f"{service['url']}/data/indicators?release=20990101T000000Z-deadbeef",
+                         timeout=120)
+    assert reply.status_code == 404 and reply.headers["Content-Type"].startswith("text/html")

@@ -230,6 +230,11 @@ def _pages_say_unavailable(base: str) -> None:
         assert not check(reply, path), (path, [str(p) for p in check(reply, path)])
         said = "disponibil" in reply.text or "unavailable" in reply.text
         assert said or path != "/", "the home page does not say the data is unavailable"
+    for path in ("/data", "/data/social-usage-monthly", "/projects/MI4.1.1.b", "/reporting"):
+        reply = requests.get(base + path, timeout=60)  # server-rendered: the status says it
+        assert reply.status_code == 503 and reply.headers["Content-Type"].startswith("text/html")
+        assert "Dati temporaneamente non disponibili" in reply.text
+        assert "Data temporarily unavailable" in reply.text and "Traceback" not in reply.text
 
 
 @pytest.mark.parametrize("kind", ["missing", "empty", "truncated", "random-bytes",

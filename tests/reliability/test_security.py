@@ -131,7 +131,19 @@ def test_every_page_renders_under_the_csp(page, live_server, warehouse):
         page.wait_for_selector("#_pages_content *", timeout=30000)
         problems += [f"{path}: CSP {v}" for v in page.evaluate("() => window.__cspViolations")]
         assert page.inner_text("#_pages_content").strip(), f"{path}: blank page"
+    # the server-rendered public pages (Flask views) under the same policy
+    public = [fill(r, values) for r in enumerate_routes()
+              if r.kind == "flask" and r.template in PUBLIC_PAGES]
+    assert len(public) == len(PUBLIC_PAGES)
+    for path in public:
+        current["path"] = path
+        page.goto(live_server + path, wait_until="networkidle")
+        problems += [f"{path}: CSP {v}" for v in page.evaluate("() => window.__cspViolations")]
+        assert page.inner_text("#main-content h1").strip(), f"{path}: blank page"
     assert problems == [], "\n".join(problems[:20])
+
+
+PUBLIC_PAGES = {"/data", "/data/<dataset_id>", "/projects/<code>", "/reporting"}
 
 
 def test_policy_helpers():
