@@ -19,9 +19,8 @@ _VOID = frozenset({"br", "hr", "img", "input", "meta", "link"})
 _SKIP = frozenset({"children", "id", "refresh", "target_runtime"})
 
 
-def _attrs(component: Any) -> str:
+def _attrs(props: dict[str, Any]) -> str:
     out = []
-    props = component.to_plotly_json()["props"]
     for name, value in props.items():
         if name in _SKIP and not (name == "id" and isinstance(value, str)):
             continue
@@ -35,21 +34,25 @@ def _attrs(component: Any) -> str:
 
 
 def to_html(node: Any) -> Markup:
-    """Markup of a Dash component tree (strings escaped, ``None`` skipped)."""
+    """Markup of a Dash component tree (strings escaped, ``None`` skipped). A component may
+    also be in the JSON form Dash sends (``{"type", "namespace", "props"}``), as the data
+    tables build their cells."""
     if node is None:
         return Markup("")
     if isinstance(node, (list, tuple)):
         return Markup("").join(to_html(child) for child in node)
     if isinstance(node, (str, int, float)):
         return escape(str(node))
-    namespace = getattr(node, "_namespace", "")
-    tag = "a" if node._type == "Link" and namespace == "dash_core_components" else \
-        node._type.lower()
+    if isinstance(node, dict):
+        kind, namespace, props = node["type"], node.get("namespace", ""), node.get("props", {})
+    else:
+        kind, namespace = node._type, getattr(node, "_namespace", "")
+        props = node.to_plotly_json()["props"]
+    tag = "a" if kind == "Link" and namespace == "dash_core_components" else kind.lower()
     if namespace not in ("dash_html_components", "dash_core_components") or \
             (namespace == "dash_core_components" and tag != "a"):
-        raise TypeError(f"cannot write {namespace}.{node._type} as HTML")
-    attrs = _attrs(node)
+        raise TypeError(f"cannot write {namespace}.{kind} as HTML")
+    attrs = _attrs(props)
     if tag in _VOID:
         return Markup(f"<{tag}{attrs}>")
-    return Markup(f"<{tag}{attrs}>") + to_html(getattr(node, "children", None)) + \
-        Markup(f"</{tag}>")
+    return Markup(f"<{tag}{attrs}>") + to_html(props.get("children")) + Markup(f"</{tag}>")
