@@ -22,8 +22,8 @@ from dashboards import (
     jsonenc,
     limits,
     plotlyjs,
-    public,
     precompress,
+    public,
     security,
     warehouse,
 )
