@@ -91,13 +91,13 @@ def memoize(fn: F) -> F:
         except Exception:  # a cache outage must not take pages down
             _count("errors")
             hit = None
-        if hit is not None:
+        if isinstance(hit, tuple) and len(hit) == 1:  # boxed, so that None is cached too
             _count("hits")
-            return hit
+            return hit[0]
         _count("misses")
         value = fn(*args, **kwargs)
         try:
-            cache.set(key, value)
+            cache.set(key, (value,))
         except Exception:
             _count("errors")
         return value

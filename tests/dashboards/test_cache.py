@@ -87,13 +87,17 @@ def test_filesystem_cache_is_shared_by_two_gunicorn_workers(warehouse, tmp_path)
         "PONMETRO_CACHE_TYPE": "filesystem", "PONMETRO_CACHE_DIR": str(tmp_path / "cache"),
         "PONMETRO_THREADS": "1"}, log=tmp_path / "gunicorn.log").start()
     try:
+        _stats_by_worker(server.url)  # /healthz's own cached queries, out of the count
+        before = _stats_by_worker(server.url)
         first = render_route(server.url, "/axis/3")
         assert "Asse 3" in str(first)
         with ThreadPoolExecutor(6) as pool:  # one thread each: both workers serve some
             replies = list(pool.map(lambda _: render_route(server.url, "/axis/3"), range(24)))
         assert all(r == first for r in replies)
-        workers = _stats_by_worker(server.url)
-        assert len(workers) == 2, "both gunicorn workers should have answered"
+        after = _stats_by_worker(server.url)
+        assert len(before) == len(after) == 2, "both gunicorn workers should have answered"
+        workers = {pid: {k: after[pid][k] - before[pid][k] for k in ("hits", "misses")}
+                   for pid in after}
         computed = [s for s in workers.values() if s["misses"] > 0]
         assert len(computed) == 1, f"only the first worker computes: {workers}"
         other = next(s for s in workers.values() if s["misses"] == 0)
@@ -135,3 +139,25 @@ def test_rendered_fragments_are_memoized_under_the_one_key(app, monkeypatch):
             assert len(statements) > before, "a new data identity must render afresh"
     finally:
         cache_module.init_cache(Flask("reset"))
+
+
+def test_an_empty_answer_is_cached_too(app, monkeypatch):
+    """A query that finds nothing (``None``: no live batch yet) is remembered like any
+    other answer, instead of being recomputed on every request by every worker."""
+    from flask import Flask
+
+    from dashboards import cache as cache_module
+
+    monkeypatch.setenv("PONMETRO_CACHE_TYPE", "simple")
+    server = Flask("none-test")
+    cache_module.init_cache(server)
+    calls = []
+
+    @cache_module.memoize
+    def nothing_yet(x):
+        calls.append(x)
+        return None
+
+    with server.app_context():
+        assert nothing_yet(1) is None and nothing_yet(1) is None
+    assert calls == [1]

@@ -138,6 +138,17 @@ def test_pages_never_fail(public_client, params, dataset_id):
         assert reply.mimetype == "text/html" or reply.status_code == 414  # the query cap
 
 
+def test_dotted_dataset_paths_are_pages_unless_they_name_rdf(public_client):
+    """``/data/<a>.<b>`` is RDF only for a known dataset and serialisation; anything else
+    is the dataset page of ``a.b`` (an HTML 404), not a bare text 404 (found by the test
+    above: ``/data/0.0``)."""
+    for path in ("/data/0.0", "/data/nil.xyz", "/data/unknown.ttl"):
+        reply = public_client.get(path)
+        assert (reply.status_code, reply.mimetype) == (404, "text/html"), path
+    reply = public_client.get("/data/nil.ttl")
+    assert (reply.status_code, reply.mimetype) == (200, "text/turtle")
+
+
 @pytest.fixture(scope="module")
 def public_client(warehouse):
     from dashboards import app as module
