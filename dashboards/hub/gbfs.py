@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, abort, request
 
 from dashboards import warehouse
+from dashboards.queries import freshness
 from dashboards.queries import gbfs as q
 
 bp = Blueprint("hub_gbfs", __name__)
@@ -147,7 +148,9 @@ def station_information() -> dict:
 
 def station_status() -> dict:
     built = _built_at()
-    newest = built
+    batch = freshness.last_batch()
+    # the feed's data changed when the newest batch landed, whatever time it observed
+    newest = max(built, batch["ingested_at"]) if batch else built
     stations = []
     for area_id, a in _areas().items():
         parked: dict[str, int] = {}

@@ -120,6 +120,9 @@ def test_gbfs_status_follows_the_last_batch_within_its_ttl(live, ingested_copy):
     newest = ingested_copy["spot"]["last_at"].isoformat() + "Z"
     assert live["after"]["last_reported"] == newest
     assert live["after_body"]["ttl"] <= 60
+    # the feed changed when the batch landed, though the batch observed an older moment
+    landed = ingested_copy["spot"]["ingested_at"].replace(microsecond=0).isoformat() + "Z"
+    assert live["after_body"]["last_updated"] == landed
     reply = requests.get(f"{live['url']}/gbfs/station_status.json", timeout=60)
     assert reply.headers["Cache-Control"] == f"public, max-age={live['after_body']['ttl']}"
 
