@@ -293,9 +293,9 @@ def dataset_response(dataset_id: str, ext: str) -> Response:
 
 @bp.get("/data/<dataset_id>.<ext>")
 def dataset_rdf(dataset_id: str, ext: str):
-    """RDF of a known dataset; any other ``/data/<a>.<b>`` is the dataset page of the id
-    ``a.b`` (so an unknown one gets the page's HTML 404, like every other page)."""
-    if ext not in SERIALISATIONS or catalog.get(dataset_id) is None:
+    """RDF of a dataset; ``/data/<a>.<b>`` with any other extension is the dataset page
+    of the id ``a.b`` (an unknown one gets the page's HTML 404, like every other page)."""
+    if ext not in SERIALISATIONS:
         from dashboards.public.views import data_page
 
         return data_page(f"{dataset_id}.{ext}")
