@@ -95,3 +95,10 @@ def invariant(warehouse: Path) -> tuple[int, int]:
     return int(frame["samples"][0]), int(frame["added"][0])
 
 
+@pytest.fixture
+def served(held, tmp_path) -> Path:
+    """A served warehouse (the held-back base) of its own, with no batches yet."""
+    _, base, _ = held
+    target = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(base, target)
+    return target

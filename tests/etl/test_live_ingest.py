@@ -29,15 +29,6 @@ from tests.conftest import BIN
 from tests.etl.conftest import invariant, read_live
 
 
-@pytest.fixture
-def served(held, tmp_path) -> Path:
-    """A served warehouse (the held-back base) of its own, with no batches yet."""
-    _, base, _ = held
-    target = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(base, target)
-    return target
-
-
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import threading
@@ -105,14 +104,6 @@ def feed_server(held):
     yield feed, f"http://127.0.0.1:{server.server_port}/gbfs.json", seen_headers
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def served(held, tmp_path) -> Path:
-    _, base, _ = held
-    target = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(base, target)
-    return target
 
 
 def no_duplicates(warehouse: Path) -> None:
