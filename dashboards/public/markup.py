@@ -21,7 +21,7 @@ _SKIP = frozenset({"children", "id", "refresh", "target_runtime"})
 
 def _attrs(props: dict[str, Any]) -> str:
     out = []
-    for name, value in props.items():
+    for name, value in sorted(props.items()):  # sorted: wildcard props (aria-*, data-*) come in hash order
         if name in _SKIP and not (name == "id" and isinstance(value, str)):
             continue
         if value is None or value is False:
