@@ -91,6 +91,14 @@ def summary(page, key: str) -> str:
     return page.locator(f"figcaption[id*='{key}']").inner_text()
 
 
+def caption_changes(page, key: str, before: str) -> str:
+    """Wait until chart ``key``'s caption is no longer ``before``; return the new one."""
+    page.wait_for_function(
+        "([k, b]) => document.querySelector(`figcaption[id*='${k}']`).innerText !== b",
+        arg=[key, before])
+    return summary(page, key)
+
+
 def test_filter_updates_chart_and_url_and_history(page, console, live_server):
     settle(page, live_server + "/social")
     before = summary(page, "social-usage")
@@ -126,11 +134,10 @@ def test_filter_updates_chart_and_url_and_history(page, console, live_server):
 
 def test_permalink_reproduces_the_view(page, console, live_server):
     settle(page, live_server + "/social")
+    whole_city = summary(page, "social-usage")
     page.locator("#social-municipio").get_by_label("5", exact=True).check()
     page.wait_for_url(re.compile(r"municipio=5$"))
-    page.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")
-    page.wait_for_timeout(300)
-    shown = summary(page, "social-usage")
+    shown = caption_changes(page, "social-usage", whole_city)
     link = page.url
     other = page.context.new_page()
     settle(other, link)
@@ -174,14 +181,16 @@ def test_language_switch_keeps_filters(page, console, live_server):
 
 def test_nil_filter_follows_the_municipio_and_history(page, console, live_server):
     settle(page, live_server + "/housing")
+    whole_city = summary(page, "housing-status")
     page.locator("#housing-municipio input[value='2']").check()
     page.wait_for_url(re.compile(r"municipio=2$"))
+    municipio = caption_changes(page, "housing-status", whole_city)
     page.wait_for_function("() => document.querySelectorAll('#housing-nil input').length > 2")
     nil = page.locator("#housing-nil input").nth(1).get_attribute("value")
     page.locator(f"#housing-nil input[value='{nil}']").check()
     page.wait_for_url(re.compile(rf"municipio=2&nil={nil}$"))
-    page.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")
-    narrow = summary(page, "housing-status")
+    # the URL follows the filter before the charts do: wait for the chart itself
+    narrow = caption_changes(page, "housing-status", municipio)
     page.locator("#housing-municipio input[value='5']").check()
     page.wait_for_url(re.compile(r"/housing\?municipio=5$"))  # the NIL of municipio 2 is gone
     page.go_back()
