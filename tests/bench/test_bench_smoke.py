@@ -7,6 +7,7 @@ that the harness rejects bad options and hostile strings cleanly.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 
 from bench.etl_run import growth_exponent
 from bench.load import lua_string
-from bench.peer import Plan, Timed, check_same
+from bench.peer import Plan, Timed, check_same, ensure_venv
 from bench.report import Report, Row
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -262,3 +263,25 @@ def test_peer_sql_quotes_names_it_did_not_choose():
     assert '"k""; DROP TABLE x; --"' in sql and 'FROM "a""b"' in sql
     assert sqlite3.connect(":memory:").execute("SELECT count(*) FROM (SELECT 1 AS "
                                                '"k""; DROP TABLE x; --")').fetchone() == (1,)
+
+
+def test_peer_venv_is_reused_while_its_lock_is_unchanged(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("datasette==0.65.5 --hash=sha256:" + "0" * 64 + "\n")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "datasette").write_text("")
+    (venv / ".lock-sha256").write_text(hashlib.sha256(lock.read_bytes()).hexdigest())
+    assert ensure_venv(venv, lock) == (venv / "bin" / "datasette", False)
+
+
+def test_a_broken_peer_lock_fails_clearly_and_leaves_no_half_venv(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("this is not a requirement line !!\n")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "datasette").write_text("")
+    (venv / ".lock-sha256").write_text("sha of an older lock")
+    with pytest.raises(RuntimeError, match="building the peer venv failed"):
+        ensure_venv(venv, lock)
+    assert not venv.exists()
