@@ -90,9 +90,10 @@ def run_all(args, sections: list[str], warehouse: Path, workdir: Path, rep: Repo
                  {"PONMETRO_CACHE_DIR": str(workdir / "cache-dl")}, rep,
                  *((20_000,) if args.smoke else ()))
     if "peer" in sections:
+        # the production cache: it keeps the catalogue, never an API answer or a CSV
         section(rep, "peer", peer.run, warehouse, workdir,
-                {"PONMETRO_CACHE_TYPE": "null", "PONMETRO_CACHE_DIR": str(workdir / "cache-dl")},
-                rep, args.repeats)
+                {"PONMETRO_CACHE_TYPE": "filesystem",
+                 "PONMETRO_CACHE_DIR": str(workdir / "cache-peer")}, rep, args.repeats)
     if "load" in sections:
         def run_load() -> None:
             env = {"PONMETRO_CACHE_TYPE": "filesystem",
