@@ -68,7 +68,8 @@ $(TOOLS)/bin/python:
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install -q uv==$(UV_VERSION) pip-audit==$(PIP_AUDIT_VERSION)
 
-# Re-resolve pyproject.toml into the hash locks, keeping every pin that still fits; run after
+# Re-resolve pyproject.toml into the hash locks (and bench/peer/requirements.in, the benchmark's
+# Datasette peer, into its own), keeping every pin that still fits; run after
 # merging dependency changes, then commit both locks. `make lock UPGRADE=1` moves to the newest.
 lock: $(TOOLS)/bin/python
 	$(TOOLS)/bin/uv pip compile pyproject.toml -q --generate-hashes --python-version 3.11 \
@@ -76,6 +77,8 @@ lock: $(TOOLS)/bin/python
 	$(TOOLS)/bin/uv pip compile pyproject.toml -q --generate-hashes --python-version 3.11 \
 	  --extra test --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) \
 	  -c $(RUN_LOCK) -o $(TEST_LOCK)
+	$(TOOLS)/bin/uv pip compile bench/peer/requirements.in -q --generate-hashes --python-version 3.11 \
+	  --custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o bench/peer/requirements.lock
 	$(PYTHON) tools/lockfile.py stamp
 
 # Known vulnerabilities in the test lock (a superset of the run lock). Needs PyPI's
@@ -92,7 +95,7 @@ test: test-deps
 	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: test-deps
-	$(BIN)/python -m bench --scale $(SCALE)
+	$(BIN)/python -m bench --scale $(SCALE) $(if $(ETL_SCALES),--etl-scales $(ETL_SCALES))
 
 bench-smoke: test-deps
 	$(BIN)/python -m bench --smoke

@@ -1,4 +1,5 @@
-"""``python -m bench [--scale N] [--smoke]``: run every benchmark, print the table."""
+"""``python -m bench [--scale N] [--smoke] [--etl-scales 1,10,100]``: run every benchmark,
+print the table."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from bench import etl_run, live
 from bench.app_run import run_all, section
 from bench.report import Report
 
-SECTIONS = ("etl", "callbacks", "cache", "downloads", "render", "load", "live", "lighthouse")
+SECTIONS = ("etl", "callbacks", "cache", "downloads", "peer", "render", "load", "live",
+            "lighthouse")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -24,6 +26,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workdir", type=Path,
                    help="scratch folder (default: a temporary one, removed at the end); "
                         "landing files left there by a previous run are reused")
+    p.add_argument("--etl-scales", type=_scales, metavar="N,N,...",
+                   help="etl section: build at each of these scales (e.g. 1,10,100) and "
+                        "report how build time grows with rows (default: --scale only)")
     p.add_argument("--only", action="append", choices=SECTIONS,
                    help="run only these sections (repeatable)")
     p.add_argument("--warehouse", type=Path,
@@ -39,10 +44,23 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.smoke:
         args.scale = 1
+    if args.etl_scales is not None and len(set(args.etl_scales)) < 2:
+        p.error("--etl-scales needs at least two different scales (one is --scale)")
     args.duration = args.duration or (5 if args.smoke else 60)
     args.repeats = args.repeats or (3 if args.smoke else 30)
     args.polls = args.polls or (20 if args.smoke else 1000)
     return args
+
+
+def _scales(text: str) -> list[int]:
+    try:
+        scales = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a comma-separated list of scales: {text[:40]!r}") from None
+    if not scales or min(scales) < 1:
+        raise argparse.ArgumentTypeError(f"scales must be >= 1: {text[:40]!r}")
+    return scales
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,8 +78,12 @@ def main(argv: list[str] | None = None) -> int:
             report.load_rows(workdir / "etl.json", "etl")  # the build that made it
         if warehouse is None:
             warehouse = workdir / f"warehouse-{args.scale}.duckdb"
+            scaling = "etl" in sections and args.etl_scales is not None
+            if scaling:  # builds the main scale's warehouse too
+                section(report, "etl", etl_run.scaling, args.etl_scales, args.scale,
+                        workdir, report)
             landing = etl_run.landing(args.scale, workdir, report)
-            if "etl" in sections or not warehouse.exists():
+            if not scaling and ("etl" in sections or not warehouse.exists()):
                 section(report, "etl", etl_run.build, landing, warehouse, workdir, report)
         if not warehouse.exists():
             report.error("setup", f"no warehouse at {warehouse}")

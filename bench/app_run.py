@@ -1,4 +1,4 @@
-"""The sections that need the app: browser, callbacks, cache, downloads, load."""
+"""The sections that need the app: browser, callbacks, cache, downloads, peer, load."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from bench import browser, caching, callbacks, downloads, lighthouse, load, procs
+from bench import browser, caching, callbacks, downloads, lighthouse, load, peer, procs
 from bench.naive import Naive
 from bench.report import Report
 
@@ -89,6 +89,11 @@ def run_all(args, sections: list[str], warehouse: Path, workdir: Path, rep: Repo
         section(rep, "downloads", downloads.run, warehouse, workdir,
                  {"PONMETRO_CACHE_DIR": str(workdir / "cache-dl")}, rep,
                  *((20_000,) if args.smoke else ()))
+    if "peer" in sections:
+        # the production cache: it keeps the catalogue, never an API answer or a CSV
+        section(rep, "peer", peer.run, warehouse, workdir,
+                {"PONMETRO_CACHE_TYPE": "filesystem",
+                 "PONMETRO_CACHE_DIR": str(workdir / "cache-peer")}, rep, args.repeats)
     if "load" in sections:
         def run_load() -> None:
             env = {"PONMETRO_CACHE_TYPE": "filesystem",

@@ -7,14 +7,19 @@ that the harness rejects bad options and hostile strings cleanly.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from bench.etl_run import growth_exponent
 from bench.load import lua_string
+from bench.peer import Plan, Timed, check_same, ensure_venv
 from bench.report import Report, Row
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,9 +29,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def smoke(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("bench")
     proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--workdir", str(out / "work"),
+        [sys.executable, "-m", "bench", "--smoke", "--etl-scales", "1,2",
+         "--workdir", str(out / "work"),
          "--json", str(out / "bench.json"), "--markdown", str(out / "bench.md")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
+        cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert (out / "bench.json").exists(), proc.stderr[-3000:]
     result = json.loads((out / "bench.json").read_text())
     result["stdout"], result["returncode"] = proc.stdout, proc.returncode
@@ -54,11 +60,50 @@ def test_every_row_has_a_value_and_is_in_the_printed_table(smoke):
     assert smoke["markdown"].startswith("| scale | section | figure |")
 
 
-def test_etl_figures(smoke):
+def test_etl_figures_at_each_scale_and_the_growth_exponent(smoke):
     etl = figures(smoke, "etl")
-    rate = etl["telemetry rows ingested per second (whole build)"]
-    assert rate["value"] > 0 and rate["target"] and rate["met"] is not None
-    assert etl["build peak RSS"]["value"] > 10
+    rows = {}
+    for scale in (1, 2):
+        rate = etl[f"scale {scale}: telemetry rows ingested per second (whole build)"]
+        assert rate["value"] > 0 and rate["target"] == ">= 2 M rows/s"
+        assert rate["met"] is not None
+        peak = etl[f"scale {scale}: build peak RSS"]
+        assert peak["value"] > 10 and peak["target"] == "<= 4 GB" and peak["met"] is not None
+        rows[scale] = etl[f"scale {scale}: landing rows (all contracts)"]["value"]
+    assert rows[2] > rows[1] > 0
+    growth = etl["growth exponent of build time vs landing rows"]
+    # a number, whatever its sign: on a busy machine the larger build may even be faster
+    assert math.isfinite(growth["value"]) and "scales 1, 2" in growth["note"]
+
+
+def test_growth_exponent_is_the_log_log_slope():
+    # t = 3 n^1.5 exactly, then a linear build with a fixed start-up cost (sub-linear fit)
+    assert growth_exponent([(n, 3 * n ** 1.5) for n in (1e3, 1e4, 1e5)]) == \
+        pytest.approx(1.5)
+    assert growth_exponent([(1e6, 2.0), (1e7, 20.0), (1e8, 200.0)]) == pytest.approx(1.0)
+    # least squares, not the end points: log10 times 0, 1.2, 2 -> slope 1.0
+    assert growth_exponent([(1, 1), (10, 10 ** 1.2), (100, 100)]) == pytest.approx(1.0)
+    assert growth_exponent([(1e6, 5.0), (1e7, 8.0)]) < 1
+
+
+@pytest.mark.parametrize("points", [[(1e6, 2.0)], [(1e6, 2.0), (1e6, 3.0)],
+                                    [(0, 1.0), (10, 2.0)], [(10, 1.0), (100, -2.0)]])
+def test_growth_exponent_refuses_what_has_no_slope(points):
+    with pytest.raises(ValueError):
+        growth_exponent(points)
+
+
+def test_peer_answers_the_same_questions_and_is_judged(smoke):
+    peer = figures(smoke, "peer")
+    judged = {"aggregate SQL": ">= 20x", "filtered page of 100 rows": ">= 3x",
+              "whole-table CSV": ">= 30x"}
+    for start, target in judged.items():
+        row = next(r for f, r in peer.items() if f.startswith(start))
+        assert row["value"] > 0 and row["baseline"] > 0 and row["ratio"] > 0, row
+        assert row["target"] == target and row["met"] is not None
+        assert "Datasette 0.65" in row["note"]
+    table = next(r for f, r in peer.items() if "into SQLite" in f)
+    assert table["value"] > 0 and "rows" in table["note"]
 
 
 def test_callbacks_are_compared_with_bare_sql_and_pandas(smoke):
@@ -113,6 +158,16 @@ def test_render_and_load(smoke):
         assert load[f"latency {p}"]["value"] > 0
     errors = load["errors (connect, read, write, timeout, non-2xx/3xx)"]
     assert errors["target"] == "0" and errors["met"] is not None
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("1", "at least two different scales"), ("1,1", "at least two different scales"),
+    ("1,x", "not a comma-separated list"), ("0,1", "scales must be >= 1"),
+    ("1;rm -rf /", "not a comma-separated list")])
+def test_bad_etl_scales_fail_with_a_usage_line(value, message):
+    proc = subprocess.run([sys.executable, "-m", "bench", "--etl-scales", value], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 
 
 def test_bad_options_fail_with_a_usage_line():
@@ -171,3 +226,64 @@ def test_lighthouse_figures(smoke):
         assert 0 <= row["value"] <= 100 and row["target"].startswith(">= ")
         assert row["met"] is not None
     assert scores["/: performance"]["target"] == ">= 60"
+
+
+def _answer(body: object = None, lines: int = 0) -> Timed:
+    raw = json.dumps(body).encode() if body is not None else b""
+    return Timed(0.01, raw, len(raw), lines)
+
+
+PLAN = Plan("station-status-hourly", "mart.t", 3, "station_id", "samples", "7",
+            ("station_id", "hour"))
+
+
+def test_peer_cross_check_accepts_equal_answers_and_refuses_different_ones():
+    groups = [{"station_id": "7", "n": 2, "total": 5}, {"station_id": "8", "n": 1, "total": 1}]
+    ours = _answer({"result": {"records": groups}})
+    check_same("aggregate", PLAN, ours, _answer({"rows": groups}))
+    wrong = [dict(groups[0], n=3), groups[1]]
+    with pytest.raises(RuntimeError, match="different rows"):
+        check_same("aggregate", PLAN, ours, _answer({"rows": wrong}))
+    with pytest.raises(RuntimeError, match="different rows"):
+        check_same("aggregate", PLAN, ours, _answer({"rows": groups[:1]}))
+    page = [{"station_id": "7", "hour": f"2024-01-01T0{h}:00:00"} for h in range(3)]
+    check_same("filtered", PLAN, _answer({"result": {"records": page}}),
+               _answer({"rows": [dict(r, rowid=i) for i, r in enumerate(page)]}))
+    with pytest.raises(RuntimeError, match="different rows"):  # same rows, other order
+        check_same("filtered", PLAN, _answer({"result": {"records": page}}),
+                   _answer({"rows": page[::-1]}))
+    with pytest.raises(RuntimeError, match="different rows"):  # nothing matched at all
+        check_same("filtered", PLAN, _answer({"result": {"records": []}}), _answer({"rows": []}))
+    check_same("csv", PLAN, _answer(lines=4), _answer(lines=4))
+    with pytest.raises(RuntimeError, match="CSV lines differ"):
+        check_same("csv", PLAN, _answer(lines=4), _answer(lines=3))
+
+
+def test_peer_sql_quotes_names_it_did_not_choose():
+    hostile = Plan('a"b', "t", 1, 'k"; DROP TABLE x; --', "m", "v", ("k",))
+    sql = hostile.aggregate_sql
+    assert '"k""; DROP TABLE x; --"' in sql and 'FROM "a""b"' in sql
+    assert sqlite3.connect(":memory:").execute("SELECT count(*) FROM (SELECT 1 AS "
+                                               '"k""; DROP TABLE x; --")').fetchone() == (1,)
+
+
+def test_peer_venv_is_reused_while_its_lock_is_unchanged(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("datasette==0.65.5 --hash=sha256:" + "0" * 64 + "\n")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "datasette").write_text("")
+    (venv / ".lock-sha256").write_text(hashlib.sha256(lock.read_bytes()).hexdigest())
+    assert ensure_venv(venv, lock) == (venv / "bin" / "datasette", False)
+
+
+def test_a_broken_peer_lock_fails_clearly_and_leaves_no_half_venv(tmp_path):
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("this is not a requirement line !!\n")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "datasette").write_text("")
+    (venv / ".lock-sha256").write_text("sha of an older lock")
+    with pytest.raises(RuntimeError, match="building the peer venv failed"):
+        ensure_venv(venv, lock)
+    assert not venv.exists()
