@@ -30,7 +30,7 @@ from dashboards import formats, releases, warehouse, writers
 from dashboards.formats import Format
 from dashboards.hub import describe, wholefiles
 from dashboards.queries import catalog
-from dashboards.queries.datastore import QueryError, count, stream
+from dashboards.queries.datastore import QueryError, build_query, count, stream
 from ponmetro.settings import ENV_XLSX_MAX_ROWS
 
 bp = Blueprint("hub_downloads", __name__)
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 RESERVED = {"fields", "sort", "lang", "q", releases.PARAM}
 #: Query parameters that leave a download's bytes unchanged (a whole file still applies).
 NEUTRAL = {"lang"}
-#: Rows per Arrow batch of a streamed download (fewer, bigger steps through Python).
-STREAM_BATCH_ROWS = 100_000
 OPS = ("gte", "gt", "lte", "lt")
 ZIP_MEDIA_TYPE = "application/zip"
 
@@ -185,17 +183,15 @@ def _streamed(ds: catalog.Dataset, fmt: Format, filename: str, *, whole: bool = 
             return sent
     cursor = ExitStack()  # closes the DuckDB cursor once the body is sent
     try:
-        filters = filters_from_args(ds)
-        q = request.args.get("q") or None
+        query = {"fields": request.args.get("fields") or None, "filters": filters_from_args(ds),
+                 "q": request.args.get("q") or None, "sort": request.args.get("sort") or None}
         if fmt.key == "xlsx":
-            rows, limit = count(ds, filters=filters, q=q), xlsx_max_rows()
+            build_query(ds, **query)  # every parameter checked before counting
+            rows, limit = count(ds, filters=query["filters"], q=query["q"]), xlsx_max_rows()
             if rows > limit:
                 return _too_many_rows(ds, rows, limit)
         # Prepared here, so bad input fails before the first byte is sent.
-        reader, _ = cursor.enter_context(stream(
-            ds, fields=request.args.get("fields") or None, filters=filters, q=q,
-            sort=request.args.get("sort") or None, mode=fmt.mode,
-            batch_size=STREAM_BATCH_ROWS))
+        reader, _ = cursor.enter_context(stream(ds, mode=fmt.mode, **query))
     except QueryError as exc:
         cursor.close()
         return _bad_request(exc)

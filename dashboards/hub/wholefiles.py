@@ -2,43 +2,57 @@
 
 An unfiltered CSV or Parquet of a dataset is the same bytes for every request until the
 data changes (a new build, or a live batch on top of it: ``warehouse.data_identity()``).
-The first request writes it, with the same query and writer as the streamed download, into
-``<downloads dir>/<key>/<file name>`` (``ponmetro.settings.downloads_dir``; the key hashes
-the warehouse path and the data identity), under a temporary name renamed into place, so
-a half-written file is never served. Concurrent first requests, in any worker or thread,
-wait on one writer (an ``flock`` per file); later requests get the file with ``sendfile``.
-Folders of other identities are removed once no writer holds them (a file already being
-sent survives its removal: the open handle keeps it).
+The first request has it written, with the same query and writer as the streamed
+download, into ``<downloads dir>/<key>/<file name>`` (``ponmetro.settings.downloads_dir``;
+the key hashes the warehouse path and the data identity), under a temporary name renamed
+into place, so a half-written file is never served. Concurrent first requests, in any
+worker or thread, wait on one writer (an ``flock`` per file); later requests get the
+file with ``sendfile``. Folders of other identities are removed once no writer holds
+them (a file already being sent survives its removal: the open handle keeps it).
+
+The writer is a child process (``python -m dashboards.hub.wholefiles``) that refuses to
+write if the data identity moved meanwhile: scanning the whole table grows a process by
+DuckDB's buffers and Arrow's pools for good, which the web worker is spared, and a writer
+that dies (disk full, killed) cannot take the worker down.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
 import hashlib
 import logging
 import os
+import resource
 import shutil
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from dashboards import warehouse
+from dashboards import formats, warehouse
 from dashboards.formats import Format
+from dashboards.queries import catalog
 from dashboards.queries.catalog import Dataset
 from dashboards.queries.datastore import stream
 from ponmetro.settings import downloads_dir, warehouse_path
 
 log = logging.getLogger(__name__)
-#: Rows per Arrow batch while writing a whole file (bigger batches, fewer Python steps).
-BATCH_ROWS = 200_000
+#: The longest a writer may take (gunicorn's request timeout is 300 s).
+WRITE_TIMEOUT_S = 280
+#: Exit code of a writer that found the data identity changed (nothing written).
+MOVED = 3
 
 
-def folder() -> Path:
-    """The folder of the data being served now (may not exist yet)."""
-    served = warehouse_path()
-    key = hashlib.sha256(f"{served}\x1f{warehouse.data_identity()}".encode()).hexdigest()[:32]
-    return downloads_dir(served) / key
+class NotWritten(OSError):
+    """The whole file could not be written (the download then streams)."""
+
+
+def _key(identity: str) -> str:
+    return hashlib.sha256(f"{warehouse_path()}\x1f{identity}".encode()).hexdigest()[:32]
 
 
 @contextlib.contextmanager
@@ -52,32 +66,40 @@ def _locked(path: Path, mode: int) -> Iterator[None]:
 
 
 def path(ds: Dataset, fmt: Format) -> Path:
-    """The finished whole file of ``ds`` in ``fmt`` for the data served now, written by
-    this call if no one has yet. Raises what the query or the disk raised (nothing is
-    left behind then)."""
-    here = folder()
+    """The finished whole file of ``ds`` in ``fmt`` for the data served now, written by a
+    child process if no one has yet. Raises OSError (``NotWritten``) when it cannot be;
+    nothing is left behind then."""
+    identity = warehouse.data_identity()
+    root = downloads_dir(warehouse_path())
+    here = root / _key(identity)
     target = here / fmt.file_name(ds.id)
     if target.is_file():
         return target
-    here.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(here.parent / f"{here.name}.lock", fcntl.LOCK_SH):  # keeps the sweep off
+    root.mkdir(parents=True, exist_ok=True)
+    with _locked(root / f"{here.name}.lock", fcntl.LOCK_SH):  # keeps the sweep off
         here.mkdir(exist_ok=True)
         with _locked(here / f".{target.name}.lock", fcntl.LOCK_EX):
             if not target.is_file():
-                _write(ds, fmt, target)
+                _write(ds, fmt, target, identity)
     sweep(keep=here.name)
     return target
 
 
-def _write(ds: Dataset, fmt: Format, target: Path) -> None:
+def _write(ds: Dataset, fmt: Format, target: Path, identity: str) -> None:
     part = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.part")
+    started = time.monotonic()
     try:
-        with stream(ds, mode=fmt.mode, batch_size=BATCH_ROWS) as (reader, _), \
-                open(part, "wb") as out:
-            fmt.write(reader, ds, out)
-            out.flush()
-            os.fsync(out.fileno())
+        done = subprocess.run(
+            [sys.executable, "-m", __name__, ds.id, fmt.key, fmt.variant, str(part), identity],
+            capture_output=True, text=True, timeout=WRITE_TIMEOUT_S, check=False)
+        if done.returncode != 0 or not part.is_file():
+            raise NotWritten(f"writer of {target.name} exited {done.returncode}: "
+                             f"{done.stderr.strip()[-300:]}")
         os.replace(part, target)
+        log.info("wrote %s (%d bytes) in %.1f s; %s", target, target.stat().st_size,
+                 time.monotonic() - started, done.stdout.strip())
+    except subprocess.TimeoutExpired as exc:
+        raise NotWritten(f"writer of {target.name} took over {WRITE_TIMEOUT_S} s") from exc
     finally:
         part.unlink(missing_ok=True)
 
@@ -97,3 +119,39 @@ def sweep(keep: str) -> None:
             shutil.rmtree(root / name, ignore_errors=True)
             lock.unlink(missing_ok=True)
             log.info("removed whole-table downloads of an earlier data identity: %s", name)
+
+
+def write(dataset_id: str, key: str, variant: str, out: Path, identity: str) -> int:
+    """The child's job: ``out`` holds the whole download (fsynced), or the exit code says
+    why not (``MOVED``: the data identity is no longer ``identity``)."""
+    ds, fmt = catalog.get(dataset_id), formats.get(key, variant)
+    if ds is None or fmt is None:
+        print(f"unknown dataset or format: {dataset_id} {key} {variant}", file=sys.stderr)
+        return 2
+    if warehouse.data_identity() != identity:
+        print("the data changed before the file was written", file=sys.stderr)
+        return MOVED
+    with stream(ds, mode=fmt.mode) as (reader, _), open(out, "wb") as fh:
+        fmt.write(reader, ds, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    if warehouse.data_identity() != identity:  # the cursor may have followed a switch
+        out.unlink()
+        print("the data changed while the file was written", file=sys.stderr)
+        return MOVED
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"writer peak RSS {peak:.0f} MB")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m dashboards.hub.wholefiles",
+                                description="write one whole-table download file")
+    for name in ("dataset_id", "key", "variant", "out", "identity"):
+        p.add_argument(name)
+    args = p.parse_args(argv)
+    return write(args.dataset_id, args.key, args.variant, Path(args.out), args.identity)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
