@@ -148,11 +148,12 @@ def _whole(fmt: Format) -> bool:
     return fmt.whole_file and all(key in ignored for key in request.args)
 
 
-def _sent_file(ds: catalog.Dataset, fmt: Format, headers: dict[str, str]) -> Response | None:
-    """The whole file of ``ds`` sent by the kernel (``sendfile``; Range and 304 answered
-    from it), or None when it cannot be written here (then the download streams)."""
+def _sent_file(ds: catalog.Dataset, fmt: Format, version: str, headers: dict[str, str]
+               ) -> Response | None:
+    """The whole file of ``ds`` for data ``version`` sent by the kernel (``sendfile``;
+    Range answered from it), or None when it cannot be written here (then it streams)."""
     try:
-        target = wholefiles.path(ds, fmt)
+        target = wholefiles.path(ds, fmt, version)
         resp = send_file(target, mimetype=fmt.media_type, conditional=True,
                          etag=headers["ETag"].strip('"'), max_age=300)
     except OSError as exc:  # an unwritable folder, a full disk, a file swept just now
@@ -178,7 +179,7 @@ def _streamed(ds: catalog.Dataset, fmt: Format, filename: str, *, whole: bool = 
         return not_modified
     headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     if whole and _whole(fmt):
-        sent = _sent_file(ds, fmt, headers)
+        sent = _sent_file(ds, fmt, info.data_version, headers)
         if sent is not None:
             return sent
     cursor = ExitStack()  # closes the DuckDB cursor once the body is sent

@@ -65,11 +65,11 @@ def _locked(path: Path, mode: int) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def path(ds: Dataset, fmt: Format) -> Path:
-    """The finished whole file of ``ds`` in ``fmt`` for the data served now, written by a
-    child process if no one has yet. Raises OSError (``NotWritten``) when it cannot be;
-    nothing is left behind then."""
-    identity = warehouse.data_identity()
+def path(ds: Dataset, fmt: Format, identity: str) -> Path:
+    """The finished whole file of ``ds`` in ``fmt`` for data version ``identity`` (the one
+    the response's ETag names), written by a child process if no one has yet. Raises
+    OSError (``NotWritten``) when it cannot be, e.g. the data moved on meanwhile; nothing
+    is left behind then."""
     root = downloads_dir(warehouse_path())
     here = root / _key(identity)
     target = here / fmt.file_name(ds.id)
@@ -107,10 +107,11 @@ def _write(ds: Dataset, fmt: Format, target: Path, identity: str) -> None:
 def sweep(keep: str) -> None:
     """Remove the folders of other data identities that no writer holds."""
     root = downloads_dir(warehouse_path())
-    for lock in root.glob("*.lock"):
-        name = lock.name.removesuffix(".lock")
-        if name == keep:
-            continue
+    for entry in list(root.iterdir()):
+        name = entry.name.removesuffix(".lock")
+        if name == keep or (entry.is_dir() and entry.with_name(f"{name}.lock").exists()):
+            continue  # the current one; a folder is handled through its lock file
+        lock = root / f"{name}.lock"
         with open(lock, "a+b") as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -254,3 +254,21 @@ def test_the_writer_refuses_when_the_data_moved(warehouse, tmp_path):
     assert wholefiles.write("nil", "csv", "", out, "not-the-served-version") == wholefiles.MOVED
     assert not out.exists()
     assert wholefiles.write("nope", "csv", "", out, "x") == 2
+
+
+def test_sweep_keeps_the_current_version_and_any_being_written(tmp_path, monkeypatch):
+    import fcntl
+
+    from dashboards.hub import wholefiles
+
+    monkeypatch.setenv("PONMETRO_DOWNLOADS_DIR", str(tmp_path))
+    for key in ("now", "old", "writing", "orphan"):
+        (tmp_path / key).mkdir()
+        (tmp_path / key / "nil.csv").write_text("x")
+    for key in ("now", "old", "writing"):
+        (tmp_path / f"{key}.lock").touch()
+    with open(tmp_path / "writing.lock", "a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_SH)  # as a writer holds it
+        wholefiles.sweep(keep="now")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "now", "now.lock", "writing", "writing.lock"]
