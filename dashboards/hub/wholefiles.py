@@ -10,10 +10,10 @@ worker or thread, wait on one writer (an ``flock`` per file); later requests get
 file with ``sendfile``. Folders of other identities are removed once no writer holds
 them (a file already being sent survives its removal: the open handle keeps it).
 
-The writer is a child process (``python -m dashboards.hub.wholefiles``) that refuses to
-write if the data identity moved meanwhile: scanning the whole table grows a process by
-DuckDB's buffers and Arrow's pools for good, which the web worker is spared, and a writer
-that dies (disk full, killed) cannot take the worker down.
+Large tables are written by a child process (``python -m dashboards.hub.wholefiles``):
+scanning a whole table grows a process by DuckDB's buffers and Arrow's pools for good,
+which the web worker is spared, and a writer that dies (disk full, killed) cannot take the
+worker down. Either writer refuses to write if the data identity moved meanwhile.
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 WRITE_TIMEOUT_S = 280
 #: Exit code of a writer that found the data identity changed (nothing written).
 MOVED = 3
+#: Tables from this many rows are written by a child process; smaller ones cost less to
+#: write here than a Python start (about a second), and grow the worker little.
+CHILD_ROWS = 50_000
 
 
 class NotWritten(OSError):
@@ -89,19 +92,27 @@ def _write(ds: Dataset, fmt: Format, target: Path, identity: str) -> None:
     part = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.part")
     started = time.monotonic()
     try:
+        if ds.rows < CHILD_ROWS:
+            code, said = write(ds.id, fmt.key, fmt.variant, part, identity)
+        else:
+            code, said = _write_in_child(ds, fmt, part, identity)
+        if code != 0 or not part.is_file():
+            raise NotWritten(f"writer of {target.name} exited {code}: {said[-300:]}")
+        os.replace(part, target)
+        log.info("wrote %s (%d bytes) in %.1f s; %s", target, target.stat().st_size,
+                 time.monotonic() - started, said)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _write_in_child(ds: Dataset, fmt: Format, part: Path, identity: str) -> tuple[int, str]:
+    try:
         done = subprocess.run(
             [sys.executable, "-m", __name__, ds.id, fmt.key, fmt.variant, str(part), identity],
             capture_output=True, text=True, timeout=WRITE_TIMEOUT_S, check=False)
-        if done.returncode != 0 or not part.is_file():
-            raise NotWritten(f"writer of {target.name} exited {done.returncode}: "
-                             f"{done.stderr.strip()[-300:]}")
-        os.replace(part, target)
-        log.info("wrote %s (%d bytes) in %.1f s; %s", target, target.stat().st_size,
-                 time.monotonic() - started, done.stdout.strip())
     except subprocess.TimeoutExpired as exc:
-        raise NotWritten(f"writer of {target.name} took over {WRITE_TIMEOUT_S} s") from exc
-    finally:
-        part.unlink(missing_ok=True)
+        raise NotWritten(f"writer of {part.name} took over {WRITE_TIMEOUT_S} s") from exc
+    return done.returncode, (done.stdout + done.stderr).strip()
 
 
 def sweep(keep: str) -> None:
@@ -122,27 +133,24 @@ def sweep(keep: str) -> None:
             log.info("removed whole-table downloads of an earlier data identity: %s", name)
 
 
-def write(dataset_id: str, key: str, variant: str, out: Path, identity: str) -> int:
-    """The child's job: ``out`` holds the whole download (fsynced), or the exit code says
-    why not (``MOVED``: the data identity is no longer ``identity``)."""
+def write(dataset_id: str, key: str, variant: str, out: Path, identity: str
+          ) -> tuple[int, str]:
+    """The writer's job (in the child, or here for a small table): ``out`` holds the whole
+    download (fsynced), or the code says why not (``MOVED``: the data identity is no
+    longer ``identity``). Returns (code, message)."""
     ds, fmt = catalog.get(dataset_id), formats.get(key, variant)
     if ds is None or fmt is None:
-        print(f"unknown dataset or format: {dataset_id} {key} {variant}", file=sys.stderr)
-        return 2
+        return 2, f"unknown dataset or format: {dataset_id} {key} {variant}"
     if warehouse.data_identity() != identity:
-        print("the data changed before the file was written", file=sys.stderr)
-        return MOVED
+        return MOVED, "the data changed before the file was written"
     with stream(ds, mode=fmt.mode) as (reader, _), open(out, "wb") as fh:
         fmt.write(reader, ds, fh)
         fh.flush()
         os.fsync(fh.fileno())
     if warehouse.data_identity() != identity:  # the cursor may have followed a switch
         out.unlink()
-        print("the data changed while the file was written", file=sys.stderr)
-        return MOVED
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"writer peak RSS {peak:.0f} MB")
-    return 0
+        return MOVED, "the data changed while the file was written"
+    return 0, "written"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("dataset_id", "key", "variant", "out", "identity"):
         p.add_argument(name)
     args = p.parse_args(argv)
-    return write(args.dataset_id, args.key, args.variant, Path(args.out), args.identity)
+    code, message = write(args.dataset_id, args.key, args.variant, Path(args.out),
+                          args.identity)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{message} by a child process (peak RSS {peak:.0f} MB)",
+          file=sys.stdout if code == 0 else sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

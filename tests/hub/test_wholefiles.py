@@ -181,7 +181,13 @@ def test_a_writer_that_dies_leaves_nothing_half_written(warehouse, tmp_path):
     """A server whose processes may not write files over 1 MB (RLIMIT_FSIZE, inherited by
     the writer, which the kernel kills at the limit): the big CSV is still answered in
     full (streamed), nothing of it is left on disk; a small one is written."""
+    from dashboards.hub import wholefiles
+
     path = _copy(warehouse, tmp_path / "limited")
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows, = con.execute("SELECT rows FROM meta.datasets WHERE dataset_id = ?",
+                            [BIG]).fetchone()
+    assert rows >= wholefiles.CHILD_ROWS  # written by a child process, which the kernel kills
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, hard))
     try:
@@ -251,9 +257,14 @@ def test_the_writer_refuses_when_the_data_moved(warehouse, tmp_path):
     from dashboards.hub import wholefiles
 
     out = tmp_path / "out.csv"
-    assert wholefiles.write("nil", "csv", "", out, "not-the-served-version") == wholefiles.MOVED
+    code, _ = wholefiles.write("nil", "csv", "", out, "not-the-served-version")
+    assert code == wholefiles.MOVED and not out.exists()
+    assert wholefiles.write("nope", "csv", "", out, "x")[0] == 2
+    child = subprocess.run([str(BIN / "python"), "-m", "dashboards.hub.wholefiles", "nil",
+                            "csv", "", str(out), "not-the-served-version"],
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == wholefiles.MOVED and "changed" in child.stderr
     assert not out.exists()
-    assert wholefiles.write("nope", "csv", "", out, "x") == 2
 
 
 def test_sweep_keeps_the_current_version_and_any_being_written(tmp_path, monkeypatch):
