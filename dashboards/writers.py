@@ -60,15 +60,17 @@ def csv_chunks(reader: pa.RecordBatchReader, *, delimiter: str = ",", bom: bool 
     """
     if bom:
         yield b"\xef\xbb\xbf"
+    header = pa.BufferOutputStream()  # a writer given no rows writes the header alone
+    pacsv.CSVWriter(header, reader.schema, write_options=pacsv.WriteOptions(
+        include_header=True, delimiter=delimiter)).close()
+    yield header.getvalue().to_pybytes()
     body = pacsv.WriteOptions(include_header=False, delimiter=delimiter)
-    yield _csv_bytes(reader.schema.empty_table(),
-                     pacsv.WriteOptions(include_header=True, delimiter=delimiter))
     for chunk in ordered_map(lambda batch: _csv_bytes(batch, body), reader):
         if chunk:
             yield chunk
 
 
-def _csv_bytes(data: pa.RecordBatch | pa.Table, options: pacsv.WriteOptions) -> bytes:
+def _csv_bytes(data: pa.RecordBatch, options: pacsv.WriteOptions) -> bytes:
     sink = pa.BufferOutputStream()
     pacsv.write_csv(data, sink, write_options=options)
     return sink.getvalue().to_pybytes()
