@@ -4,8 +4,8 @@ Query parameters filter the rows (``col=value``, repeated for any-of, and
 ``col__gte``/``__gt``/``__lte``/``__lt`` for ranges), choose ``fields`` and
 ``sort``; all are checked against the data dictionary by the query layer.
 Responses carry ETag/Last-Modified from the build, so caches revalidate cheaply.
-Unfiltered CSV and Parquet are files written once per data identity and sent by the
-kernel (``wholefiles``); filtered ones stream. An XLSX past one Excel sheet answers 422
+Unfiltered CSV and Parquet of large tables are files written once per data identity and
+sent by the kernel (``wholefiles``); filtered ones and small tables stream. An XLSX past one Excel sheet answers 422
 with links to the same rows as CSV and Parquet.
 """
 
@@ -142,10 +142,11 @@ def _too_many_rows(ds: catalog.Dataset, rows: int, limit: int) -> Response:
     return Response(body, status=422, mimetype="text/html", headers={"Link": link})
 
 
-def _whole(fmt: Format) -> bool:
-    """An unfiltered download of a format kept as a whole file."""
+def _whole(ds: catalog.Dataset, fmt: Format) -> bool:
+    """An unfiltered download of a large table in a format kept as a whole file."""
     ignored = NEUTRAL | formats.variant_flags()
-    return fmt.whole_file and all(key in ignored for key in request.args)
+    return fmt.whole_file and ds.rows >= wholefiles.MIN_ROWS and \
+        all(key in ignored for key in request.args)
 
 
 def _sent_file(ds: catalog.Dataset, fmt: Format, version: str, headers: dict[str, str]
@@ -178,7 +179,7 @@ def _streamed(ds: catalog.Dataset, fmt: Format, filename: str, *, whole: bool = 
     if not_modified:
         return not_modified
     headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    if whole and _whole(fmt):
+    if whole and _whole(ds, fmt):
         sent = _sent_file(ds, fmt, info.data_version, headers)
         if sent is not None:
             return sent

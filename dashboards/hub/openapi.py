@@ -297,8 +297,9 @@ def _download_paths() -> dict[str, Any]:
         out[f"/download/{ds.id}.{{format}}"] = {"get": {
             "tags": ["Downloads"], "operationId": f"download_{ds.id}",
             "summary": f"Scarica / Download: {ds.title_it}",
-            "description": "No row cap. Filtered downloads stream; unfiltered CSV and "
-            "Parquet are files written once per data version and sent from disk (with "
+            "description": "No row cap. Filtered downloads and small tables stream; "
+            "unfiltered CSV and Parquet of large tables are files written once per data "
+            "version and sent from disk (with "
             "Content-Length, ETag and byte ranges). XLSX holds at most one Excel sheet "
             f"({writers.XLSX_SHEET_ROWS:,} rows): past it, 422 with links (body and Link headers) to the "
             "same rows as CSV and Parquet. " + ds.description_en,

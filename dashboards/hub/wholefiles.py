@@ -10,10 +10,11 @@ worker or thread, wait on one writer (an ``flock`` per file); later requests get
 file with ``sendfile``. Folders of other identities are removed once no writer holds
 them (a file already being sent survives its removal: the open handle keeps it).
 
-Large tables are written by a child process (``python -m dashboards.hub.wholefiles``):
-scanning a whole table grows a process by DuckDB's buffers and Arrow's pools for good,
-which the web worker is spared, and a writer that dies (disk full, killed) cannot take the
-worker down. Either writer refuses to write if the data identity moved meanwhile.
+Only tables of ``MIN_ROWS`` rows or more are kept this way. The writer is a child process
+(``python -m dashboards.hub.wholefiles``) that refuses to write if the data identity moved
+meanwhile: scanning a whole table grows a process by DuckDB's buffers and Arrow's pools
+for good, which the web worker is spared, and a writer that dies (disk full, killed)
+cannot take the worker down.
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ log = logging.getLogger(__name__)
 WRITE_TIMEOUT_S = 280
 #: Exit code of a writer that found the data identity changed (nothing written).
 MOVED = 3
-#: Tables from this many rows are written by a child process; smaller ones cost less to
-#: write here than a Python start (about a second), and grow the worker little.
-CHILD_ROWS = 50_000
+#: Tables from this many rows are kept as whole files; smaller ones stream in milliseconds,
+#: less than starting a writer (a Python process, about a second).
+MIN_ROWS = 50_000
 
 
 class NotWritten(OSError):
@@ -92,27 +93,19 @@ def _write(ds: Dataset, fmt: Format, target: Path, identity: str) -> None:
     part = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.part")
     started = time.monotonic()
     try:
-        if ds.rows < CHILD_ROWS:
-            code, said = write(ds.id, fmt.key, fmt.variant, part, identity)
-        else:
-            code, said = _write_in_child(ds, fmt, part, identity)
-        if code != 0 or not part.is_file():
-            raise NotWritten(f"writer of {target.name} exited {code}: {said[-300:]}")
-        os.replace(part, target)
-        log.info("wrote %s (%d bytes) in %.1f s; %s", target, target.stat().st_size,
-                 time.monotonic() - started, said)
-    finally:
-        part.unlink(missing_ok=True)
-
-
-def _write_in_child(ds: Dataset, fmt: Format, part: Path, identity: str) -> tuple[int, str]:
-    try:
         done = subprocess.run(
             [sys.executable, "-m", __name__, ds.id, fmt.key, fmt.variant, str(part), identity],
             capture_output=True, text=True, timeout=WRITE_TIMEOUT_S, check=False)
+        if done.returncode != 0 or not part.is_file():
+            raise NotWritten(f"writer of {target.name} exited {done.returncode}: "
+                             f"{done.stderr.strip()[-300:]}")
+        os.replace(part, target)
+        log.info("wrote %s (%d bytes) in %.1f s; %s", target, target.stat().st_size,
+                 time.monotonic() - started, done.stdout.strip())
     except subprocess.TimeoutExpired as exc:
-        raise NotWritten(f"writer of {part.name} took over {WRITE_TIMEOUT_S} s") from exc
-    return done.returncode, (done.stdout + done.stderr).strip()
+        raise NotWritten(f"writer of {target.name} took over {WRITE_TIMEOUT_S} s") from exc
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def sweep(keep: str) -> None:
@@ -135,7 +128,7 @@ def sweep(keep: str) -> None:
 
 def write(dataset_id: str, key: str, variant: str, out: Path, identity: str
           ) -> tuple[int, str]:
-    """The writer's job (in the child, or here for a small table): ``out`` holds the whole
+    """The child's job: ``out`` holds the whole
     download (fsynced), or the code says why not (``MOVED``: the data identity is no
     longer ``identity``). Returns (code, message)."""
     ds, fmt = catalog.get(dataset_id), formats.get(key, variant)
@@ -162,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     code, message = write(args.dataset_id, args.key, args.variant, Path(args.out),
                           args.identity)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{message} by a child process (peak RSS {peak:.0f} MB)",
+    print(f"{message} (writer peak RSS {peak:.0f} MB)",
           file=sys.stdout if code == 0 else sys.stderr)
     return code
 
