@@ -8,6 +8,7 @@ and only here. The records are data; the writers they name live in ``writers.py`
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
@@ -31,6 +32,8 @@ class Format:
 
     ``chunks`` streams bytes batch by batch; ``file`` writes a finished file (Parquet
     footer, XLSX zip directory) that is then streamed with its length. Exactly one is set.
+    ``whole_file``: the unfiltered download is written once per data identity and sent
+    from disk (``dashboards/hub/wholefiles.py``).
     A ``variant`` (e.g. ``excel`` for ``?excel=1``) shares its ``key`` with a listed
     format and is offered as a download link but not as a resource or distribution.
     """
@@ -49,6 +52,7 @@ class Format:
     located_only: bool = False  # offered only for datasets with coordinates or geometry
     variant: str = ""
     flags: tuple[str, ...] = ()  # query flags choosing a variant (?excel=1)
+    whole_file: bool = False
 
     def __post_init__(self) -> None:
         if (self.chunks is None) == (self.file is None):
@@ -80,6 +84,15 @@ class Format:
     def file_name(self, stem: str) -> str:
         return f"{stem}-{self.variant}.{self.key}" if self.variant else f"{stem}.{self.key}"
 
+    def write(self, reader: pa.RecordBatchReader, ds: Any, out: IO[bytes]) -> None:
+        """The whole download into ``out``: the bytes a streamed response sends."""
+        if self.chunks is not None:
+            for chunk in self.chunks(reader, ds):
+                out.write(chunk)
+        else:
+            with self.file(reader, ds) as fh:
+                shutil.copyfileobj(fh, out, writers.CHUNK)
+
     def href(self, dataset_id: str) -> str:
         return f"/download/{dataset_id}.{self.key}" + (f"?{self.flags[0]}=1" if self.flags
                                                       else "")
@@ -93,13 +106,14 @@ def _geojson(reader: pa.RecordBatchReader, ds: Any) -> Iterator[bytes]:
 #: Every format, in the order they are listed (resources, distributions, links, facets).
 FORMATS: list[Format] = [
     Format("csv", "CSV", "CSV", "CSV (UTF-8)", "CSV (UTF-8)", "text/csv", "CSV", "csv",
-           chunks=lambda reader, ds: writers.csv_chunks(reader), charset="utf-8"),
+           chunks=lambda reader, ds: writers.csv_chunks(reader), charset="utf-8",
+           whole_file=True),
     Format("xlsx", "XLSX", "XLSX", "Excel (XLSX)", "Excel (XLSX)",
            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX",
            "xlsx", file=lambda reader, ds: writers.xlsx_file(reader, sheet_title=ds.id)),
     Format("parquet", "Parquet", "PARQUET", "Parquet", "Parquet",
            "application/vnd.apache.parquet", "PARQUET", "native",
-           file=lambda reader, ds: writers.parquet_file(reader)),
+           file=lambda reader, ds: writers.parquet_file(reader), whole_file=True),
     Format("json", "JSON", "JSON", "JSON", "JSON", "application/json", "JSON", "json",
            chunks=lambda reader, ds: writers.json_chunks(reader)),
     Format("geojson", "GeoJSON", "GeoJSON", "GeoJSON", "GeoJSON", "application/geo+json",
@@ -107,7 +121,7 @@ FORMATS: list[Format] = [
     Format("csv", "CSV", "CSV", "CSV per Excel (punto e virgola, BOM)",
            "CSV for Excel (semicolon, BOM)", "text/csv", "CSV", "excel_csv",
            chunks=lambda reader, ds: writers.csv_chunks(reader, delimiter=";", bom=True),
-           charset="utf-8", variant="excel", flags=("excel", "bom")),
+           charset="utf-8", variant="excel", flags=("excel", "bom"), whole_file=True),
 ]
 
 

@@ -24,6 +24,8 @@ DEFAULT_RELEASES_KEEP = 5
 ENV_RATE_LIMIT = "PONMETRO_RATE_LIMIT"  # e.g. "50 per 5 seconds"; "off" disables
 ENV_RATE_LIMIT_STORAGE = "PONMETRO_RATE_LIMIT_STORAGE"
 ENV_PROXIES = "PONMETRO_PROXIES"  # trusted proxies in front (X-Forwarded-For hops)
+ENV_DOWNLOADS_DIR = "PONMETRO_DOWNLOADS_DIR"  # whole-table download files
+ENV_XLSX_MAX_ROWS = "PONMETRO_XLSX_MAX_ROWS"  # rows an XLSX download may hold
 
 
 def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -67,3 +69,15 @@ def live_dir(warehouse: str | os.PathLike[str]) -> Path:
 def live_snapshot_path(warehouse: str | os.PathLike[str]) -> Path:
     """The live snapshot readers open on top of ``warehouse`` when it matches its build."""
     return live_dir(warehouse) / "snapshot.duckdb"
+
+
+def downloads_dir(warehouse: str | os.PathLike[str]) -> Path:
+    """Where whole-table download files are written (``dashboards.hub.wholefiles``):
+    $PONMETRO_DOWNLOADS_DIR, else beside the served warehouse
+    (``data/warehouse.downloads/`` for the default)."""
+    env = os.environ.get(ENV_DOWNLOADS_DIR)
+    if env:
+        return Path(env).expanduser().resolve()
+    warehouse = Path(warehouse)
+    return warehouse.with_name(warehouse.stem + ".downloads")
+

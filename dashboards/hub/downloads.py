@@ -4,29 +4,40 @@ Query parameters filter the rows (``col=value``, repeated for any-of, and
 ``col__gte``/``__gt``/``__lte``/``__lt`` for ranges), choose ``fields`` and
 ``sort``; all are checked against the data dictionary by the query layer.
 Responses carry ETag/Last-Modified from the build, so caches revalidate cheaply.
+Unfiltered CSV and Parquet of large tables are files written once per data identity and
+sent by the kernel (``wholefiles``); filtered ones and small tables stream. An XLSX past one Excel sheet answers 422
+with links to the same rows as CSV and Parquet.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import logging
+import os
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, request, send_file
 from werkzeug.http import http_date
 
 from dashboards import formats, releases, warehouse, writers
 from dashboards.formats import Format
-from dashboards.hub import describe
+from dashboards.hub import describe, wholefiles
 from dashboards.queries import catalog
-from dashboards.queries.datastore import QueryError, stream
+from dashboards.queries.datastore import QueryError, build_query, count, stream
+from ponmetro.settings import ENV_XLSX_MAX_ROWS
 
 bp = Blueprint("hub_downloads", __name__)
+log = logging.getLogger(__name__)
 RESERVED = {"fields", "sort", "lang", "q", releases.PARAM}
+#: Query parameters that leave a download's bytes unchanged (a whole file still applies).
+NEUTRAL = {"lang"}
 OPS = ("gte", "gt", "lte", "lt")
 ZIP_MEDIA_TYPE = "application/zip"
 
@@ -95,26 +106,97 @@ def _conditional(etag: str) -> tuple[dict[str, str], Response | None]:
     return headers, None
 
 
-def _streamed(ds: catalog.Dataset, fmt: Format, filename: str) -> Response:
-    """One dataset in one format: streamed chunks, or a finished file streamed with its
-    length; the query runs in the format's projection mode."""
+def xlsx_max_rows() -> int:
+    """Rows an XLSX download may hold: one Excel sheet, or less with $PONMETRO_XLSX_MAX_ROWS."""
+    try:
+        return min(int(os.environ.get(ENV_XLSX_MAX_ROWS) or writers.XLSX_SHEET_ROWS),
+                   writers.XLSX_SHEET_ROWS)
+    except ValueError:
+        return writers.XLSX_SHEET_ROWS
+
+
+def _it(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+def _too_many_rows(ds: catalog.Dataset, rows: int, limit: int) -> Response:
+    """422 for an XLSX past one sheet: the same rows as CSV and Parquet, linked (body and
+    ``Link`` headers), answered at once instead of after minutes of writing."""
+    query = urlencode(list(request.args.items(multi=True)))  # re-encoded: safe in a header
+    links = [(fmt, f"{request.script_root}/download/{ds.id}.{fmt.key}"
+              + (f"?{query}" if query else ""))
+             for fmt in map(formats.by_key, ("csv", "parquet"))]
+    items = "".join(f'<li><a href="{html.escape(url)}" type="{fmt.media_type}">{fmt.label}</a>'
+                    f"</li>" for fmt, url in links)
+    title = html.escape(ds.title_it)
+    body = (
+        '<!doctype html>\n<html lang="it"><head><meta charset="utf-8">'
+        f"<title>Troppe righe per Excel / Too many rows for Excel: {title}</title></head>"
+        f"<body><main><h1>Troppe righe per un foglio Excel</h1>"
+        f"<p>{title}: {_it(rows)} righe; un file XLSX ne contiene al massimo {_it(limit)}. "
+        f"Scarica le stesse righe in CSV o Parquet:</p><ul>{items}</ul>"
+        f'<h2 lang="en">Too many rows for one Excel sheet</h2>'
+        f'<p lang="en">{rows:,} rows; an XLSX download holds at most {limit:,}. The same '
+        f"rows as CSV or Parquet:</p><ul lang=\"en\">{items}</ul></main></body></html>\n")
+    link = ", ".join(f'<{url}>; rel="alternate"; type="{fmt.media_type}"' for fmt, url in links)
+    return Response(body, status=422, mimetype="text/html", headers={"Link": link})
+
+
+def _whole(ds: catalog.Dataset, fmt: Format) -> bool:
+    """An unfiltered download of a large table in a format kept as a whole file."""
+    ignored = NEUTRAL | formats.variant_flags()
+    return fmt.whole_file and ds.rows >= wholefiles.MIN_ROWS and \
+        all(key in ignored for key in request.args)
+
+
+def _sent_file(ds: catalog.Dataset, fmt: Format, version: str, headers: dict[str, str]
+               ) -> Response | None:
+    """The whole file of ``ds`` for data ``version`` sent by the kernel (``sendfile``;
+    Range answered from it), or None when it cannot be written here (then it streams)."""
+    try:
+        target = wholefiles.path(ds, fmt, version)
+        resp = send_file(target, mimetype=fmt.media_type, conditional=True,
+                         etag=headers["ETag"].strip('"'), max_age=300)
+    except OSError as exc:  # an unwritable folder, a full disk, a file swept just now
+        log.warning("whole-table %s of %s not kept on disk (%s): streaming it", fmt.slug,
+                    ds.id, exc)
+        return None
+    resp.headers.update(headers)
+    resp.headers["Content-Type"] = fmt.content_type
+    # Already at disk speed; compressing it would put every byte back through Python.
+    resp.headers["Content-Encoding"] = "identity"
+    return resp
+
+
+def _streamed(ds: catalog.Dataset, fmt: Format, filename: str, *, whole: bool = False,
+              ) -> Response:
+    """One dataset in one format: a whole file sent from disk (``whole``, unfiltered),
+    streamed chunks, or a finished file streamed with its length; the query runs in the
+    format's projection mode."""
     info = warehouse.build_info()
     etag = _etag(info.data_version, ds.id, fmt.key, request.query_string.decode("latin-1"))
     headers, not_modified = _conditional(etag)
     if not_modified:
         return not_modified
+    headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if whole and _whole(ds, fmt):
+        sent = _sent_file(ds, fmt, info.data_version, headers)
+        if sent is not None:
+            return sent
     cursor = ExitStack()  # closes the DuckDB cursor once the body is sent
     try:
-        filters = filters_from_args(ds)
+        query = {"fields": request.args.get("fields") or None, "filters": filters_from_args(ds),
+                 "q": request.args.get("q") or None, "sort": request.args.get("sort") or None}
+        if fmt.key == "xlsx":
+            build_query(ds, **query)  # every parameter checked before counting
+            rows, limit = count(ds, filters=query["filters"], q=query["q"]), xlsx_max_rows()
+            if rows > limit:
+                return _too_many_rows(ds, rows, limit)
         # Prepared here, so bad input fails before the first byte is sent.
-        reader, _ = cursor.enter_context(stream(
-            ds, fields=request.args.get("fields") or None, filters=filters,
-            q=request.args.get("q") or None, sort=request.args.get("sort") or None,
-            mode=fmt.mode))
+        reader, _ = cursor.enter_context(stream(ds, mode=fmt.mode, **query))
     except QueryError as exc:
         cursor.close()
         return _bad_request(exc)
-    headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     if fmt.file is not None:
         try:
             fh = fmt.file(reader, ds)
@@ -151,7 +233,7 @@ def download(dataset_id: str, fmt: str):
             abort(404)
         chosen = _chosen(listed)
         stem = f"{ds.id}_{release.id}" if release else ds.id
-        return _streamed(ds, chosen, chosen.file_name(stem))
+        return _streamed(ds, chosen, chosen.file_name(stem), whole=release is None)
 
 
 @bp.get("/data/<dataset_id>/<dataset_file>.csv")
@@ -161,7 +243,7 @@ def package_csv(dataset_id: str, dataset_file: str):
     if dataset_file != ds.id:
         abort(404)
     fmt = formats.by_key(describe.PACKAGE_FORMAT)
-    return _streamed(ds, _chosen(fmt), fmt.file_name(ds.id))
+    return _streamed(ds, _chosen(fmt), fmt.file_name(ds.id), whole=True)
 
 
 @bp.get("/data/<dataset_id>/datapackage.json")

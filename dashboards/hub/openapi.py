@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from dashboards import writers
 from dashboards.hub.ogc import html as ogc_html
 from dashboards.hub.ogc import spec as ogc
 from dashboards.queries import catalog, datastore
@@ -296,14 +297,27 @@ def _download_paths() -> dict[str, Any]:
         out[f"/download/{ds.id}.{{format}}"] = {"get": {
             "tags": ["Downloads"], "operationId": f"download_{ds.id}",
             "summary": f"Scarica / Download: {ds.title_it}",
-            "description": "Streamed, no row cap. " + ds.description_en,
+            "description": "No row cap. Filtered downloads and small tables stream; "
+            "unfiltered CSV and Parquet of large tables are files written once per data "
+            "version and sent from disk (with "
+            "Content-Length, ETag and byte ranges). XLSX holds at most one Excel sheet "
+            f"({writers.XLSX_SHEET_ROWS:,} rows): past it, 422 with links (body and Link headers) to the "
+            "same rows as CSV and Parquet. " + ds.description_en,
             "parameters": params,
             "responses": {
                 "200": {"description": "The (filtered) dataset", "content": {
                     fmt.media_type: {"schema": bodies.get(fmt.key, BINARY)}
                     for fmt in ds.formats}},
+                "206": {"description": "A byte range of an unfiltered CSV or Parquet file",
+                        "content": {fmt.media_type: {"schema": TEXT if fmt.key == "csv"
+                                                     else BINARY}
+                                    for fmt in ds.formats if fmt.whole_file}},
                 "400": _text_error("Bad request: <parameter>: <reason>"),
                 "404": _text_error("Format not offered for this dataset"),
+                "422": {"description": "XLSX past one Excel sheet: links to the same rows "
+                        "as CSV and Parquet (HTML body, Link headers rel=alternate)",
+                        "headers": {"Link": {"schema": TEXT}},
+                        "content": {"text/html": {"schema": TEXT}}},
             }}}
     ids = list(catalog.ids())
     dataset_param = {"name": "dataset_id", "in": "path", "required": True,

@@ -305,9 +305,14 @@ def search(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = Non
         if distinct:
             total = _run(f"SELECT count(*) FROM ({sql}) AS d", params)[1][0][0]  # noqa: S608
         else:
-            where, wparams = where_clause(ds, filters, q)
-            total = _run(f"SELECT count(*) FROM {ds.table}{where}", wparams)[1][0][0]  # noqa: S608
+            total = count(ds, filters=filters, q=q)
     return {"columns": cols, "rows": rows, "total": total, "limit": limit, "offset": offset}
+
+
+def count(ds: Dataset, *, filters: Any = None, q: Any = None) -> int:
+    """Rows of ``ds`` that ``filters`` and ``q`` select (checked as in :func:`search`)."""
+    where, params = where_clause(ds, filters, q)
+    return _run(f"SELECT count(*) FROM {ds.table}{where}", params)[1][0][0]  # noqa: S608
 
 
 def _bounded_int(value: Any, field: str, default: int, low: int, high: int) -> int:

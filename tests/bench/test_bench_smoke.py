@@ -133,14 +133,23 @@ def test_cache_backends_cold_and_warm(smoke):
         assert cold["value"] > 0 and warm["value"] > 0 and warm["baseline"] == cold["value"]
 
 
-def test_downloads_in_three_formats(smoke):
+def test_downloads_whole_files_filtered_csv_and_xlsx(smoke):
     rows = figures(smoke, "downloads")
-    for fmt in ("csv", "parquet", "xlsx"):
-        mine = {f: r for f, r in rows.items() if f".{fmt}," in f}
-        assert any(f.endswith("throughput") and r["value"] > 0 for f, r in mine.items())
-        assert any(f.endswith("worker peak RSS") and r["value"] > 0 for f, r in mine.items())
-    csv_rss = next(r for f, r in rows.items() if ".csv," in f and f.endswith("peak RSS"))
-    assert csv_rss["target"] == "<= 300 MB" and csv_rss["met"] is not None
+    for fmt in ("csv", "parquet"):
+        mine = {f: r for f, r in rows.items() if f".{fmt} whole file" in f}
+        speed = next(r for f, r in mine.items() if f.endswith("throughput"))
+        assert speed["value"] > 0 and speed["baseline"] > 0 and speed["target"] == ">= 300 MB/s"
+        rss = next(r for f, r in mine.items() if f.endswith("worker peak RSS"))
+        assert rss["value"] > 0 and rss["target"] == "<= 300 MB" and rss["met"] is not None
+        assert any(f.endswith("time to first byte") for f in mine)
+        assert any(f.endswith("first request (writes the file)") for f in mine)
+    filtered = {f: r for f, r in rows.items() if ".csv filtered" in f}
+    assert any(f.endswith("throughput") and r["value"] > 0 and r["target"] == ">= 100 MB/s"
+               for f, r in filtered.items())
+    assert any(f.endswith("worker peak RSS") and r["target"] == "<= 300 MB"
+               for f, r in filtered.items())
+    assert any(".xlsx" in f and f.endswith("rows per second") and r["value"] > 0
+               for f, r in rows.items())
 
 
 def test_render_and_load(smoke):
