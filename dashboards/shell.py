@@ -44,7 +44,12 @@ OUTAGE = (warehouse.WarehouseUnavailable, duckdb.Error)
 
 
 def text(value: Text, lang: str, variables: dict[str, str]) -> str:
-    return value(lang, **variables) if callable(value) else translator(lang)(value)
+    """The title or description in ``lang``; an unreadable warehouse (a title naming an axis
+    reads its name) gives the outage title, so the page still draws its outage message."""
+    try:
+        return value(lang, **variables) if callable(value) else translator(lang)(value)
+    except OUTAGE:
+        return translator(lang)("Data temporarily unavailable")
 
 
 def request_lang() -> str:
@@ -188,13 +193,8 @@ def _draw(module: str, path: str, lang: str, arguments: tuple[tuple[str, str], .
     tree = layout(header, banner, footer, skip,
                   content=html.Div(html.Div(content, id="_pages_content")))
     name = page.get("name", "")
-    try:
-        title = text(page.get("head_title") or name, lang, variables)
-        description = text(page.get("head_description") or title, lang, variables)
-    except OUTAGE:
-        if not guarded:
-            raise
-        title = description = translator(lang)("Data temporarily unavailable")
+    title = text(page.get("head_title") or name, lang, variables)
+    description = text(page.get("head_description") or title, lang, variables)
     return title, description, str(markup.to_html(tree, stand_in))
 
 
