@@ -77,6 +77,8 @@ def test_dash_takes_the_place_of_the_first_screen(page, nojs, console, live_serv
     nojs.set_viewport_size(PHONE)
     nojs.goto(f"{live_server}{path}")
     before = nojs.locator("h1").bounding_box()
+    # below the filters: Dash's own stylesheet (injected by its scripts) moves nothing
+    last_before = nojs.locator("#main-content section.pm-card").last.bounding_box()
     server_title = nojs.title()
     page.set_viewport_size(PHONE)
     settle(page, f"{live_server}{path}")
@@ -85,6 +87,8 @@ def test_dash_takes_the_place_of_the_first_screen(page, nojs, console, live_serv
     assert page.locator("#react-entry-point h1").is_visible()
     after = page.locator("h1").bounding_box()
     assert abs(after["y"] - before["y"]) <= 1 and abs(after["height"] - before["height"]) <= 1
+    last_after = page.locator("#main-content section.pm-card").last.bounding_box()
+    assert abs(last_after["y"] - last_before["y"]) <= 2, (last_before, last_after)
     duplicates = page.evaluate("""() => {
         const seen = {}, twice = [];
         document.querySelectorAll('[id]').forEach(e => {
