@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,7 @@ from dashboards.components.filters import parse_search
 from dashboards.i18n import resolve_lang, translator
 from dashboards.public import markup, seo
 
+log = logging.getLogger(__name__)
 #: A title or description: an English msgid, or ``fn(lang, **path_variables) -> str``.
 Text = str | Callable[..., str]
 FIRST_SCREEN_ID = "pm-first-screen"
@@ -229,7 +231,11 @@ def render(index: str) -> str:
     """Dash's index page for the current request, with the page's head and first screen."""
     request = flask.request
     lang = resolve_lang(request.args.get("lang"))
-    title, description, body = first_screen(request.path, request.args.to_dict())
+    try:
+        title, description, body = first_screen(request.path, request.args.to_dict())
+    except TypeError:  # a component with no stand-in yet: Dash's plain shell still works
+        log.exception("no first screen for %s", request.path)
+        return index
     head = seo.head(request.url_root, request.path, lang, title, description)
     index = index.replace("<title>", f"{head_tags(head)}\n        <title>", 1)
     index = _replace_title(index, head.title)

@@ -204,3 +204,16 @@ def test_scripts_are_deferred_and_the_renderer_waits_for_them(client, door):
     assert "DOMContentLoaded" in renderer and "new DashRenderer(" in renderer
     fonts = doc.xpath("//link[@rel='preload'][@as='font']/@href")
     assert fonts and all(client.get(f).status_code == 200 for f in fonts)
+
+
+def test_a_component_without_stand_in_leaves_dash_plain_shell(client, door, monkeypatch,
+                                                              caplog):
+    from dashboards import shell
+
+    def refuse(kind, namespace, props):
+        raise TypeError(f"cannot write {namespace}.{kind} in the first screen")
+
+    monkeypatch.setattr(shell, "stand_in", refuse)
+    body = _get(client, "/social?municipio=9&year=2021&lang=en")  # not drawn before: no cache hit
+    assert 'id="pm-first-screen"' not in body and 'id="react-entry-point"' in body
+    assert "no first screen for /social" in caplog.text
