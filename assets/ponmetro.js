@@ -53,3 +53,17 @@ document.addEventListener("click", function (event) {
     childList: true, subtree: true, attributes: true,
     attributeFilter: ["role", "aria-selected"]});
 })();
+/* The server's first screen (dashboards.shell) gives way to Dash's render once that holds
+   the frame and the page: removed in the same frame, so nothing moves on the screen. */
+(function () {
+  var first = document.getElementById("pm-first-screen");
+  var root = document.getElementById("react-entry-point");
+  if (!first || !root) { return; }
+  var observer = new MutationObserver(function () {
+    if (root.querySelector("#_pages_content > *") && root.querySelector("#frame-header > *")) {
+      observer.disconnect();
+      first.remove();
+    }
+  });
+  observer.observe(root, {childList: true, subtree: true});
+})();

@@ -2,7 +2,7 @@
 pages and the Dash dashboards, each category score beside its target.
 
 The public pages (server-rendered) aim at performance >= 90 and 100 in accessibility,
-best practices and SEO; the Dash dashboards at performance >= 60. Scores are
+best practices and SEO; the Dash dashboards at performance >= 60 and SEO 100. Scores are
 benchmark figures of one machine, not timed tests.
 """
 
@@ -25,8 +25,10 @@ LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CHROME = "/usr/bin/chromium"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 PUBLIC_TARGETS = {"performance": 90, "accessibility": 100, "best-practices": 100, "seo": 100}
-DASHBOARD_TARGETS = {"performance": 60}
-DASHBOARDS = ("/", "/axis/1", "/housing", "/social", "/mobility")
+#: The dashboards' first response carries their head and first screen (dashboards.shell).
+DASHBOARD_TARGETS = {"performance": 60, "seo": 100}
+DASHBOARDS = ("/", "/axis/1", "/axis/2", "/axis/3", "/axis/4", "/housing", "/social",
+              "/mobility")
 RUNS = 3
 
 

@@ -2,18 +2,18 @@
 
 ``app.layout`` is the global frame (skip link, header, navigation, demo banner,
 footer) around ``dash.page_container``; the frame is drawn per language by a
-callback on the URL, and the server sets ``<html lang>`` from ``?lang=``.
+callback on the URL, and the server sets ``<html lang>`` from ``?lang=``. The first
+response of a page carries its head and its first screen (``dashboards.shell``).
 Unknown routes and unknown project codes answer HTTP 404 with the 404 page.
 """
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import dash
 import flask
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output
 
 from dashboards import (
     feeds,
@@ -25,11 +25,12 @@ from dashboards import (
     precompress,
     public,
     security,
+    shell,
     warehouse,
 )
 from dashboards.cache import init_cache
 from dashboards.components import frame, routes
-from dashboards.i18n import resolve_lang, translator
+from dashboards.i18n import resolve_lang
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 INDEX = """<!DOCTYPE html>
@@ -50,15 +51,19 @@ INDEX = """<!DOCTYPE html>
 
 
 class CouncilDash(Dash):
-    """Dash with ``<html lang>`` taken from the request's ``?lang=``, and plotly.js
+    """Dash with ``<html lang>`` taken from the request's ``?lang=``, the page's head and
+    first screen written in and its scripts deferred (``dashboards.shell``), and plotly.js
     preloaded on pages that draw charts."""
 
     def interpolate_index(self, **kwargs):
+        kwargs["scripts"], kwargs["renderer"] = shell.deferred(kwargs.get("scripts", ""),
+                                                               kwargs.get("renderer", ""))
         page = super().interpolate_index(**kwargs)
         if not flask.has_request_context():
             return page
         lang = resolve_lang(flask.request.args.get("lang"))
         page = page.replace('<html lang="it">', f'<html lang="{lang}">', 1)
+        page = shell.render(page)
         if plotlyjs.draws_charts(flask.request.path, dash.page_registry):
             tag = plotlyjs.preload_tag(self.config.requests_pathname_prefix)
             page = page.replace("</head>", f"    {tag}\n    </head>", 1)
@@ -73,6 +78,7 @@ app = CouncilDash(
     title="PON Metro Milano",
     suppress_callback_exceptions=True,
     index_string=INDEX,
+    include_pages_meta=False,  # the head is the shell's (dashboards.shell), per language
     update_title=None,
     compress=True,  # gzip/brotli for Dash's own scripts (plotly.js: see dashboards.plotlyjs)
     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
@@ -89,15 +95,7 @@ server.register_blueprint(feeds.bp)
 hub.register(server)
 public.register(server)
 
-app.layout = html.Div([
-    dcc.Location(id="frame-url", refresh=False),
-    html.A("Vai al contenuto principale", href="#main-content", className="skip-link",
-           id="skip-link"),
-    html.Div(id="frame-header"),
-    html.Div(id="frame-banner"),
-    html.Main(dash.page_container, id="main-content", tabIndex="-1", className="container pm-main"),
-    html.Div(id="frame-footer"),
-])
+app.layout = shell.layout()
 
 
 @dash.callback(Output("frame-header", "children"), Output("frame-banner", "children"),
@@ -108,17 +106,7 @@ def draw_frame(pathname: str | None, search: str | None):
     from dashboards.components.filters import parse_search
 
     lang = resolve_lang(parse_search(search).get("lang"))
-    return _frame_parts(lang, pathname or "/", frame.safe_build_info())
-
-
-@functools.lru_cache(maxsize=256)
-def _frame_parts(lang: str, pathname: str, info: warehouse.BuildInfo | None) -> tuple:
-    """The frame is the same for every visit to a path in a language and build: built
-    once, it turns the frame callback (every navigation, every filter change) into a
-    lookup. Bounded, since the path comes from the URL."""
-    _ = translator(lang)
-    return (frame.header(lang, pathname), frame.demo_banner(lang, info),
-            frame.footer(lang, info), _("Skip to main content"))
+    return shell.frame_parts(lang, pathname or "/", frame.safe_build_info())
 
 
 app.clientside_callback(

@@ -189,9 +189,10 @@ def chart_block(key: str, spec: ChartSpec, params: dict[str, Any], lang: str,
     _ = translator(lang)
     figure, summary, table, store = render(spec, params, lang)
     if visual is None:
+        height = (figure.get("layout") or {}).get("height") or 450  # plotly's default
         visual = dcc.Graph(id={"type": "chart", "key": key}, figure=figure,
                            config={"displayModeBar": False, "responsive": True},
-                           className="pm-graph")
+                           className="pm-graph", style={"minHeight": f"{height}px"})
     heading = (html.H2 if level == 2 else html.H3)(_(spec.title), id=f"{key}-title")
     return html.Section(className="pm-card", **{"aria-labelledby": f"{key}-title"}, children=[
         heading,

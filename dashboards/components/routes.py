@@ -49,19 +49,31 @@ def exists(template: str, groups: tuple[str, ...]) -> bool:
     return check(groups[0]) if check else True
 
 
-def known(path: str) -> bool:
-    """Does ``path`` name a page (and, for a parameterised page, a real one)?"""
+def match(path: str) -> tuple[dict, dict[str, str]] | None:
+    """The registered page ``path`` names and its path variables (``{"axis_id": "2"}``),
+    or None."""
     path = "/" + path.strip("/") if path != "/" else "/"
     for page in dash.page_registry.values():
         if page.get("path") == path:
-            return True
+            return page, {}
         template = page.get("path_template")
         if template:
+            names = re.findall(r"<([^>/]+)>", template)
             pattern = "^" + re.sub(r"<[^>/]+>", "([^/]+)", template) + "$"
-            match = re.match(pattern, path)
-            if match:
-                return exists(template, match.groups())
-    return False
+            found = re.match(pattern, path)
+            if found:
+                return page, dict(zip(names, found.groups(), strict=True))
+    return None
+
+
+def known(path: str) -> bool:
+    """Does ``path`` name a page (and, for a parameterised page, a real one)?"""
+    found = match(path)
+    if found is None:
+        return False
+    page, variables = found
+    template = page.get("path_template")
+    return exists(template, tuple(variables.values())) if template else True
 
 
 def not_found_status(response: flask.Response) -> flask.Response:

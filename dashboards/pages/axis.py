@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dash
 from dash import Input, State, callback, dcc, html
 
+from dashboards import shell
 from dashboards.components import charts, errors, filters, frame, kpi, kpis, monitoring, specs
 from dashboards.components.timeline import TIMELINE
 from dashboards.i18n import (
@@ -18,12 +18,28 @@ from dashboards.queries import programme
 from dashboards.queries.common import AXES, as_int, as_year, data_years
 
 
-def title(axis_id=None, **_):
-    return f"Asse {axis_id} – PON Metro Milano" if as_int(axis_id, AXES) else "PON Metro Milano"
+def title(lang: str, axis_id=None, **_) -> str:
+    """The axis and its name (the page's heading and tab title)."""
+    _ = translator(lang)
+    axis = as_int(axis_id, AXES)
+    if axis is None:
+        return _("Page not found")
+    row = programme.axis_summary().filter(programme.axis_summary()["axis_id"] == axis).row(
+        0, named=True)
+    return f"{_('Axis')} {axis} – {row['name_' + lang]}"
 
 
-dash.register_page(__name__, path_template="/axis/<axis_id>", title=title, name="Axis",
-                   charts=True)
+def description(lang: str, axis_id=None, **_) -> str:
+    _ = translator(lang)
+    axis = as_int(axis_id, AXES)
+    if axis is None:
+        return _("The address you asked for does not exist on this site.")
+    return _("Axis {n} of PON Metro in Milan: indicators against their targets, spend against "
+             "budget, risk flags and the projects of the axis.").format(n=axis)
+
+
+shell.register_page(__name__, path_template="/axis/<axis_id>", title=title,
+               description=description, name="Axis", charts=True)
 
 
 def project_table(axis_id: int, lang: str) -> html.Div:
@@ -68,7 +84,7 @@ def layout(axis_id=None, lang=None, year=None, **_query):
         filters.location("axis-url"),
         dcc.Store(id="axis-lang", data=lang),
         dcc.Store(id="axis-id", data=axis),
-        html.H1(f"{_('Axis')} {axis} – {row['name_' + lang]}"),
+        html.H1(title(lang, axis)),
         html.P(f"{_('Fund')}: {row['fund']}"),
         monitoring.flagged_section("axis-flags", axis, lang),
         *kpi_rows,

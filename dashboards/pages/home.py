@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboards import shell
 from dashboards.cache import memoize
 from dashboards.components import charts, errors, filters, frame, kpi, maps, monitoring, specs
+from dashboards.components.labels import N_
 from dashboards.components.timeline import TIMELINE
 from dashboards.i18n import fmt_eur, fmt_percent, localized_href, resolve_lang, translator
 from dashboards.queries import geo, programme
 from dashboards.queries.common import AXES, MUNICIPI, as_int, as_municipio
 
-dash.register_page(__name__, path="/", title="PON Metro Milano", name="Overview", charts=True)
+LEAD = N_("How every project of the National Operational Programme for Metropolitan "
+           "Cities is doing against its targets and budget.")
+shell.register_page(__name__, path="/", title=N_("Programme overview"), description=LEAD,
+               name="Overview", charts=True)
 
 AXIS_COLORS = {1: "#5c2d91", 2: "#008055", 3: "#d1344c", 4: "#0066cc"}
 
@@ -110,8 +114,7 @@ def layout(lang=None, axis=None, municipio=None, **_query):
         filters.location("home-url"),
         dcc.Store(id="home-lang", data=lang),
         html.H1(_("PON Metro 2014-2020 in Milan: programme overview")),
-        html.P(_("How every project of the National Operational Programme for Metropolitan "
-                 "Cities is doing against its targets and budget."), className="lead"),
+        html.P(_(LEAD), className="lead"),
         monitoring.flagged_section("home-flags", None, lang),
         kpi.kpi_row(cards, _("Programme indicators")),
         html.H2(_("Axes")),

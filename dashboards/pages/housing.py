@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboards import shell
 from dashboards.cache import memoize
 from dashboards.components import charts, errors, filters, maps, specs
+from dashboards.components.labels import N_
 from dashboards.i18n import resolve_lang, translator
 from dashboards.queries import geo, housing
 from dashboards.queries.common import MUNICIPI, as_int, as_municipio, as_year, data_years
 
-dash.register_page(__name__, path="/housing", title="Abitare – PON Metro Milano", name="Housing",
-                   charts=True)
+TITLE = N_("Public housing (ERP)")
+LEAD = N_("Municipal public housing units by status and neighbourhood (NIL), vacancy over "
+          "time and the renovation works of the programme.")
+shell.register_page(__name__, path="/housing", title=TITLE, description=LEAD, name="Housing",
+               charts=True)
 
 
 def nil_options(municipio_id: int | None, lang: str) -> list[tuple[str, str]]:
@@ -54,9 +58,8 @@ def layout(lang=None, municipio=None, nil=None, status=None, year=None, **_query
     return html.Div([
         filters.location("housing-url"),
         dcc.Store(id="housing-lang", data=lang),
-        html.H1(_("Public housing (ERP)")),
-        html.P(_("Municipal public housing units by status and neighbourhood (NIL), vacancy over "
-                 "time and the renovation works of the programme.")),
+        html.H1(_(TITLE)),
+        html.P(_(LEAD)),
         filters.filter_bar([
             filters.radio("housing-municipio", _("Municipio"), mun_opts,
                           str(municipio_id or filters.ALL)),

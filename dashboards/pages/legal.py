@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dash
 from dash import dcc, html
 
+from dashboards import shell
 from dashboards.i18n import localized_href, resolve_lang
 
 TEXTS = {
@@ -78,10 +78,16 @@ def _page(kind: str):
     return layout
 
 
-dash.register_page("legal", path="/note-legali", title="Note legali – PON Metro Milano",
-                   layout=_page("legal"), name="Legal notes")
-dash.register_page("privacy", path="/privacy", title="Privacy – PON Metro Milano",
-                   layout=_page("privacy"), name="Privacy")
-dash.register_page("accessibility", path="/accessibilita",
-                   title="Dichiarazione di accessibilità – PON Metro Milano",
-                   layout=_page("accessibility"), name="Accessibility statement")
+def _heading(kind: str):
+    return lambda lang, **_: TEXTS[kind][lang][0]
+
+
+def _summary(kind: str):
+    return lambda lang, **_: TEXTS[kind][lang][1][0]
+
+
+for _kind, _path, _name in (("legal", "/note-legali", "Legal notes"),
+                            ("privacy", "/privacy", "Privacy"),
+                            ("accessibility", "/accessibilita", "Accessibility statement")):
+    shell.register_page(_kind, path=_path, title=_heading(_kind), description=_summary(_kind),
+                   layout=_page(_kind), name=_name)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboards import shell
 from dashboards.cache import memoize
 from dashboards.components import charts, errors, filters, freshness, maps, specs
+from dashboards.components.labels import N_
 from dashboards.i18n import fmt_number, resolve_lang, translator
 from dashboards.queries import geo, mobility
 from dashboards.queries.common import MUNICIPI, as_int, as_municipio
 
-dash.register_page(__name__, path="/mobility", title="Mobilità – PON Metro Milano",
-                   name="Mobility", charts=True)
+TITLE = N_("Sustainable mobility")
+LEAD = N_("Bike-sharing stations built or expanded by the programme, the 33 shared-mobility "
+          "areas, shared trips and the four cycle routes.")
+shell.register_page(__name__, path="/mobility", title=TITLE, description=LEAD, name="Mobility",
+               charts=True)
 
 HOURS = (7, 8, 12, 15, 18, 21)
 DEFAULTS = {"weekday": "1", "hour": "8"}
@@ -64,10 +68,9 @@ def layout(lang=None, municipio=None, weekday=None, hour=None, **_query):
     return html.Div([
         filters.location("mobility-url"),
         dcc.Store(id="mobility-lang", data=lang),
-        html.H1(_("Sustainable mobility")),
+        html.H1(_(TITLE)),
         freshness.block(lang),
-        html.P(_("Bike-sharing stations built or expanded by the programme, the 33 shared-mobility "
-                 "areas, shared trips and the four cycle routes.")),
+        html.P(_(LEAD)),
         filters.filter_bar([
             filters.radio("mobility-municipio", _("Municipio"), mun_opts,
                           str(p["municipio"] or filters.ALL)),

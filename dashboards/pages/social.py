@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import dash
 from dash import Input, Output, State, callback, dcc, html
 
+from dashboards import shell
 from dashboards.cache import memoize
 from dashboards.components import charts, errors, filters, maps, specs
+from dashboards.components.labels import N_
 from dashboards.i18n import resolve_lang, translator
 from dashboards.queries import geo, social
 from dashboards.queries.common import MUNICIPI, as_municipio, as_year, data_years
 
-dash.register_page(__name__, path="/social", title="Servizi sociali – PON Metro Milano",
-                   name="Social services", charts=True)
+TITLE = N_("Social-inclusion services")
+shell.register_page(__name__, path="/social", title=TITLE, description=N_(
+    "People using the social-inclusion services of the programme in Milan, service sites and "
+    "bed occupancy, by municipio and year; small counts are suppressed."),
+    name="Social services", charts=True)
 
 SITE_COLORS = ("#0066cc", "#d1344c", "#008055", "#a66300", "#5c2d91", "#00738c", "#4d5c6b")
 
@@ -55,7 +59,7 @@ def layout(lang=None, municipio=None, year=None, **_query):
     return html.Div([
         filters.location("social-url"),
         dcc.Store(id="social-lang", data=lang),
-        html.H1(_("Social-inclusion services")),
+        html.H1(_(TITLE)),
         html.P(_("Counts of people are published only as aggregates: a cell of 1 to 4 people is "
                  "suppressed and shown as such, and so is any total that would reveal it.")),
         filters.filter_bar([

@@ -39,13 +39,18 @@ def _absolute(base: str, href: str) -> str:
     return base.rstrip("/") + href
 
 
+def full_title(title: str) -> str:
+    """A tab's title: the page first, then the site."""
+    return f"{title} · {SITE}"
+
+
 def head(base: str, path: str, lang: str, title: str, description: str) -> Head:
     """Title names the page first; the canonical URL drops every parameter but ``lang``."""
     short = " ".join(description.split())
     if len(short) > DESCRIPTION_CHARS:
         short = short[:DESCRIPTION_CHARS - 1].rsplit(" ", 1)[0] + "…"
     alternates = tuple((code, _absolute(base, localized_href(path, code))) for code in SUPPORTED)
-    return Head(title=f"{title} · {SITE}", description=short,
+    return Head(title=full_title(title), description=short,
                 canonical=_absolute(base, localized_href(path, lang)),
                 alternates=(*alternates, ("x-default", _absolute(base, path))))
 

@@ -22,7 +22,7 @@ import requests
 from tests.conftest import BIN, ROOT, free_port
 
 FRESH_STARTS = 4
-_SCRIPT = re.compile(r'<script src="(/_dash-component-suites/[^"]+)"')
+_SCRIPT = re.compile(r'<script (?:defer )?src="(/_dash-component-suites/[^"]+)"')
 
 
 def first_page_scripts(live_server: str) -> list[str]:

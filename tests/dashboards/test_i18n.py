@@ -17,7 +17,7 @@ from dashboards import i18n
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "dashboards" / "translations" / "it" / "LC_MESSAGES" / "messages.po"
 #: The dashboards' own modules (pages of other areas have their own catalogues).
-SOURCES = ["dashboards/app.py", "dashboards/components/*.py", "dashboards/pages/home.py",
+SOURCES = ["dashboards/app.py", "dashboards/shell.py", "dashboards/components/*.py", "dashboards/pages/home.py",
            "dashboards/pages/axis.py",
            "dashboards/pages/housing.py", "dashboards/pages/social.py",
            "dashboards/pages/mobility.py", "dashboards/pages/not_found_404.py"]
