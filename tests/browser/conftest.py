@@ -44,4 +44,7 @@ def settle(page, url: str) -> None:
     """Open ``url`` and wait until Dash has rendered the page and its callbacks."""
     page.goto(url, wait_until="networkidle")
     page.wait_for_selector("#main-content h1")
+    # a dashboard answers with a server-written first screen (dashboards.shell), heading
+    # included: wait until Dash's own render has taken its place
+    page.wait_for_function("() => !document.getElementById('pm-first-screen')")
     page.wait_for_function("() => !document.querySelector('[data-dash-is-loading=\"true\"]')")

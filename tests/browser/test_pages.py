@@ -82,6 +82,7 @@ def test_dash_links_to_project_pages_load_the_whole_page(page, console, live_ser
 def test_unknown_routes_get_the_404_page(page, console, live_server, route):
     response = page.goto(live_server + route, wait_until="networkidle")
     assert response.status == 404
+    page.wait_for_function("() => !document.getElementById('pm-first-screen')")  # Dash's own
     page.wait_for_selector("#not-found")
     assert page.locator("h1").inner_text() == "Pagina non trovata"
     assert console.unexpected(allowed=NOT_FOUND) == []

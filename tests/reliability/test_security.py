@@ -128,6 +128,9 @@ def test_every_page_renders_under_the_csp(page, live_server, warehouse):
     for path in paths:
         current["path"] = path
         page.goto(live_server + path, wait_until="networkidle")
+        # Dash's render (scripts run) has taken the place of the server's first screen
+        page.wait_for_function("() => !document.getElementById('pm-first-screen')",
+                               timeout=30000)
         page.wait_for_selector("#_pages_content *", timeout=30000)
         problems += [f"{path}: CSP {v}" for v in page.evaluate("() => window.__cspViolations")]
         assert page.inner_text("#_pages_content").strip(), f"{path}: blank page"
