@@ -18,9 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -191,13 +189,7 @@ class Datasette:
             "version"]
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        procs.stop_group(self.proc)
 
 
 # ------------------------------------------------------------------ measuring

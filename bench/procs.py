@@ -60,6 +60,19 @@ def children(pid: int) -> list[int]:
         return []
 
 
+def stop_group(proc: subprocess.Popen | None, grace: float = 15) -> None:
+    """SIGTERM a server started in its own session (``start_new_session=True``) and its
+    children; SIGKILL what is still running after ``grace`` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def open_warehouse(path: Path):
     """A read-only DuckDB connection configured like the app's.
 
@@ -117,13 +130,7 @@ class Gunicorn:
         return children(self.proc.pid) if self.proc else []
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc)
 
 
 class Redis:
