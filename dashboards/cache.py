@@ -6,7 +6,8 @@ function), so a new build or batch never serves stale figures. Query results and
 rendered page fragments (charts, tables, maps) are memoized alike. The backend is chosen by
 ``PONMETRO_CACHE_TYPE``: ``simple`` (one process, development), ``filesystem``
 (several workers on one host; ``PONMETRO_CACHE_DIR``), ``redis`` (several hosts;
-``PONMETRO_REDIS_URL``) or ``null`` (no caching).
+``PONMETRO_REDIS_URL``) or ``null`` (no caching). ``@memoize_in_process`` adds a
+worker-local copy in front, for the few small values read by nearly every request.
 """
 
 from __future__ import annotations
@@ -100,6 +101,41 @@ def memoize(fn: F) -> F:
             cache.set(key, (value,))
         except Exception:
             _count("errors")
+        return value
+
+    return wrapper  # type: ignore[return-value]
+
+
+#: Results each worker keeps for :func:`memoize_in_process` (all small); the oldest go first.
+IN_PROCESS_MAX = 64
+
+
+def memoize_in_process(fn: F) -> F:
+    """:func:`memoize`, plus a copy in this worker's memory under the same key.
+
+    For small values read by nearly every request (the catalogue): reading and unpickling
+    them from the shared cache costs more than the API answer itself. The key carries the
+    data identity, so a new build or batch is picked up as with :func:`memoize`; the
+    ``null`` backend keeps nothing here either.
+    """
+    shared = memoize(fn)
+    kept: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if backend() == "null":
+            return shared(*args, **kwargs)
+        key = cache_key(fn, args, kwargs)
+        try:
+            return kept[key]
+        except KeyError:
+            pass
+        value = shared(*args, **kwargs)
+        with lock:
+            while len(kept) >= IN_PROCESS_MAX:
+                kept.pop(next(iter(kept)))
+            kept[key] = value
         return value
 
     return wrapper  # type: ignore[return-value]

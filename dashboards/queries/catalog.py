@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashboards import formats, warehouse
-from dashboards.cache import memoize
+from dashboards.cache import memoize_in_process
 from dashboards.queries import freshness
 
 THEME_LABELS = {
@@ -132,7 +132,7 @@ class Dataset:
                          *self.column_names]).lower()
 
 
-@memoize
+@memoize_in_process
 def _load() -> tuple[Dataset, ...]:
     metas = warehouse.query("SELECT * FROM meta.datasets ORDER BY dataset_id").to_dicts()
     cols = warehouse.query(

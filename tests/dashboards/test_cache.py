@@ -161,3 +161,37 @@ def test_an_empty_answer_is_cached_too(app, monkeypatch):
     with server.app_context():
         assert nothing_yet(1) is None and nothing_yet(1) is None
     assert calls == [1]
+
+
+def test_catalogue_is_kept_in_the_worker_per_data_identity(app, monkeypatch):
+    """The catalogue is read on every API request: after the first read a worker answers
+    from its own memory (no shared-cache lookup), a new data identity reads it again, and
+    the null backend keeps nothing."""
+    from flask import Flask
+
+    from dashboards import cache as cache_module
+    from dashboards import warehouse
+    from dashboards.queries import catalog
+
+    monkeypatch.setenv("PONMETRO_CACHE_TYPE", "simple")
+    server = Flask("in-process-test")
+    cache_module.init_cache(server)
+    identity = warehouse.data_identity()
+    try:
+        with server.app_context():
+            first = catalog.datasets()
+            looked_up = cache_module.STATS["hits"] + cache_module.STATS["misses"]
+            assert catalog.datasets() is first
+            assert cache_module.STATS["hits"] + cache_module.STATS["misses"] == looked_up
+            monkeypatch.setattr(warehouse, "data_identity", lambda: identity + "+batch")
+            again = catalog.datasets()
+            assert again == first and again is not first
+            assert cache_module.STATS["misses"] > 0
+            assert cache_module.STATS["hits"] + cache_module.STATS["misses"] > looked_up
+            monkeypatch.setenv("PONMETRO_CACHE_TYPE", "null")
+            looked_up = cache_module.STATS["hits"] + cache_module.STATS["misses"]
+            catalog.datasets()
+            catalog.datasets()
+            assert cache_module.STATS["hits"] + cache_module.STATS["misses"] == looked_up + 2
+    finally:
+        cache_module.init_cache(Flask("reset"))
