@@ -171,19 +171,13 @@ class Datasette:
             argv += ["--setting", name, value]
         self.proc = subprocess.Popen(argv, stdout=self.log.open("ab"),
                                      stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"datasette exited with {self.proc.returncode}; "
-                                   f"see {self.log}")
-            try:
-                if requests.get(self.url + "/-/versions.json", timeout=5).ok:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        self.__exit__()
-        raise RuntimeError(f"datasette did not answer; see {self.log}")
+        try:
+            procs.wait_ready(self.proc, "datasette", self.log, 60, lambda: requests.get(
+                self.url + "/-/versions.json", timeout=5).ok)
+        except RuntimeError:
+            self.__exit__()
+            raise
+        return self
 
     def version(self) -> str:
         return requests.get(self.url + "/-/versions.json", timeout=10).json()["datasette"][

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -73,6 +74,25 @@ def stop_group(proc: subprocess.Popen | None, grace: float = 15) -> None:
         proc.wait()
 
 
+def wait_ready(proc: subprocess.Popen, name: str, log: Path | None, timeout: float,
+               ready: Callable[[], bool],
+               not_yet: tuple[type[Exception], ...] = (requests.RequestException,)) -> None:
+    """Poll ``ready()`` until it holds; RuntimeError (naming ``log``) if the process exits
+    or ``timeout`` seconds pass first. ``not_yet`` (a refused connection) means "poll again"."""
+    see = f"; see {log}" if log else ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode}{see}")
+        try:
+            if ready():
+                return
+        except not_yet:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} did not answer within {timeout:.0f} s{see}")
+
+
 def open_warehouse(path: Path):
     """A read-only DuckDB connection configured like the app's.
 
@@ -112,19 +132,14 @@ class Gunicorn:
              "-w", str(self.workers), "--timeout", "300", "--chdir", str(ROOT)],
             env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
             start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}; see {self.log}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=5).status_code == 200 and \
-                        len(self.worker_pids()) == self.workers:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not become healthy; see {self.log}")
+        try:
+            wait_ready(self.proc, "gunicorn", self.log, timeout, lambda: requests.get(
+                self.url + "/healthz", timeout=5).status_code == 200
+                and len(self.worker_pids()) == self.workers)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def worker_pids(self) -> list[int]:
         return children(self.proc.pid) if self.proc else []
@@ -155,15 +170,13 @@ class Redis:
         import redis
 
         client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                client.ping()
-                return self
-            except redis.ConnectionError:
-                time.sleep(0.1)
-        self.__exit__()
-        raise RuntimeError("redis-server did not start")
+        try:
+            wait_ready(self.proc, "redis-server", None, 20, client.ping,
+                       not_yet=(redis.ConnectionError,))
+        except RuntimeError:
+            self.__exit__()
+            raise
+        return self
 
     def flush(self) -> None:
         import redis
