@@ -62,6 +62,8 @@ def run_all(args, sections: list[str], warehouse: Path, workdir: Path, rep: Repo
         with procs.Gunicorn(warehouse, workdir / "gunicorn-null.log", workers=2,
                             env=null_env) as app:
             def record() -> None:
+                # as a server up for a minute: it sends the brotli-11 copies (precompress)
+                browser.warm_static(app.url, paths, workers=2)
                 visits.extend(browser.visit_pages(app.url, paths, cold=not args.smoke))
                 cbs.extend(callbacks.unique_payloads(visits))
                 if "render" in sections:

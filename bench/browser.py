@@ -10,9 +10,16 @@ benchmark then replays against gunicorn.
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
+
+import brotli
+import requests
+
+from dashboards import precompress
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 #: Same launch arguments as tests/conftest.py (Debian chromium as root, in a container).
@@ -44,6 +51,42 @@ _OBSERVER_JS = """(() => {
 _RESOURCES_JS = """() => performance.getEntriesByType('resource').concat(
     performance.getEntriesByType('navigation')).map(e => ({
         name: e.name, transfer: e.transferSize || 0, decoded: e.decodedBodySize || 0}))"""
+
+
+#: Scripts and styles a page names (``src``/``href``, preloads included).
+_STATIC = re.compile(r'(?:src|href)="(/(?:_dash-component-suites|assets)/[^"]+\.(?:js|css)[^"]*)"')
+
+
+def warm_static(base_url: str, paths: list[str], workers: int, timeout_s: float = 180) -> int:
+    """Wait until every worker sends each script and style of ``paths`` as the brotli-11
+    copy ``dashboards.precompress`` makes once per process, as a server that has been up
+    for a minute does; returns how many files. Visits measured right after a start would
+    otherwise get the on-the-fly encoding of the first requests, which no user sees for
+    long. A copy is recognised by its length: brotli is deterministic."""
+    with requests.Session() as http:
+        urls = sorted({urljoin(base_url, m) for path in paths
+                       for m in _STATIC.findall(http.get(base_url + path, timeout=60).text)})
+        expected = {}
+        for url in urls:
+            body = http.get(url, headers={"Accept-Encoding": "identity"}, timeout=60).content
+            if len(body) >= precompress.MIN_SIZE:
+                expected[url] = len(brotli.compress(body, quality=11))
+        urls = sorted(expected)
+        deadline = time.monotonic() + timeout_s
+        for url in urls:
+            streak = 0  # answers in a row at the expected length: every worker has it
+            while streak < 3 * workers:
+                resp = http.get(url, headers={"Accept-Encoding": "br"}, timeout=60,
+                                stream=True)
+                size = int(resp.headers.get("Content-Length") or -1)
+                resp.close()
+                ok = resp.headers.get("Content-Encoding") != "br" or size == expected[url]
+                streak = streak + 1 if ok else 0
+                if not ok:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{url} not precompressed after {timeout_s:.0f} s")
+                    time.sleep(0.5)
+    return len(urls)
 
 
 @dataclass
