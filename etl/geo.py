@@ -23,6 +23,9 @@ from shapely.geometry import shape
 BASE_CELLS = 16
 LEVELS = 7
 MIXED = -2  # a grid cell that a border crosses: its points take the exact path
+#: a geography builds its grid once it has this many points to place; fewer are placed
+#: faster by the exact path alone than by building a grid (same answers either way)
+GRID_AFTER = 50_000
 
 
 @dataclass
@@ -68,11 +71,10 @@ class PlacementGrid:
             owner = np.full(len(boxes), -1, dtype=np.int32)
             owner[box_i[one]] = poly_i[one]
             settled = (touching == 0) | inside
-            if size == 1:
-                cells[rows[settled], cols[settled]] = owner[settled]
-            for r, c, v in zip(rows[settled], cols[settled], owner[settled], strict=True):
-                if size > 1:
-                    cells[r * size:(r + 1) * size, c * size:(c + 1) * size] = v
+            level = np.full((n, n), MIXED, dtype=np.int32)
+            level[rows[settled], cols[settled]] = owner[settled]
+            level = level.repeat(size, axis=0).repeat(size, axis=1)
+            np.copyto(cells, level, where=level != MIXED)
             if depth == 0:
                 break
             # split the cells a border crosses into 2 x 2 for the next level
@@ -119,8 +121,10 @@ class Geography:
         """Built on first use (a fraction of a second), once per geography."""
         return PlacementGrid.build(self.polygons, self._tree)
 
-    def exact_polygon_of(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    def exact_polygon_of(self, lon, lat) -> np.ndarray:
         """Index of the polygon containing each point (-1: none) by querying the tree."""
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
         found = np.full(lon.shape, -1, dtype=np.int64)
         ok = np.isfinite(lon) & np.isfinite(lat)
         points = shapely.points(lon[ok], lat[ok])
@@ -131,11 +135,15 @@ class Geography:
         return found
 
     def polygon_of(self, lon, lat) -> np.ndarray:
-        """As :meth:`exact_polygon_of`, through the grid: only points in cells a border
-        crosses are queried, so the answers are the same for a fraction of the work."""
+        """As :meth:`exact_polygon_of`, through the grid (once GRID_AFTER points have come):
+        only points in cells a border crosses are queried, the same answers for less."""
         lon = np.asarray(lon, dtype=float)
         lat = np.asarray(lat, dtype=float)
         found = np.full(lon.shape, -1, dtype=np.int64)
+        self.placed_points += len(lon)
+        if self.placed_points < GRID_AFTER and "grid" not in self.__dict__:
+            self.exact_points += len(lon)
+            return self.exact_polygon_of(lon, lat)
         ok = np.flatnonzero(np.isfinite(lon) & np.isfinite(lat))
         if not len(self.polygons):
             return found
@@ -143,7 +151,6 @@ class Geography:
         found[ok] = cell
         mixed = ok[cell == MIXED]
         found[mixed] = self.exact_polygon_of(lon[mixed], lat[mixed])
-        self.placed_points += len(lon)
         self.exact_points += len(mixed)
         return found
 

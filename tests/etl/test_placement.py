@@ -151,3 +151,18 @@ def point_index_copy(demo: CityGeography) -> CityGeography:
     m = demo.municipi
     geo.municipi = Geography(m.nil_ids, m.municipio_ids, m.polygons)
     return geo
+
+
+def test_the_grid_is_built_once_enough_points_come(demo):
+    """A few points go the exact way (a grid would cost more than it saves); from
+    GRID_AFTER points on, the grid places them."""
+    from etl.geo import GRID_AFTER
+
+    geo = point_index_copy(demo)
+    rng = np.random.default_rng(3)
+    lon, lat = rng.uniform(9.1, 9.3, GRID_AFTER), rng.uniform(45.4, 45.55, GRID_AFTER)
+    few = geo.polygon_of(lon[:100], lat[:100])
+    assert "grid" not in geo.__dict__ and geo.exact_points == 100
+    rest = geo.polygon_of(lon[100:], lat[100:])
+    assert "grid" in geo.__dict__ and geo.exact_points < 100 + 0.05 * (GRID_AFTER - 100)
+    assert np.array_equal(np.concatenate([few, rest]), geo.exact_polygon_of(lon, lat))
