@@ -1,6 +1,8 @@
 """Placement figures: grid build time, share of grid cells and of points that take the
 exact path, and CPU seconds to place N random points in the city bounds, grid versus
-the exact STRtree path (``python -m bench.placement [--points N] [--real DIR]``).
+the exact STRtree path (``python -m bench.placement --landing DIR [--points N] [--no-exact]``:
+the demo geography of a landing folder, and the real portal polygons of the shared
+real-data folder when present).
 
 Not a test: it prints figures for docs/performance.md.
 """
@@ -16,7 +18,7 @@ import numpy as np
 from etl.connectors.located import _index
 from etl.geo import MIXED, Geography
 
-DEMO = Path("/work/benchrun/landing-10/geography")
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 
 
 def figures(name: str, geo: Geography, n: int, exact: bool) -> None:
@@ -45,12 +47,13 @@ def figures(name: str, geo: Geography, n: int, exact: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--points", type=int, default=13_000_000)
-    parser.add_argument("--demo", type=Path, default=DEMO)
-    parser.add_argument("--real", type=Path, default=Path("/work/shared/realdata"))
+    parser.add_argument("--landing", type=Path, help="a landing folder (its geography/)")
+    parser.add_argument("--real", type=Path, default=REALDATA)
     parser.add_argument("--no-exact", action="store_true")
     args = parser.parse_args()
-    sets = [("demo NIL", args.demo / "nil.geojson", "ID_NIL"),
-            ("demo municipi", args.demo / "municipi.geojson", "MUNICIPIO"),
+    demo = (args.landing or Path("/nonexistent")) / "geography"
+    sets = [("demo NIL", demo / "nil.geojson", "ID_NIL"),
+            ("demo municipi", demo / "municipi.geojson", "MUNICIPIO"),
             ("real NIL", args.real / "nil" / "administrative-nil.geo.json", "ID_NIL"),
             ("real municipi", args.real / "municipi" / "administrative-municipi.geo.json",
              "MUNICIPIO")]
