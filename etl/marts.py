@@ -82,18 +82,19 @@ def register_placement(con: duckdb.DuckDBPyConnection, ctx) -> None:
     if known:
         return
 
-    def place(which: int):
+    def place(name: str):
         def fn(lon: pa.Array, lat: pa.Array) -> pa.Array:
             if ctx.geo is None:  # a build without geography cannot place anything
                 return pa.nulls(len(lon), pa.int64())
-            # through Polars: pyarrow's own numpy conversions import pandas (slow exit)
-            ids = ctx.geo.assign(pl.Series(lon).cast(pl.Float64).to_numpy(),
-                                 pl.Series(lat).cast(pl.Float64).to_numpy())[which]
+            # through Polars: pyarrow's own numpy conversions import pandas (slow exit);
+            # only the placement asked for is computed (NIL and municipi are two indexes)
+            ids = getattr(ctx.geo, name)(pl.Series(lon).cast(pl.Float64).to_numpy(),
+                                         pl.Series(lat).cast(pl.Float64).to_numpy())
             return pl.Series(ids, dtype=pl.Int64).replace(-1, None).to_arrow()
         return fn
 
-    for name, which in (("nil_of", 0), ("municipio_of", 1)):
-        con.create_function(name, place(which), ["DOUBLE", "DOUBLE"],
+    for name in ("nil_of", "municipio_of"):
+        con.create_function(name, place(name), ["DOUBLE", "DOUBLE"],
                             "BIGINT", type="arrow", null_handling="special",
                             side_effects=False)
 

@@ -22,12 +22,16 @@ class CityGeography(Geography):
 
     municipi: Geography | None = None
 
-    def assign(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
-        nil, by_nil = super().assign(lon, lat)
+    def municipio_of(self, lon, lat) -> np.ndarray:
+        """Municipio id per point, placed in the municipi polygons (not through the NIL)."""
         if self.municipi is None:
-            return nil, by_nil
-        _, municipio = self.municipi.assign(lon, lat)
-        return nil, municipio
+            return super().municipio_of(lon, lat)
+        return self.municipi.nil_of(lon, lat)
+
+    def assign(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        if self.municipi is None:
+            return super().assign(lon, lat)
+        return self.nil_of(lon, lat), self.municipio_of(lon, lat)
 
 
 def point_index(con: duckdb.DuckDBPyConnection) -> Geography:
