@@ -18,7 +18,8 @@ Typing. Timestamps and booleans are typed by the reader itself, because every sp
 its parser accepts the tolerant route accepts too, with the same value: for
 ``%Y-%m-%dT%H:%M:%SZ`` that is surrounding ASCII blanks (trimmed by both), unpadded
 fields (``2023-1-1T1:0:0Z``), short years (``23-``) and year 0; for booleans
-true/false/t/f/yes/no/y/n/1/0 in any case. What it refuses (24:00:00, a leap second,
+true/false/t/f/yes/no/y/n/1/0 in any case. Its one extra, the words ``epoch`` and
+``[+-]infinity`` as timestamps, is caught after reading (:data:`_EPOCH`). What it refuses (24:00:00, a leap second,
 a fraction, an offset, Unicode blanks, ``si``...) only sends the file to the tolerant
 route. Its number and date parsers are laxer than the contract (``5.5`` is read as 6,
 ``1_000``, ``0x10``, ``1e3``, ``epoch``, ``2019/03/01``), so those columns are read as
@@ -134,6 +135,9 @@ _WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 
                + "\u2028\u2029\u202f\u205f\u3000")
 #: The one timestamp spelling the reader parses (its laxities: see the module docstring).
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+#: The reader also takes the words epoch and [+-]infinity; the instant 1970-01-01 00:00
+#: (rare in telemetry) therefore leaves its file to the tolerant route.
+_EPOCH = "TIMESTAMP '1970-01-01 00:00:00'"
 #: Canonical spellings the fast route converts; any other non-empty cell sends the file
 #: to the tolerant route. Plain digits convert to the same value in both engines.
 _CANONICAL = {
@@ -220,7 +224,10 @@ def _typed_sql(col: Column, raw: str) -> str:
         return (f"CASE WHEN ascii({raw}) BETWEEN 33 AND 126 "
                 f"AND ascii(right({raw}, 1)) BETWEEN 33 AND 126 THEN {raw} "
                 f"ELSE NULLIF(trim({raw}, '{_WHITESPACE}'), '') END")
-    if _read_type(col) != "VARCHAR":  # typed by the reader itself
+    if col.dtype == "datetime":  # typed by the reader, which also reads epoch/infinity
+        return (f"CASE WHEN {raw} IS NULL OR (isfinite({raw}) AND {raw} <> {_EPOCH}) "
+                f"THEN {raw} ELSE error('fast path: special timestamp') END")
+    if col.dtype == "bool":  # typed by the reader
         return raw
     cast = f"({raw} || '-01')" if col.dtype == "month" else raw
     value = (f"CASE WHEN regexp_full_match({raw}, '{_CANONICAL[col.dtype]}') "
