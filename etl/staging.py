@@ -158,20 +158,22 @@ class FileScan:
     quotes: bool
     carriage_returns: bool
     nul_bytes: bool
-    blank_lines: bool  # DuckDB skips blank lines where Polars reads a row of nulls
+    lines: int  # records, header included; a blank one is counted too
     utf8: bool
 
 
 def scan_file(path: Path) -> FileScan:
     """Hash ``path`` in 1 MiB chunks while looking for what the fast route must rule out.
 
-    Only byte searches (memchr speed) run beside the digest: counting is slower than
-    hashing, and the reader itself rejects records of the wrong width.
+    Only byte searches (memchr speed) and one newline count run beside the digest; the
+    reader itself rejects records of the wrong width. Blank lines, which DuckDB skips
+    where Polars reads a row of nulls, show as more lines than the reader's rows + 1
+    (a search for two newlines costs more than the digest).
     """
     digest, decoder = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")()
     size, first_line = 0, None
-    quotes = crs = nuls = blank = False
-    utf8, last = True, b"\n"  # a newline "before" the file makes a leading one blank
+    quotes = crs = nuls = False
+    utf8, last, newlines = True, b"", 0
     with Path(path).open("rb") as fh:
         for chunk in iter(lambda: fh.read(_SCAN_CHUNK), b""):
             if not size:
@@ -182,7 +184,7 @@ def scan_file(path: Path) -> FileScan:
             quotes = quotes or b'"' in chunk
             crs = crs or b"\r" in chunk
             nuls = nuls or b"\x00" in chunk
-            blank = blank or b"\n\n" in chunk or (last == b"\n" and chunk[:1] == b"\n")
+            newlines += chunk.count(b"\n")
             if utf8 and not chunk.isascii():
                 try:
                     decoder.decode(chunk)
@@ -194,7 +196,8 @@ def scan_file(path: Path) -> FileScan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    return FileScan(digest.hexdigest(), size, first_line, quotes, crs, nuls, blank, utf8)
+    lines = newlines + (last not in (b"", b"\n"))  # a last line without its newline
+    return FileScan(digest.hexdigest(), size, first_line, quotes, crs, nuls, lines, utf8)
 
 
 class _GiveUp(Exception):
@@ -251,14 +254,14 @@ def load_csv_fast(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path
         return None
     header = _fast_header(scan.first_line)
     if header is None or not scan.utf8 or scan.quotes or scan.carriage_returns \
-            or scan.nul_bytes or scan.blank_lines:
+            or scan.nul_bytes:
         return None
     sep, names = header
     if any(c.required and c.name not in names for c in contract.columns):
         return None
     con.execute("BEGIN TRANSACTION")
     try:
-        staged = _load_checked(con, contract, path, sep, names)
+        staged = _load_checked(con, contract, path, sep, names, scan.lines)
     except (_GiveUp, duckdb.Error):
         con.execute("ROLLBACK")
         return None
@@ -277,7 +280,7 @@ def _read_type(col: Column | None) -> str:
 
 
 def _load_checked(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, sep: str,
-                  names: list[str]) -> Staged:
+                  names: list[str], lines: int) -> Staged:
     """Append ``path`` to staging and check the appended rows (inside the caller's
     transaction). The rows appended are those at ``rowid >= before``: staging tables are
     only ever appended to, and a rolled-back append gives its row ids back."""
@@ -297,7 +300,7 @@ def _load_checked(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path
         "skip=0, comment='', allow_quoted_nulls=true, nullstr='', parallel=true, "
         f"timestampformat='{_TIMESTAMP_FORMAT}')",
         [str(path), sep]).fetchall()[0][0]
-    if rows == 0:
+    if rows == 0 or rows + 1 != lines:  # header only, or blank lines the reader skipped
         raise _GiveUp
     appended = f"(SELECT * FROM {table} WHERE rowid >= {int(before)})"
     if con.execute(f"SELECT count(*) FROM {appended}").fetchall()[0][0] != rows:  # noqa: S608

@@ -277,7 +277,9 @@ def test_odd_floats_match_polars(tmp_path, share):
 
 
 @pytest.mark.parametrize("name", ["blank line", "quote in cell", "quoted newline",
-                                  "ragged", "nul byte", "trailing blank line"])
+                                  "ragged", "nul byte", "trailing blank line",
+                                  "two trailing blank lines", "no final newline",
+                                  "blank last line without newline"])
 def test_structural_oddities_match_polars(tmp_path, name):
     text = {
         "blank line": SITES_CSV.replace("\n2,", "\n\n2,"),
@@ -286,6 +288,9 @@ def test_structural_oddities_match_polars(tmp_path, name):
         "ragged": SITES_CSV + "4,Short\n",
         "nul byte": SITES_CSV.replace("Ortles", "Ort\x00les"),
         "trailing blank line": SITES_CSV + "\n",
+        "two trailing blank lines": SITES_CSV + "\n\n",
+        "no final newline": SITES_CSV.rstrip("\n"),
+        "blank last line without newline": SITES_CSV + "\n ",
     }[name]
     path = write(tmp_path, "sites.csv", text)
     assert outcome([(SITES, path)], False) == outcome([(SITES, path)], True)
@@ -368,14 +373,28 @@ def test_partitions_append_and_keys_are_checked_per_file(tmp_path):
 
 
 def test_blank_line_across_a_read_chunk_is_seen(tmp_path):
-    """A blank line split between two 1 MiB reads still keeps the file off the fast path."""
-    body = b"sid\n" + b"s\n" * (((1 << 20) - 4) // 2)
+    """A blank line split between two 1 MiB reads still keeps the file off the fast path
+    (the reader skips it where the tolerant route reads a row of nulls)."""
+    body = b"s,n\n" + b"s,1\n" * (((1 << 20) - 4) // 4)
     assert len(body) == 1 << 20  # the first read ends on a newline
-    path = write(tmp_path, "stations.csv", body + b"\n" + b"t\n")
+    path = write(tmp_path, "stations.csv", body + b"\n" + b"t,2\n")
     scan = scan_file(path)
-    assert scan.blank_lines and scan.first_line == b"sid"
-    clean = write(tmp_path, "clean.csv", body + b"t\n")
-    assert not scan_file(clean).blank_lines
+    assert scan.lines == body.count(b"\n") + 2 and scan.first_line == b"s,n"
+    lines = Contract(name="t_lines", path="stations.csv", format="csv", description="t",
+                     source="t", columns=(Column("s", "str", nullable=True),
+                                          Column("n", "int", nullable=True)))
+    assert load_csv_fast(new_db(), lines, path, scan) is None
+    assert outcome([(lines, path)], False) == outcome([(lines, path)], True)
+    clean = write(tmp_path, "clean.csv", body + b"t,2")  # no final newline: still a line
+    assert scan_file(clean).lines == body.count(b"\n") + 1
+    assert load_csv_fast(new_db(), lines, clean, scan_file(clean)) is not None
+
+
+def test_a_blank_line_in_a_one_column_file_is_a_null_row_on_both_routes(tmp_path):
+    path = write(tmp_path, "stations.csv", "sid\na\n\nb\n")
+    lines = Contract(name="t_lines", path="stations.csv", format="csv", description="t",
+                     source="t", columns=(Column("sid", "str", nullable=True),))
+    assert outcome([(lines, path)], False) == outcome([(lines, path)], True)
 
 
 # ------------------------------------------------- (e) one definition, one path
