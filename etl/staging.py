@@ -158,8 +158,10 @@ class FileScan:
     quotes: bool
     carriage_returns: bool
     nul_bytes: bool
+    blanks: bool  # an ASCII space, tab, vertical tab or form feed anywhere
     lines: int  # records, header included; a blank one is counted too
     utf8: bool
+    ascii: bool
 
 
 def scan_file(path: Path) -> FileScan:
@@ -172,8 +174,8 @@ def scan_file(path: Path) -> FileScan:
     """
     digest, decoder = hashlib.sha256(), codecs.getincrementaldecoder("utf-8")()
     size, first_line = 0, None
-    quotes = crs = nuls = False
-    utf8, last, newlines = True, b"", 0
+    quotes = crs = nuls = blanks = False
+    utf8, ascii_only, last, newlines = True, True, b"", 0
     with Path(path).open("rb") as fh:
         for chunk in iter(lambda: fh.read(_SCAN_CHUNK), b""):
             if not size:
@@ -184,8 +186,10 @@ def scan_file(path: Path) -> FileScan:
             quotes = quotes or b'"' in chunk
             crs = crs or b"\r" in chunk
             nuls = nuls or b"\x00" in chunk
+            blanks = blanks or any(b in chunk for b in (b" ", b"\t", b"\x0b", b"\x0c"))
             newlines += chunk.count(b"\n")
             if utf8 and not chunk.isascii():
+                ascii_only = False
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
@@ -197,7 +201,8 @@ def scan_file(path: Path) -> FileScan:
         except UnicodeDecodeError:
             utf8 = False
     lines = newlines + (last not in (b"", b"\n"))  # a last line without its newline
-    return FileScan(digest.hexdigest(), size, first_line, quotes, crs, nuls, lines, utf8)
+    return FileScan(digest.hexdigest(), size, first_line, quotes, crs, nuls, blanks, lines,
+                    utf8, ascii_only and utf8)
 
 
 class _GiveUp(Exception):
@@ -221,8 +226,11 @@ def _fast_header(first_line: bytes | None) -> tuple[str, list[str]] | None:
     return sep, names
 
 
-def _typed_sql(col: Column, raw: str) -> str:
-    """SQL turning the raw text cell into the typed value; non-canonical text aborts."""
+def _typed_sql(col: Column, raw: str, trimmed: bool) -> str:
+    """SQL turning the raw text cell into the typed value; non-canonical text aborts.
+    ``trimmed``: the file holds no character the tolerant route trims (ASCII, no blanks)."""
+    if col.dtype == "str" and trimmed:
+        return raw
     if col.dtype == "str":  # Unicode trimming is slow: skip it when both ends are visible ASCII
         return (f"CASE WHEN ascii({raw}) BETWEEN 33 AND 126 "
                 f"AND ascii(right({raw}, 1)) BETWEEN 33 AND 126 THEN {raw} "
@@ -261,7 +269,8 @@ def load_csv_fast(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path
         return None
     con.execute("BEGIN TRANSACTION")
     try:
-        staged = _load_checked(con, contract, path, sep, names, scan.lines)
+        staged = _load_checked(con, contract, path, sep, names, scan.lines,
+                           trimmed=scan.ascii and not scan.blanks)
     except (_GiveUp, duckdb.Error):
         con.execute("ROLLBACK")
         return None
@@ -280,7 +289,7 @@ def _read_type(col: Column | None) -> str:
 
 
 def _load_checked(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, sep: str,
-                  names: list[str], lines: int) -> Staged:
+                  names: list[str], lines: int, trimmed: bool) -> Staged:
     """Append ``path`` to staging and check the appended rows (inside the caller's
     transaction). The rows appended are those at ``rowid >= before``: staging tables are
     only ever appended to, and a rolled-back append gives its row ids back."""
@@ -288,7 +297,7 @@ def _load_checked(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path
     columns = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': "
                               f"'{_read_type(declared.get(n))}'" for n in names) + "}"
     select = ", ".join(
-        (_typed_sql(c, ident(c.name)) if c.name in names
+        (_typed_sql(c, ident(c.name), trimmed) if c.name in names
          else f"CAST(NULL AS {SQL_TYPES[c.dtype]})") for c in contract.columns)
     table = create_staging(con, contract)
     before = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]  # noqa: S608

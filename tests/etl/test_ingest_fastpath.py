@@ -303,6 +303,19 @@ def test_unicode_whitespace_is_trimmed_like_polars(tmp_path):
     assert "Ortles" in staged(fast, "t_sites")["name"].to_list()
 
 
+@pytest.mark.parametrize("name", ["\tOrtles", "Ortles\x0b", "\x0cOrtles", "Ort les", "Ortles ",
+                                  "\x85Ortles", "Ortles\u2028", "\u200bOrtles", "Ortlès",
+                                  "\u2000Ortles\u205f"])
+def test_text_cells_are_trimmed_like_polars(tmp_path, name):
+    """Text is stored untouched only when the file holds nothing the tolerant route trims."""
+    path = write(tmp_path, "sites.csv", SITES_CSV.replace("  Città Studi ", "Citta_Studi")
+                 .replace("Casa Jannacci", "Casa_Jannacci")
+                 .replace("Ortles", name))
+    fast, slow, _, _, took = both_ways([(SITES, path)])
+    assert took == [True]
+    assert staged(fast, "t_sites").equals(staged(slow, "t_sites"))
+
+
 def test_orphan_with_error_policy_gives_the_polars_error(tmp_path):
     sites = write(tmp_path, "sites.csv", SITES_CSV)
     usage = write(tmp_path, "usage/1.csv", USAGE_CSV.replace("2023-02,1,", "2023-02,9,"))
