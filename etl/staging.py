@@ -19,16 +19,18 @@ its parser accepts the tolerant route accepts too, with the same value: for
 ``%Y-%m-%dT%H:%M:%SZ`` that is surrounding ASCII blanks (trimmed by both), unpadded
 fields (``2023-1-1T1:0:0Z``), short years (``23-``) and year 0; for booleans
 true/false/t/f/yes/no/y/n/1/0 in any case. Its one extra, the words ``epoch`` and
-``[+-]infinity`` as timestamps, is caught after reading (:data:`_EPOCH`). What it refuses (24:00:00, a leap second,
-a fraction, an offset, Unicode blanks, ``si``...) only sends the file to the tolerant
-route. Its number and date parsers are laxer than the contract (``5.5`` is read as 6,
-``1_000``, ``0x10``, ``1e3``, ``epoch``, ``2019/03/01``), so those columns are read as
-text and converted only when spelled canonically (:data:`_CANONICAL`).
+``[+-]infinity`` as timestamps, is caught after reading (:data:`_EPOCH`). What it
+refuses (24:00:00, a leap second, a fraction, an offset, Unicode blanks, ``si``...)
+only sends the file to the tolerant route. Its number and date parsers are laxer than
+the contract (``5.5`` is read as 6, ``1_000``, ``0x10``, ``1e3``, ``epoch``,
+``2019/03/01``), so those columns are read as text and converted only when spelled
+canonically (:data:`_CANONICAL`).
 
-Keys. The key rule is checked per file, among the appended rows, as the tolerant route
-always has: a partitioned telemetry contract's key holds its time column, and each
-monthly partition holds that month's observations, so two files cannot share a key
-unless a month is landed twice, which the landing layout (one file per month) rules out.
+Keys. The key rule is checked per file, among the appended rows only, as the tolerant
+route always has. For the partitioned telemetry contracts the key holds the time column
+and each monthly file holds that month's observations, so a key cannot repeat across
+files as long as each row sits in its own month's file; that placement is the landing
+writer's (one file per month) and is not re-checked here.
 """
 
 from __future__ import annotations
@@ -270,7 +272,7 @@ def load_csv_fast(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path
     con.execute("BEGIN TRANSACTION")
     try:
         staged = _load_checked(con, contract, path, sep, names, scan.lines,
-                           trimmed=scan.ascii and not scan.blanks)
+                               trimmed=scan.ascii and not scan.blanks)
     except (_GiveUp, duckdb.Error):
         con.execute("ROLLBACK")
         return None
