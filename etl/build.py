@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from etl.contracts import Contract
 from etl.domains import DOMAINS, all_contracts, dataset_contracts, datasets
 from etl.domains.geography.index import CityGeography
 from etl.publish import BuildError, atomic_publish, scratch_path
-from etl.staging import scan_file, stage_file
+from etl.staging import FileScan, scan_file, stage_file
 from etl.validate import LandingError
 
 ETL_VERSION = "1"
@@ -90,23 +91,38 @@ def _load_staging(con: duckdb.DuckDBPyConnection, landing: Path, ctx: BuildConte
     """Validate every landing file and append it to ``staging.<contract>``.
 
     One path for every file (``etl.staging``): canonical CSV is typed by DuckDB, anything
-    else by the tolerant Polars reader, and the same SQL rules check both.
+    else by the tolerant Polars reader, and the same SQL rules check both. The next file is
+    scanned (digest, byte facts) in a thread while DuckDB, which releases the GIL, stages
+    the current one.
     """
     sources: list[SourceFile] = []
     plan = [(c, p) for c in all_contracts() for p in _files_for(landing, c, overrides)]
-    for contract, path in tqdm(plan, desc="validate+stage", unit="file", disable=not progress):
-        scan = scan_file(path)  # the digest and the byte facts the fast path relies on
-        staged = stage_file(con, contract, path, scan)
-        ctx.findings += staged.findings
-        try:
-            relpath = str(path.relative_to(landing))
-        except ValueError:
-            relpath = str(path)
-        entry = ctx.manifest.get("files", {}).get(relpath, {})
-        sources.append(SourceFile(contract.name, relpath, scan.sha256, staged.rows, scan.size,
-                                  bool(entry.get("synthetic")),
-                                  str(entry.get("source", contract.source))))
+    scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan")
+    try:
+        pending = scanner.submit(scan_file, plan[0][1]) if plan else None
+        for i, (contract, path) in enumerate(tqdm(plan, desc="validate+stage", unit="file",
+                                                  disable=not progress)):
+            scan = pending.result()  # the digest and the byte facts the fast path relies on
+            if i + 1 < len(plan):
+                pending = scanner.submit(scan_file, plan[i + 1][1])
+            sources.append(_stage_one(con, landing, ctx, contract, path, scan))
+    finally:
+        scanner.shutdown(cancel_futures=True)
     return sources
+
+
+def _stage_one(con: duckdb.DuckDBPyConnection, landing: Path, ctx: BuildContext,
+               contract: Contract, path: Path, scan: FileScan) -> SourceFile:
+    """Stage one scanned file; its lineage row for ``meta.sources``."""
+    staged = stage_file(con, contract, path, scan)
+    ctx.findings += staged.findings
+    try:
+        relpath = str(path.relative_to(landing))
+    except ValueError:
+        relpath = str(path)
+    entry = ctx.manifest.get("files", {}).get(relpath, {})
+    return SourceFile(contract.name, relpath, scan.sha256, staged.rows, scan.size,
+                      bool(entry.get("synthetic")), str(entry.get("source", contract.source)))
 
 
 def _write_meta(con: duckdb.DuckDBPyConnection, ctx: BuildContext,

@@ -154,7 +154,7 @@ VIOLATIONS = {
     "max": ("120", "501"),
     "float max": ("0.5", "1.5"),
     "bad date": ("2019-03-01", "2019-02-29"),
-    "bool spelling": ("true", "TRUE"),
+    "bool spelling": ("true", "on"),
     "duplicate key": ("3,Ortles", "1,Ortles"),
 }
 
@@ -180,22 +180,85 @@ def test_tolerated_spellings_still_load_like_polars(tmp_path):
     assert not result.startswith("error") and result == outcome([(SITES, path)], True)
 
 
-@pytest.mark.parametrize("cell", [
+# DuckDB's reader types timestamps and booleans itself (etl/staging.py's docstring):
+# every spelling it accepts must be accepted by the tolerant route with the same value,
+# and every other one must leave the file to the tolerant route.
+#: Timestamp spellings DuckDB's strptime reads under %Y-%m-%dT%H:%M:%SZ (fast route).
+READER_TIMESTAMPS = [
+    " 2023-01-01T10:00:00Z", "2023-01-01T10:00:00Z ", "  2023-01-01T10:00:00Z\t",
+    "\t2023-01-01T10:00:00Z", "\x0b2023-01-01T10:00:00Z", "\x0c2023-01-01T10:00:00Z",
+    "2023-1-01T10:00:00Z", "2023-01-1T10:00:00Z", "2023-01-01T1:0:0Z", "23-01-01T10:00:00Z",
+    "0023-01-01T10:00:00Z", "0000-01-01T00:00:00Z", "2024-02-29T10:00:00Z",
+    "9999-12-31T23:59:59Z",
+]
+#: Spellings it refuses (the tolerant route reads or rejects them).
+OTHER_TIMESTAMPS = [
     "2023-01-01T24:00:00Z", "2023-04-31T10:00:00Z", "2023-01-01T10:00:60Z",
-    "2023-1-01T10:00:00Z", " 2023-01-01T10:00:00Z", " 023-01-01T10:00:00Z",
-    "2023-01-01T 1:00:00Z", "+023-01-01T10:00:00Z", "2023-01-01T10:00:00+01:00",
-    "2023-01-01 10:00", "2023-01-01T10:00:00.5Z", "0000-01-01T00:00:00Z",
-])
+    " 023-01-01T10:00:00Z", "2023-01-01T 1:00:00Z", "+023-01-01T10:00:00Z",
+    "2023-01-01T10:00:00+01:00", "2023-01-01 10:00", "2023-01-01T10:00:00.5Z",
+    "\xa02023-01-01T10:00:00Z", "2023-01-01T10:00:00Z\u3000", "2023-01-01T10:00:00z",
+    "2023-01-01t10:00:00Z", "12023-01-01T10:00:00Z", "02023-01-01T10:00:00Z",
+    "-2023-01-01T10:00:00Z", "2023-02-29T10:00:00Z", "2023-01-01T10:00:00", "   ",
+    "2023-01-01T010:00:00Z", "2023-01-01T10:00:00ZZ", "2023-01-01T10:00:00 Z", "epoch",
+    "294247-01-10T04:00:54Z", "EPOCH", " epoch", "infinity", "-infinity", "+infinity",
+    "Infinity", "1970-01-01T00:00:00Z", "1970-1-1T0:0:0Z", "allballs", "now",
+]
+
+
+@pytest.mark.parametrize("cell", READER_TIMESTAMPS + OTHER_TIMESTAMPS)
 def test_odd_timestamps_match_polars(tmp_path, cell):
     sites = write(tmp_path, "sites.csv", SITES_CSV)
     path = write(tmp_path, "usage/1.csv", USAGE_CSV.replace("2023-01-01T10:00:00Z", cell))
+    loads = [(SITES, sites), (USAGE, path)]
+    assert outcome(loads, polars_only=False) == outcome(loads, polars_only=True)
+    *_, took = both_ways(loads) if cell in READER_TIMESTAMPS else (None, [None, None])
+    assert cell not in READER_TIMESTAMPS or took == [True, True], \
+        "a spelling the reader types itself stays on the fast route"
+
+
+#: Boolean spellings DuckDB's reader types (any case), and others it refuses.
+READER_BOOLS = ["TRUE", "True", "tRuE", "t", "T", "yes", "YES", "y", "Y", "1"]
+READER_FALSE = ["FALSE", "False", "f", "F", "no", "No", "n", "N", "0"]
+OTHER_BOOLS = [" true", "true ", "\ttrue", "si", "sì", "vero", "on", "off", "2", "-1", "01",
+               "+1", "1.0", "ja", "truee", "   "]
+
+
+@pytest.mark.parametrize("cells", [("true", c) for c in READER_BOOLS + OTHER_BOOLS]
+                         + [("false", c) for c in READER_FALSE + ["falso", " no", "0.0"]])
+def test_odd_booleans_match_polars(tmp_path, cells):
+    old, new = cells
+    path = write(tmp_path, "sites.csv", SITES_CSV.replace(old, new, 1))
+    assert outcome([(SITES, path)], False) == outcome([(SITES, path)], True)
+    if new in READER_BOOLS + READER_FALSE:
+        *_, took = both_ways([(SITES, path)])
+        assert took == [True]
+
+
+@pytest.mark.parametrize("cell", [
+    "2019-3-01", "2019-03-1", "2019/03/01", " 2019-03-01", "2019-03-01 ", "+2019-03-01",
+    "02019-03-01", "2019-03-01T00:00:00", "2019-03-01 00:00:00", "0000-01-01",
+    "-2019-03-01", "2019-03-01 (BC)", "epoch", "infinity", "20190301", "01/03/2019",
+])
+def test_odd_dates_match_polars(tmp_path, cell):
+    """The reader's date parser is laxer than the contract: dates stay text-checked."""
+    path = write(tmp_path, "sites.csv", SITES_CSV.replace("2019-03-01", cell))
+    assert outcome([(SITES, path)], False) == outcome([(SITES, path)], True)
+
+
+@pytest.mark.parametrize("cell", ["2023-1", "2023-01-01", " 2023-01", "2023/01", "202301",
+                                  "+2023-01", "2023-13"])
+def test_odd_months_match_polars(tmp_path, cell):
+    sites = write(tmp_path, "sites.csv", SITES_CSV)
+    path = write(tmp_path, "usage/1.csv", USAGE_CSV.replace("2023-01,1,", f"{cell},1,"))
     loads = [(SITES, sites), (USAGE, path)]
     assert outcome(loads, polars_only=False) == outcome(loads, polars_only=True)
 
 
 @pytest.mark.parametrize("cells", [
     ("5", "+5"), ("5", "5.0"), ("5", "5.5"), ("5", "1e3"), ("5", "9" * 19), ("5", "-0"), ("5", "0x10"),
-    ("5", "1_000"), ("5", "٣"),
+    ("5", "1_000"), ("5", "٣"), ("5", " 5"), ("5", "5 "), ("5", "\t5"), ("5", "05"), ("5", "5."),
+    ("5", ".5"), ("5", "5.4"), ("5", "0b101"), ("5", "1E2"), ("5", "5e0"), ("5", "- 5"),
+    ("5", "1,000"), ("5", "9" * 18), ("5", "-" + "9" * 18),
 ])
 def test_odd_numbers_match_polars(tmp_path, cells):
     old, new = cells
@@ -205,14 +268,18 @@ def test_odd_numbers_match_polars(tmp_path, cells):
     assert outcome(loads, polars_only=False) == outcome(loads, polars_only=True)
 
 
-@pytest.mark.parametrize("share", ["nan", "inf", "-inf", "1e-1", ".5", "5.", "0.50000000"])
+@pytest.mark.parametrize("share", ["nan", "inf", "-inf", "1e-1", ".5", "5.", "0.50000000",
+                                   "+0.5", " 0.5", "NaN", "Infinity", "1_0.5", "0x10", "1e400",
+                                   "1E-1", "1.5e", "5d", "-0.0", "0,5"])
 def test_odd_floats_match_polars(tmp_path, share):
     path = write(tmp_path, "sites.csv", SITES_CSV.replace("0.5", share))
     assert outcome([(SITES, path)], False) == outcome([(SITES, path)], True)
 
 
 @pytest.mark.parametrize("name", ["blank line", "quote in cell", "quoted newline",
-                                  "ragged", "nul byte", "trailing blank line"])
+                                  "ragged", "nul byte", "trailing blank line",
+                                  "two trailing blank lines", "no final newline",
+                                  "blank last line without newline"])
 def test_structural_oddities_match_polars(tmp_path, name):
     text = {
         "blank line": SITES_CSV.replace("\n2,", "\n\n2,"),
@@ -221,6 +288,9 @@ def test_structural_oddities_match_polars(tmp_path, name):
         "ragged": SITES_CSV + "4,Short\n",
         "nul byte": SITES_CSV.replace("Ortles", "Ort\x00les"),
         "trailing blank line": SITES_CSV + "\n",
+        "two trailing blank lines": SITES_CSV + "\n\n",
+        "no final newline": SITES_CSV.rstrip("\n"),
+        "blank last line without newline": SITES_CSV + "\n ",
     }[name]
     path = write(tmp_path, "sites.csv", text)
     assert outcome([(SITES, path)], False) == outcome([(SITES, path)], True)
@@ -231,6 +301,19 @@ def test_unicode_whitespace_is_trimmed_like_polars(tmp_path):
     fast, slow, *_ = both_ways([(SITES, path)])
     assert staged(fast, "t_sites").equals(staged(slow, "t_sites"))
     assert "Ortles" in staged(fast, "t_sites")["name"].to_list()
+
+
+@pytest.mark.parametrize("name", ["\tOrtles", "Ortles\x0b", "\x0cOrtles", "Ort les", "Ortles ",
+                                  "\x85Ortles", "Ortles\u2028", "\u200bOrtles", "Ortlès",
+                                  "\u2000Ortles\u205f"])
+def test_text_cells_are_trimmed_like_polars(tmp_path, name):
+    """Text is stored untouched only when the file holds nothing the tolerant route trims."""
+    path = write(tmp_path, "sites.csv", SITES_CSV.replace("  Città Studi ", "Citta_Studi")
+                 .replace("Casa Jannacci", "Casa_Jannacci")
+                 .replace("Ortles", name))
+    fast, slow, _, _, took = both_ways([(SITES, path)])
+    assert took == [True]
+    assert staged(fast, "t_sites").equals(staged(slow, "t_sites"))
 
 
 def test_orphan_with_error_policy_gives_the_polars_error(tmp_path):
@@ -303,14 +386,28 @@ def test_partitions_append_and_keys_are_checked_per_file(tmp_path):
 
 
 def test_blank_line_across_a_read_chunk_is_seen(tmp_path):
-    """A blank line split between two 1 MiB reads still keeps the file off the fast path."""
-    body = b"sid\n" + b"s\n" * (((1 << 20) - 4) // 2)
+    """A blank line split between two 1 MiB reads still keeps the file off the fast path
+    (the reader skips it where the tolerant route reads a row of nulls)."""
+    body = b"s,n\n" + b"s,1\n" * (((1 << 20) - 4) // 4)
     assert len(body) == 1 << 20  # the first read ends on a newline
-    path = write(tmp_path, "stations.csv", body + b"\n" + b"t\n")
+    path = write(tmp_path, "stations.csv", body + b"\n" + b"t,2\n")
     scan = scan_file(path)
-    assert scan.blank_lines and scan.first_line == b"sid"
-    clean = write(tmp_path, "clean.csv", body + b"t\n")
-    assert not scan_file(clean).blank_lines
+    assert scan.lines == body.count(b"\n") + 2 and scan.first_line == b"s,n"
+    lines = Contract(name="t_lines", path="stations.csv", format="csv", description="t",
+                     source="t", columns=(Column("s", "str", nullable=True),
+                                          Column("n", "int", nullable=True)))
+    assert load_csv_fast(new_db(), lines, path, scan) is None
+    assert outcome([(lines, path)], False) == outcome([(lines, path)], True)
+    clean = write(tmp_path, "clean.csv", body + b"t,2")  # no final newline: still a line
+    assert scan_file(clean).lines == body.count(b"\n") + 1
+    assert load_csv_fast(new_db(), lines, clean, scan_file(clean)) is not None
+
+
+def test_a_blank_line_in_a_one_column_file_is_a_null_row_on_both_routes(tmp_path):
+    path = write(tmp_path, "stations.csv", "sid\na\n\nb\n")
+    lines = Contract(name="t_lines", path="stations.csv", format="csv", description="t",
+                     source="t", columns=(Column("sid", "str", nullable=True),))
+    assert outcome([(lines, path)], False) == outcome([(lines, path)], True)
 
 
 # ------------------------------------------------- (e) one definition, one path
@@ -352,3 +449,54 @@ def test_identifiers_are_quoted_on_both_routes(tmp_path):
     dup = write(tmp_path, "dup.csv", "from,a b\n1,x\n1,y\n")
     assert outcome([(odd, dup)], False) == outcome([(odd, dup)], True)
     assert "duplicate value 1" in outcome([(odd, dup)], False)
+
+
+# ------------------------------------------------ (f) one pass into staging
+
+
+def big_status(rows: int, last: str | None = None) -> str:
+    """A station_status partition of ``rows`` rows (several reader chunks); ``last``
+    replaces its final row."""
+    lines = ["station_id,at,bikes"] + [
+        f"{i % 7 + 1},2023-01-{i // 86400 % 28 + 1:02d}T{i // 3600 % 24:02d}:"
+        f"{i // 60 % 60:02d}:{i % 60:02d}Z,{i % 40}" for i in range(rows)]
+    if last is not None:
+        lines[-1] = last
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("last", ["9,2023-02-01T00:00:00Z,-1",          # breaks a rule
+                                  "9,2023-02-01T00:00:00Z,1_000",       # not canonical
+                                  "9,2023-02-01T24:00:00Z,1",           # reader refuses
+                                  "1,2023-01-01T00:00:00Z,3"])          # repeats a key
+def test_a_bad_last_row_leaves_nothing_appended(tmp_path, last):
+    """The fast route appends in place: a file refused at its last row is undone whole,
+    and the next file's checks see only its own rows (row ids given back)."""
+    stations = write(tmp_path, "stations.csv", "station_id\n" + "\n".join(map(str, range(1, 8))))
+    good = write(tmp_path, "status/1.csv", big_status(1000))
+    bad = write(tmp_path, "status/2.csv", big_status(300_000, last))
+    con = new_db()
+    stage_file(con, STATIONS, stations)
+    assert stage_file(con, STATUS, good).fast
+    assert load_csv_fast(con, STATUS, bad, scan_file(bad)) is None
+    assert con.execute("SELECT count(*) FROM staging.t_status").fetchall() == [(1000,)]
+    with pytest.raises(LandingError) as error:
+        stage_file(con, STATUS, bad)
+    assert error.value.file == str(bad) and error.value.row == 300_001
+    assert con.execute("SELECT count(*) FROM staging.t_status").fetchall() == [(1000,)]
+    orphans = write(tmp_path, "status/3.csv", "station_id,at,bikes\n"
+                    "8,2023-03-01T00:00:00Z,1\n1,2023-03-01T00:00:00Z,2\n")
+    result = stage_file(con, STATUS, orphans)
+    assert result.fast and result.rows == 2
+    assert [(f["rows"], f["values"]) for f in result.findings] == [(1, "8")]
+    assert con.execute("SELECT count(*) FROM staging.t_status").fetchall() == [(1002,)]
+
+
+def test_a_refused_first_file_leaves_no_table(tmp_path):
+    stations = write(tmp_path, "stations.csv", "station_id\n1\n")
+    bad = write(tmp_path, "status/1.csv", big_status(200_000, "1,2023-02-01T00:00:00Z,-1"))
+    con = new_db()
+    stage_file(con, STATIONS, stations)
+    assert load_csv_fast(con, STATUS, bad, scan_file(bad)) is None
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 't_status'"
+                       ).fetchall() == [(0,)]
