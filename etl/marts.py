@@ -41,6 +41,9 @@ class Mart:
     sql: str
     protect: Callable[[pl.DataFrame], pl.DataFrame] | None = None
     temp: bool = False  # an intermediate table for the marts after it, dropped at the end
+    #: where a kept table lives: ``mart`` (served), or ``live`` for the running sums the
+    #: marts after it read and incremental ingest (``etl.ingest``) keeps updating
+    schema: str = "mart"
     #: publication: the catalogue entry (titles, descriptions, column docs) of this mart
     dataset: Dataset | None = None
 
@@ -50,7 +53,7 @@ class Mart:
 
     @property
     def table(self) -> str:
-        return ident(self.name) if self.temp else f"mart.{ident(self.name)}"
+        return ident(self.name) if self.temp else f"{self.schema}.{ident(self.name)}"
 
 
 def sql_list(values) -> str:
@@ -61,6 +64,8 @@ def sql_list(values) -> str:
 def create(con: duckdb.DuckDBPyConnection, ctx, marts: tuple[Mart, ...]) -> None:
     """Create every mart of ``marts``, in order (a mart may read the ones before it)."""
     register_placement(con, ctx)
+    for schema in sorted({m.schema for m in marts if not m.temp} - {"mart"}):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
     for mart in marts:
         if mart.protect is None:
             con.execute(f"CREATE {'TEMP ' if mart.temp else ''}TABLE {mart.table} AS {mart.sql}")

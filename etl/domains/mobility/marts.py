@@ -112,15 +112,15 @@ def _rounded_length_m(geometry_json: str) -> float:
     return float(round(route_length_m(geometry_json)))
 
 
-_STATION_LOCAL = _LOCAL.format(col="last_reported")
 _HOUR_LOCAL = _LOCAL.format(col="hour")
 _TRIP_LOCAL = _LOCAL.format(col="start_time")
 
 #: Each event opens a state that lasts until the bay's next event (the last one until
 #: the newest event of the whole network); ``closed`` and ``unknown`` time is not
-#: observed time, so it counts in neither numerator nor denominator.
+#: observed time, so it counts in neither numerator nor denominator. The seconds per
+#: area, hour and spot are kept (``live.bay_hours``): ingest adds a batch's seconds to them.
 BAY_OCCUPANCY = (
-    Mart("_bay_hours", "Known and occupied seconds per area, hour and spot.", """
+    Mart("bay_hours", "Known and occupied seconds per area, UTC hour and spot.", """
         WITH ev AS (
             SELECT s.spot_id, p.area_id, s.status, s.observed_at AS t0,
                    coalesce(lead(s.observed_at) OVER (PARTITION BY s.spot_id
@@ -145,12 +145,12 @@ BAY_OCCUPANCY = (
                sum(CASE WHEN status = 'occupied'
                         THEN epoch(least(t1, hour + INTERVAL 1 HOUR))
                              - epoch(greatest(t0, hour)) ELSE 0 END) AS occupied_s
-        FROM cut GROUP BY ALL""", temp=True),
+        FROM cut GROUP BY ALL""", schema="live"),
     Mart("mobility_bay_occupancy_hourly", "Occupied share of observed time per area and hour.", """
         SELECT area_id, hour,
                sum(occupied_s) / nullif(sum(known_s), 0) AS occupied_share,
                count(DISTINCT spot_id) AS observed_spots
-        FROM _bay_hours GROUP BY ALL ORDER BY area_id, hour""",
+        FROM live.bay_hours GROUP BY ALL ORDER BY area_id, hour""",
         dataset=Dataset(
             id="bay-occupancy-hourly",
             theme="TRAN", frequency="DAILY", axis=2, temporal=TELEMETRY_YEARS,
@@ -169,7 +169,7 @@ BAY_OCCUPANCY = (
         WITH cells AS (
             SELECT area_id, isodow({_HOUR_LOCAL}) AS weekday, hour({_HOUR_LOCAL}) AS hour_of_day,
                    sum(occupied_s) / nullif(sum(known_s), 0) AS occupancy_rate
-            FROM _bay_hours GROUP BY ALL
+            FROM live.bay_hours GROUP BY ALL
         ),
         grid AS (
             SELECT a.area_id, w.weekday, h.hour_of_day
@@ -180,6 +180,36 @@ BAY_OCCUPANCY = (
         SELECT g.area_id, g.weekday, g.hour_of_day, c.occupancy_rate
         FROM grid g LEFT JOIN cells c USING (area_id, weekday, hour_of_day)
         ORDER BY g.area_id, g.weekday, g.hour_of_day"""),
+)
+
+#: Share of the docked vehicles in a sample (NULL for a virtual station or an empty one).
+_RATE = "num_vehicles_available / nullif(num_vehicles_available + num_docks_available, 0)"
+
+#: The telemetry is read once, into sums and counts per station and UTC hour; the hourly
+#: mart and the typical-availability running sums (``live.station_cells``, which ingest
+#: updates) both follow from them. Rome's UTC offset is whole hours, so a sample's local
+#: weekday and hour of day are those of its UTC hour.
+STATION_STATUS = (
+    Mart("_station_hours", "Sums and counts of GBFS samples per station and UTC hour.", f"""
+        SELECT station_id, date_trunc('hour', last_reported) AS hour,
+               count(*) AS samples,
+               sum(num_vehicles_available) AS sum_vehicles,
+               count(num_docks_available) AS n_docks,
+               sum(num_docks_available) AS sum_docks,
+               min(num_vehicles_available) AS min_vehicles_available,
+               count(*) FILTER (WHERE is_installed) AS n_installed,
+               sum(num_vehicles_available) FILTER (WHERE is_installed) AS sum_installed,
+               count({_RATE}) FILTER (WHERE is_installed) AS n_rate,
+               sum({_RATE}) FILTER (WHERE is_installed) AS sum_rate
+        FROM staging.mobility_station_status GROUP BY ALL""", temp=True),
+    Mart("station_cells", "Running sums of installed stations' samples per station, local "
+         "weekday and hour of day.", f"""
+        SELECT station_id, isodow({_HOUR_LOCAL}) AS weekday, hour({_HOUR_LOCAL}) AS hour_of_day,
+               CAST(sum(n_installed) AS BIGINT) AS n_vehicles,
+               sum(sum_installed) AS sum_vehicles,
+               CAST(sum(n_rate) AS BIGINT) AS n_rate,
+               sum(sum_rate) AS sum_rate
+        FROM _station_hours WHERE n_installed > 0 GROUP BY ALL""", schema="live"),
 )
 
 MARTS = (
@@ -223,15 +253,12 @@ MARTS = (
                arg_max(is_returning, last_reported) AS is_returning
         FROM staging.mobility_station_status
         GROUP BY station_id ORDER BY station_id"""),
+    *STATION_STATUS,
     Mart("mobility_station_status_hourly", "Hourly means and minima of GBFS samples per station "
          "(UTC hours).", """
-        SELECT station_id, date_trunc('hour', last_reported) AS hour,
-               avg(num_vehicles_available) AS avg_vehicles_available,
-               avg(num_docks_available) AS avg_docks_available,
-               min(num_vehicles_available) AS min_vehicles_available,
-               count(*) AS samples
-        FROM staging.mobility_station_status
-        GROUP BY ALL ORDER BY station_id, hour""",
+        SELECT station_id, hour, sum_vehicles / samples AS avg_vehicles_available,
+               sum_docks / n_docks AS avg_docks_available, min_vehicles_available, samples
+        FROM _station_hours ORDER BY station_id, hour""",
         dataset=Dataset(
             id="station-status-hourly",
             theme="TRAN", frequency="DAILY", axis=2,
@@ -253,16 +280,11 @@ MARTS = (
                      Col("samples", "Numero di campioni nell'ora", "Samples in the hour")),
             order_by=("station_id", "hour"))),
     Mart("mobility_station_typical_availability", "Typical availability per station, local weekday "
-         "and hour of day (installed stations).", f"""
-        SELECT station_id, isodow({_STATION_LOCAL}) AS weekday,
-               hour({_STATION_LOCAL}) AS hour_of_day,
-               avg(num_vehicles_available) AS avg_vehicles_available,
-               avg(num_vehicles_available
-                   / nullif(num_vehicles_available + num_docks_available, 0))
-                   AS avg_occupancy_rate
-        FROM staging.mobility_station_status
-        WHERE is_installed
-        GROUP BY ALL ORDER BY station_id, weekday, hour_of_day"""),
+         "and hour of day (installed stations).", """
+        SELECT station_id, weekday, hour_of_day,
+               sum_vehicles / n_vehicles AS avg_vehicles_available,
+               sum_rate / nullif(n_rate, 0) AS avg_occupancy_rate
+        FROM live.station_cells ORDER BY station_id, weekday, hour_of_day"""),
     Mart("mobility_areas", "Shared-mobility areas placed in their NIL and municipio.", """
         SELECT area_id, name, lon, lat, nil_of(lon, lat) AS nil_id,
                municipio_of(lon, lat) AS municipio_id, total_spot_number AS total_spots,
