@@ -102,15 +102,9 @@ INGEST_COLUMNS = ("batch_id VARCHAR, contract VARCHAR, file VARCHAR, rows BIGINT
 _SPOT_LAST_SQL = """
     SELECT spot_id, max(observed_at) AS observed_at, arg_max(status, observed_at) AS status
     FROM staging.mobility_spot_status GROUP BY spot_id"""
-#: Running sums behind mobility_bay_occupancy_heatmap.
-_BAY_CELLS_SQL = f"""
-    SELECT area_id, isodow({_LOCAL.format(col='hour')}) AS weekday,
-           hour({_LOCAL.format(col='hour')}) AS hour_of_day,
-           sum(known_s) AS known_s, sum(occupied_s) AS occupied_s
-    FROM {{source}} GROUP BY ALL"""
 #: Helper tables of the build (schema ``live``) and the columns that identify a row.
-#: ``station_cells`` and ``bay_hours`` are marts of the mobility domain (the marts read
-#: them); ``spot_last`` and ``bay_cells`` are made here, for ingest alone.
+#: ``station_cells``, ``bay_hours`` and ``bay_cells`` are marts of the mobility domain
+#: (the marts read them); ``spot_last`` is made here, for ingest alone.
 HELPERS = {"station_cells": ("station_id", "weekday", "hour_of_day"),
            "spot_last": ("spot_id",),
            "bay_hours": ("area_id", "hour", "spot_id"),
@@ -134,15 +128,12 @@ class Applied:
 
 
 def prepare_build(con: duckdb.DuckDBPyConnection) -> None:
-    """What a full build adds for ingest: an empty ``meta.ingest`` and the running sums the
-    marts did not already keep (``live.station_cells`` and ``live.bay_hours`` are marts)."""
+    """What a full build adds for ingest: an empty ``meta.ingest`` and each bay's newest
+    event (the other running sums in ``live`` are marts, made once with the marts)."""
     con.execute(f"CREATE TABLE meta.ingest ({INGEST_COLUMNS})")
     con.execute("CREATE SCHEMA IF NOT EXISTS live")
     if _has(con, "staging", "mobility_spot_status"):
         con.execute(f"CREATE TABLE live.spot_last AS {_SPOT_LAST_SQL}")
-    if _has(con, "live", "bay_hours"):
-        con.execute("CREATE TABLE live.bay_cells AS "
-                    + _BAY_CELLS_SQL.format(source="live.bay_hours"))
 
 
 def _has(con, schema: str, table: str, catalog: str | None = None) -> bool:
@@ -372,11 +363,13 @@ class _Session:
             UNION ALL SELECT * FROM snapshot.inc.{c} WHERE {where}
             UNION ALL SELECT * FROM temp.batch WHERE {where}""", params * 3)
 
-    def _mart_sql(self, live: LiveContract, mart: str, source: str = "temp.raw") -> str:
-        """A mart's SQL reading ``source`` for the contract's rows and ``temp.<helper>``
-        for the build's ``live.<helper>``."""
+    def _mart_sql(self, live: LiveContract, mart: str, source: str = "temp.raw",
+                  **helpers: str) -> str:
+        """A mart's SQL reading ``source`` for the contract's rows and, for the build's
+        ``live.<helper>``, the table ``helpers[<helper>]`` (default ``temp.<helper>``)."""
         sql = re.sub(rf"\bstaging\.{live.name}\b", source, _MART_SQL[mart])
-        return re.sub(r"(?<![.\w])live\.(\w+)", r"temp.\1", sql)
+        return re.sub(r"(?<![.\w])live\.(\w+)",
+                      lambda m: helpers.get(m.group(1), f"temp.{m.group(1)}"), sql)
 
     def _station_hours(self, live: LiveContract, source: str) -> None:
         """``temp._station_hours`` over ``source``: what the station-status marts read."""
@@ -453,10 +446,8 @@ class _Session:
     def _recompute_bay(self, live: LiveContract, mart: LiveMart) -> None:
         con = self.con
         if mart.name == "mobility_bay_occupancy_heatmap":  # computed with the hourly one
-            self._replace(mart, "SELECT * FROM temp.bay_cells_new", """
-                SELECT area_id, weekday, hour_of_day,
-                       occupied_s / nullif(known_s, 0) AS occupancy_rate
-                FROM temp.bay_cells_new""")
+            self._replace(mart, "SELECT * FROM temp.bay_cells_new",
+                          self._mart_sql(live, mart.name, bay_cells="temp.bay_cells_new"))
             return
         newest, first = con.execute(
             f"SELECT (SELECT max(observed_at) FROM {self._merged('spot_last')}), "
@@ -481,7 +472,7 @@ class _Session:
             FROM temp.bay_add a LEFT JOIN {self._merged('bay_hours')} o
               USING (area_id, hour, spot_id)""")
         self._upsert("bay_hours", "bay_hours_new")
-        add_cells = _BAY_CELLS_SQL.format(source="temp.bay_add")
+        add_cells = self._mart_sql(live, "bay_cells", bay_hours="temp.bay_add")
         con.execute("DROP TABLE IF EXISTS temp.bay_cells_new")
         con.execute(f"""CREATE TEMP TABLE bay_cells_new AS
             SELECT a.area_id, a.weekday, a.hour_of_day,
@@ -515,8 +506,7 @@ class _Session:
                               AND n.hour = o.hour AND n.spot_id = o.spot_id)""")
         self._upsert("bay_hours", "bay_hours_new")
         con.execute("DROP TABLE IF EXISTS temp.bay_cells_new")
-        con.execute("CREATE TEMP TABLE bay_cells_new AS "
-                    + _BAY_CELLS_SQL.format(source="temp.bay_hours"))
+        con.execute("CREATE TEMP TABLE bay_cells_new AS " + self._mart_sql(live, "bay_cells"))
         self._upsert("bay_cells", "bay_cells_new")
         con.execute("DROP TABLE IF EXISTS temp.spot_last_new")
         con.execute(f"CREATE TEMP TABLE spot_last_new AS "

@@ -118,7 +118,8 @@ _TRIP_LOCAL = _LOCAL.format(col="start_time")
 #: Each event opens a state that lasts until the bay's next event (the last one until
 #: the newest event of the whole network); ``closed`` and ``unknown`` time is not
 #: observed time, so it counts in neither numerator nor denominator. The seconds per
-#: area, hour and spot are kept (``live.bay_hours``): ingest adds a batch's seconds to them.
+#: area, hour and spot, and per local weekday and hour, are kept (``live.bay_hours``,
+#: ``live.bay_cells``): ingest adds a batch's seconds to them.
 BAY_OCCUPANCY = (
     Mart("bay_hours", "Known and occupied seconds per area, UTC hour and spot.", """
         WITH ev AS (
@@ -146,6 +147,10 @@ BAY_OCCUPANCY = (
                         THEN epoch(least(t1, hour + INTERVAL 1 HOUR))
                              - epoch(greatest(t0, hour)) ELSE 0 END) AS occupied_s
         FROM cut GROUP BY ALL""", schema="live"),
+    Mart("bay_cells", "Known and occupied seconds per area, local weekday and hour of day.", f"""
+        SELECT area_id, isodow({_HOUR_LOCAL}) AS weekday, hour({_HOUR_LOCAL}) AS hour_of_day,
+               sum(known_s) AS known_s, sum(occupied_s) AS occupied_s
+        FROM live.bay_hours GROUP BY ALL""", schema="live"),
     Mart("mobility_bay_occupancy_hourly", "Occupied share of observed time per area and hour.", """
         SELECT area_id, hour,
                sum(occupied_s) / nullif(sum(known_s), 0) AS occupied_share,
@@ -165,11 +170,10 @@ BAY_OCCUPANCY = (
                      Col("observed_spots", "Posti osservati", "Spots observed", "spots")),
             order_by=("area_id", "hour"))),
     Mart("mobility_bay_occupancy_heatmap", "Occupied share per area, local weekday and hour of day "
-         "(every cell present, NULL when never observed).", f"""
+         "(every cell present, NULL when never observed).", """
         WITH cells AS (
-            SELECT area_id, isodow({_HOUR_LOCAL}) AS weekday, hour({_HOUR_LOCAL}) AS hour_of_day,
-                   sum(occupied_s) / nullif(sum(known_s), 0) AS occupancy_rate
-            FROM live.bay_hours GROUP BY ALL
+            SELECT area_id, weekday, hour_of_day, occupied_s / nullif(known_s, 0) AS occupancy_rate
+            FROM live.bay_cells
         ),
         grid AS (
             SELECT a.area_id, w.weekday, h.hour_of_day
@@ -193,12 +197,13 @@ STATION_STATUS = (
     Mart("_station_hours", "Sums and counts of GBFS samples per station and UTC hour.", f"""
         SELECT station_id, date_trunc('hour', last_reported) AS hour,
                count(*) AS samples,
-               sum(num_vehicles_available) AS sum_vehicles,
+               CAST(sum(num_vehicles_available) AS BIGINT) AS sum_vehicles,
                count(num_docks_available) AS n_docks,
-               sum(num_docks_available) AS sum_docks,
+               CAST(sum(num_docks_available) AS BIGINT) AS sum_docks,
                min(num_vehicles_available) AS min_vehicles_available,
                count(*) FILTER (WHERE is_installed) AS n_installed,
-               sum(num_vehicles_available) FILTER (WHERE is_installed) AS sum_installed,
+               CAST(sum(num_vehicles_available) FILTER (WHERE is_installed) AS BIGINT)
+                   AS sum_installed,
                count({_RATE}) FILTER (WHERE is_installed) AS n_rate,
                sum({_RATE}) FILTER (WHERE is_installed) AS sum_rate
         FROM staging.mobility_station_status GROUP BY ALL""", temp=True),
