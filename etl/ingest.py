@@ -377,6 +377,13 @@ class _Session:
         self.con.execute("CREATE TEMP TABLE _station_hours AS "
                          + self._mart_sql(live, "_station_hours", source))
 
+    def _replace_from_raw(self, live: LiveContract, mart: LiveMart, periods_sql: str) -> None:
+        """Rerun the mart's own SQL over ``temp.raw`` (and the helpers it reads) for the
+        periods ``periods_sql``."""
+        if re.search(r"(?<![.\w])_station_hours\b", _MART_SQL[mart.name]):
+            self._station_hours(live, "temp.raw")
+        self._replace(mart, periods_sql, self._mart_sql(live, mart.name))
+
     def _replace(self, mart: LiveMart, periods_sql: str, rows_sql: str) -> None:
         """Replace the rows of the periods ``periods_sql`` by ``rows_sql`` in the delta."""
         con, keys = self.con, ", ".join(ident(k) for k in mart.period)
@@ -408,9 +415,7 @@ class _Session:
                             f"{t} < (SELECT date_trunc('hour', max({t})) FROM temp.batch) "
                             "+ INTERVAL 1 HOUR", [])
         self._placement()
-        if re.search(r"(?<![.\w])_station_hours\b", _MART_SQL[mart.name]):
-            self._station_hours(live, "temp.raw")
-        self._replace(mart, periods, self._mart_sql(live, mart.name))
+        self._replace_from_raw(live, mart, periods)
 
     def _recompute_latest(self, live: LiveContract, mart: LiveMart) -> None:
         con = self.con
@@ -425,8 +430,7 @@ class _Session:
             SELECT {current} FROM snapshot.mart.{mart.name}
             WHERE {key} IN (SELECT {key} FROM temp.batch)
             UNION ALL BY NAME SELECT * FROM temp.batch""")
-        self._replace(mart, f"SELECT DISTINCT {key} FROM temp.batch",
-                      self._mart_sql(live, mart.name))
+        self._replace_from_raw(live, mart, f"SELECT DISTINCT {key} FROM temp.batch")
 
     @staticmethod
     def _merged(helper: str) -> str:

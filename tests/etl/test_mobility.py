@@ -232,8 +232,9 @@ def test_typical_availability_is_the_running_sums(con):
 
 
 def test_station_marts_from_hourly_sums_equal_per_sample_aggregates(staged):
-    """Virtual stations (no docks), empty ones, uninstalled samples and the hours around
-    both DST changes: the hourly and typical marts equal plain per-sample aggregates."""
+    """Virtual stations (no docks), empty ones, uninstalled samples, a station that stopped
+    reporting months earlier and the hours around both DST changes: the latest, hourly and
+    typical marts equal plain per-sample aggregates."""
     from datetime import datetime
 
     from etl.domains.mobility.marts import MARTS
@@ -248,15 +249,26 @@ def test_station_marts_from_hourly_sums_equal_per_sample_aggregates(staged):
         samples += [("dock", t, 3 + i, 17 - i, i % 4 != 0),
                     ("virtual", t, i, None, True),
                     ("empty", t, 0, 0 if i % 2 else 5, i != 3)]
+        if t.month == 3:
+            samples.append(("stopped", t, 10 - i, i, True))
     frame = pl.DataFrame(samples, orient="row", schema={
         "station_id": pl.String, "last_reported": pl.Datetime("us"),
         "num_vehicles_available": pl.Int64, "num_docks_available": pl.Int64,
         "is_installed": pl.Boolean}).with_columns(is_renting=True, is_returning=True)
     con = staged(mobility_station_status=frame)
     con.execute("CREATE SCHEMA mart")
-    names = ("_station_hours", "station_cells", "mobility_station_status_hourly",
-             "mobility_station_typical_availability")
+    names = ("_station_hours", "station_cells", "mobility_station_status_latest",
+             "mobility_station_status_hourly", "mobility_station_typical_availability")
     create(con, None, tuple(m for m in MARTS if m.name in names))
+    latest = con.sql("SELECT * FROM mart.mobility_station_status_latest").pl()
+    expected = con.sql("""SELECT station_id, max(last_reported) AS last_reported,
+            arg_max(num_vehicles_available, last_reported) AS num_vehicles_available,
+            arg_max(num_docks_available, last_reported) AS num_docks_available,
+            arg_max(is_renting, last_reported) AS is_renting,
+            arg_max(is_returning, last_reported) AS is_returning
+        FROM staging.mobility_station_status GROUP BY ALL ORDER BY station_id""").pl()
+    assert_frame_equal(latest, expected)
+    assert latest["station_id"].to_list() == ["dock", "empty", "stopped", "virtual"]
     hourly = con.sql("SELECT * FROM mart.mobility_station_status_hourly").pl()
     expected = con.sql("""SELECT station_id, date_trunc('hour', last_reported) AS hour,
             avg(num_vehicles_available) AS avg_vehicles_available,
