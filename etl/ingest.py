@@ -95,34 +95,16 @@ LIVE_CONTRACTS = {c.name: c for c in (
 )}
 LIVE_MARTS = {m.name: m for c in LIVE_CONTRACTS.values() for m in c.marts}
 _MART_SQL = {m.name: m.sql for m in MOBILITY_MARTS}
-_BAY_HELPER = next(m for m in MOBILITY_MARTS if m.name == "_bay_hours")
 
 INGEST_COLUMNS = ("batch_id VARCHAR, contract VARCHAR, file VARCHAR, rows BIGINT, "
                   "first_at TIMESTAMP, last_at TIMESTAMP, ingested_at TIMESTAMP")
-#: Running sums behind mobility_station_typical_availability (a mean cannot be updated).
-_CELLS_SQL = f"""
-    SELECT station_id, isodow({_LOCAL.format(col='last_reported')}) AS weekday,
-           hour({_LOCAL.format(col='last_reported')}) AS hour_of_day,
-           count(num_vehicles_available) AS n_vehicles,
-           sum(num_vehicles_available) AS sum_vehicles,
-           count(num_vehicles_available / nullif(num_vehicles_available + num_docks_available, 0))
-               AS n_rate,
-           sum(num_vehicles_available / nullif(num_vehicles_available + num_docks_available, 0))
-               AS sum_rate
-    FROM {{source}} WHERE is_installed GROUP BY ALL"""
-
-
 #: Each bay's newest event: the state a live batch continues from.
 _SPOT_LAST_SQL = """
     SELECT spot_id, max(observed_at) AS observed_at, arg_max(status, observed_at) AS status
     FROM staging.mobility_spot_status GROUP BY spot_id"""
-#: Running sums behind mobility_bay_occupancy_heatmap.
-_BAY_CELLS_SQL = f"""
-    SELECT area_id, isodow({_LOCAL.format(col='hour')}) AS weekday,
-           hour({_LOCAL.format(col='hour')}) AS hour_of_day,
-           sum(known_s) AS known_s, sum(occupied_s) AS occupied_s
-    FROM {{source}} GROUP BY ALL"""
 #: Helper tables of the build (schema ``live``) and the columns that identify a row.
+#: ``station_cells``, ``bay_hours`` and ``bay_cells`` are marts of the mobility domain
+#: (the marts read them); ``spot_last`` is made here, for ingest alone.
 HELPERS = {"station_cells": ("station_id", "weekday", "hour_of_day"),
            "spot_last": ("spot_id",),
            "bay_hours": ("area_id", "hour", "spot_id"),
@@ -146,17 +128,12 @@ class Applied:
 
 
 def prepare_build(con: duckdb.DuckDBPyConnection) -> None:
-    """What a full build adds for ingest: an empty ``meta.ingest`` and the running sums."""
+    """What a full build adds for ingest: an empty ``meta.ingest`` and each bay's newest
+    event (the other running sums in ``live`` are marts, made once with the marts)."""
     con.execute(f"CREATE TABLE meta.ingest ({INGEST_COLUMNS})")
     con.execute("CREATE SCHEMA IF NOT EXISTS live")
-    if _has(con, "staging", "mobility_station_status"):
-        con.execute("CREATE TABLE live.station_cells AS "
-                    + _CELLS_SQL.format(source="staging.mobility_station_status"))
     if _has(con, "staging", "mobility_spot_status"):
         con.execute(f"CREATE TABLE live.spot_last AS {_SPOT_LAST_SQL}")
-        con.execute(f"CREATE TABLE live.bay_hours AS {_BAY_HELPER.sql}")
-        con.execute("CREATE TABLE live.bay_cells AS "
-                    + _BAY_CELLS_SQL.format(source="live.bay_hours"))
 
 
 def _has(con, schema: str, table: str, catalog: str | None = None) -> bool:
@@ -386,8 +363,26 @@ class _Session:
             UNION ALL SELECT * FROM snapshot.inc.{c} WHERE {where}
             UNION ALL SELECT * FROM temp.batch WHERE {where}""", params * 3)
 
-    def _mart_sql(self, live: LiveContract, mart: str) -> str:
-        return re.sub(rf"\bstaging\.{live.name}\b", "temp.raw", _MART_SQL[mart])
+    def _mart_sql(self, live: LiveContract, mart: str, source: str = "temp.raw",
+                  **helpers: str) -> str:
+        """A mart's SQL reading ``source`` for the contract's rows and, for the build's
+        ``live.<helper>``, the table ``helpers[<helper>]`` (default ``temp.<helper>``)."""
+        sql = re.sub(rf"\bstaging\.{live.name}\b", source, _MART_SQL[mart])
+        return re.sub(r"(?<![.\w])live\.(\w+)",
+                      lambda m: helpers.get(m.group(1), f"temp.{m.group(1)}"), sql)
+
+    def _station_hours(self, live: LiveContract, source: str) -> None:
+        """``temp._station_hours`` over ``source``: what the station-status marts read."""
+        self.con.execute("DROP TABLE IF EXISTS temp._station_hours")
+        self.con.execute("CREATE TEMP TABLE _station_hours AS "
+                         + self._mart_sql(live, "_station_hours", source))
+
+    def _replace_from_raw(self, live: LiveContract, mart: LiveMart, periods_sql: str) -> None:
+        """Rerun the mart's own SQL over ``temp.raw`` (and the helpers it reads) for the
+        periods ``periods_sql``."""
+        if re.search(r"(?<![.\w])_station_hours\b", _MART_SQL[mart.name]):
+            self._station_hours(live, "temp.raw")
+        self._replace(mart, periods_sql, self._mart_sql(live, mart.name))
 
     def _replace(self, mart: LiveMart, periods_sql: str, rows_sql: str) -> None:
         """Replace the rows of the periods ``periods_sql`` by ``rows_sql`` in the delta."""
@@ -420,7 +415,7 @@ class _Session:
                             f"{t} < (SELECT date_trunc('hour', max({t})) FROM temp.batch) "
                             "+ INTERVAL 1 HOUR", [])
         self._placement()
-        self._replace(mart, periods, self._mart_sql(live, mart.name))
+        self._replace_from_raw(live, mart, periods)
 
     def _recompute_latest(self, live: LiveContract, mart: LiveMart) -> None:
         con = self.con
@@ -435,8 +430,7 @@ class _Session:
             SELECT {current} FROM snapshot.mart.{mart.name}
             WHERE {key} IN (SELECT {key} FROM temp.batch)
             UNION ALL BY NAME SELECT * FROM temp.batch""")
-        self._replace(mart, f"SELECT DISTINCT {key} FROM temp.batch",
-                      self._mart_sql(live, mart.name))
+        self._replace_from_raw(live, mart, f"SELECT DISTINCT {key} FROM temp.batch")
 
     @staticmethod
     def _merged(helper: str) -> str:
@@ -456,10 +450,8 @@ class _Session:
     def _recompute_bay(self, live: LiveContract, mart: LiveMart) -> None:
         con = self.con
         if mart.name == "mobility_bay_occupancy_heatmap":  # computed with the hourly one
-            self._replace(mart, "SELECT * FROM temp.bay_cells_new", """
-                SELECT area_id, weekday, hour_of_day,
-                       occupied_s / nullif(known_s, 0) AS occupancy_rate
-                FROM temp.bay_cells_new""")
+            self._replace(mart, "SELECT * FROM temp.bay_cells_new",
+                          self._mart_sql(live, mart.name, bay_cells="temp.bay_cells_new"))
             return
         newest, first = con.execute(
             f"SELECT (SELECT max(observed_at) FROM {self._merged('spot_last')}), "
@@ -475,7 +467,7 @@ class _Session:
             UNION ALL SELECT spot_id, observed_at, status FROM temp.batch""",
                     [newest, newest])
         con.execute("DROP TABLE IF EXISTS temp.bay_add")
-        con.execute("CREATE TEMP TABLE bay_add AS " + self._mart_sql(live, _BAY_HELPER.name))
+        con.execute("CREATE TEMP TABLE bay_add AS " + self._mart_sql(live, "bay_hours"))
         con.execute("DROP TABLE IF EXISTS temp.bay_hours_new")
         con.execute(f"""CREATE TEMP TABLE bay_hours_new AS
             SELECT a.area_id, a.hour, a.spot_id,
@@ -484,7 +476,7 @@ class _Session:
             FROM temp.bay_add a LEFT JOIN {self._merged('bay_hours')} o
               USING (area_id, hour, spot_id)""")
         self._upsert("bay_hours", "bay_hours_new")
-        add_cells = _BAY_CELLS_SQL.format(source="temp.bay_add")
+        add_cells = self._mart_sql(live, "bay_cells", bay_hours="temp.bay_add")
         con.execute("DROP TABLE IF EXISTS temp.bay_cells_new")
         con.execute(f"""CREATE TEMP TABLE bay_cells_new AS
             SELECT a.area_id, a.weekday, a.hour_of_day,
@@ -498,63 +490,51 @@ class _Session:
                     f"{_SPOT_LAST_SQL.replace('staging.mobility_spot_status', 'temp.batch')}")
         self._upsert("spot_last", "spot_last_new")
         touched = "SELECT DISTINCT area_id, hour FROM temp.bay_add"
-        con.execute("DROP TABLE IF EXISTS temp._bay_hours")
-        con.execute(f"CREATE TEMP TABLE _bay_hours AS SELECT * FROM {self._merged('bay_hours')} "
+        con.execute("DROP TABLE IF EXISTS temp.bay_hours")
+        con.execute(f"CREATE TEMP TABLE bay_hours AS SELECT * FROM {self._merged('bay_hours')} "
                     f"WHERE (area_id, hour) IN ({touched}) AND known_s > 0")
-        self._replace(mart, touched, _MART_SQL[mart.name])
+        self._replace(mart, touched, self._mart_sql(live, mart.name))
 
     def _recompute_bay_all(self, live: LiveContract, mart: LiveMart) -> None:
         """Events older than the newest served: rerun the bay marts and helpers on every row."""
         con = self.con
         self._raw(live, "true", [])
-        con.execute("DROP TABLE IF EXISTS temp._bay_hours")
-        con.execute("CREATE TEMP TABLE _bay_hours AS " + self._mart_sql(live, _BAY_HELPER.name))
+        con.execute("DROP TABLE IF EXISTS temp.bay_hours")
+        con.execute("CREATE TEMP TABLE bay_hours AS " + self._mart_sql(live, "bay_hours"))
         # hours no longer observed (a late 'closed' event) stay as zero rows: the marts
         # read only known_s > 0, as the build has no row for them
         con.execute("DROP TABLE IF EXISTS temp.bay_hours_new")
-        con.execute(f"""CREATE TEMP TABLE bay_hours_new AS SELECT * FROM temp._bay_hours
+        con.execute(f"""CREATE TEMP TABLE bay_hours_new AS SELECT * FROM temp.bay_hours
             UNION ALL SELECT area_id, hour, spot_id, 0.0, 0.0 FROM {self._merged('bay_hours')} o
-            WHERE NOT EXISTS (SELECT 1 FROM temp._bay_hours n WHERE n.area_id = o.area_id
+            WHERE NOT EXISTS (SELECT 1 FROM temp.bay_hours n WHERE n.area_id = o.area_id
                               AND n.hour = o.hour AND n.spot_id = o.spot_id)""")
         self._upsert("bay_hours", "bay_hours_new")
         con.execute("DROP TABLE IF EXISTS temp.bay_cells_new")
-        con.execute("CREATE TEMP TABLE bay_cells_new AS "
-                    + _BAY_CELLS_SQL.format(source="temp._bay_hours"))
+        con.execute("CREATE TEMP TABLE bay_cells_new AS " + self._mart_sql(live, "bay_cells"))
         self._upsert("bay_cells", "bay_cells_new")
         con.execute("DROP TABLE IF EXISTS temp.spot_last_new")
         con.execute(f"CREATE TEMP TABLE spot_last_new AS "
                     f"{_SPOT_LAST_SQL.replace('staging.mobility_spot_status', 'temp.raw')}")
         self._upsert("spot_last", "spot_last_new")
-        self._replace(mart, f"SELECT area_id, hour FROM temp._bay_hours UNION "
+        self._replace(mart, f"SELECT area_id, hour FROM temp.bay_hours UNION "
                             f"SELECT area_id, hour FROM base.mart.{mart.name}",
-                      _MART_SQL[mart.name])
+                      self._mart_sql(live, mart.name))
 
     def _recompute_cells(self, live: LiveContract, mart: LiveMart) -> None:
         con, keys = self.con, "station_id, weekday, hour_of_day"
-        add = _CELLS_SQL.format(source="temp.batch")
-        con.execute("DROP TABLE IF EXISTS temp.cells")
-        con.execute(f"""CREATE TEMP TABLE cells AS
-            WITH now AS (
-                SELECT * FROM snapshot.delta.station_cells
-                UNION ALL SELECT * FROM base.live.station_cells c
-                WHERE NOT EXISTS (SELECT 1 FROM snapshot.delta.station_cells d
-                    WHERE d.station_id = c.station_id AND d.weekday = c.weekday
-                      AND d.hour_of_day = c.hour_of_day))
+        self._station_hours(live, "temp.batch")
+        add = self._mart_sql(live, "station_cells")
+        con.execute("DROP TABLE IF EXISTS temp.station_cells")
+        con.execute(f"""CREATE TEMP TABLE station_cells AS
             SELECT a.station_id, a.weekday, a.hour_of_day,
                    a.n_vehicles + coalesce(n.n_vehicles, 0) AS n_vehicles,
                    a.sum_vehicles + coalesce(n.sum_vehicles, 0) AS sum_vehicles,
                    a.n_rate + coalesce(n.n_rate, 0) AS n_rate,
                    CASE WHEN a.n_rate + coalesce(n.n_rate, 0) > 0
                         THEN coalesce(a.sum_rate, 0) + coalesce(n.sum_rate, 0) END AS sum_rate
-            FROM ({add}) a LEFT JOIN now n USING ({keys})""")
-        con.execute(f"DELETE FROM snapshot.delta.station_cells WHERE ({keys}) IN "
-                    f"(SELECT ({keys}) FROM temp.cells)")
-        con.execute("INSERT INTO snapshot.delta.station_cells SELECT * FROM temp.cells")
-        self._replace(mart, "SELECT * FROM temp.cells", """
-            SELECT station_id, weekday, hour_of_day,
-                   sum_vehicles / nullif(n_vehicles, 0) AS avg_vehicles_available,
-                   CASE WHEN n_rate > 0 THEN sum_rate / n_rate END AS avg_occupancy_rate
-            FROM temp.cells""")
+            FROM ({add}) a LEFT JOIN {self._merged('station_cells')} n USING ({keys})""")
+        self._upsert("station_cells", "station_cells")
+        self._replace(mart, "SELECT * FROM temp.station_cells", self._mart_sql(live, mart.name))
 
     def _placement(self) -> None:
         if self.geo_ready:

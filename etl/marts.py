@@ -13,6 +13,7 @@ geography is built).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -41,6 +42,9 @@ class Mart:
     sql: str
     protect: Callable[[pl.DataFrame], pl.DataFrame] | None = None
     temp: bool = False  # an intermediate table for the marts after it, dropped at the end
+    #: where a kept table lives: ``mart`` (served), or ``live`` for the running sums the
+    #: marts after it read and incremental ingest (``etl.ingest``) keeps updating
+    schema: str = "mart"
     #: publication: the catalogue entry (titles, descriptions, column docs) of this mart
     dataset: Dataset | None = None
 
@@ -50,7 +54,7 @@ class Mart:
 
     @property
     def table(self) -> str:
-        return ident(self.name) if self.temp else f"mart.{ident(self.name)}"
+        return ident(self.name) if self.temp else f"{self.schema}.{ident(self.name)}"
 
 
 def sql_list(values) -> str:
@@ -61,18 +65,25 @@ def sql_list(values) -> str:
 def create(con: duckdb.DuckDBPyConnection, ctx, marts: tuple[Mart, ...]) -> None:
     """Create every mart of ``marts``, in order (a mart may read the ones before it)."""
     register_placement(con, ctx)
-    for mart in marts:
+    for schema in sorted({m.schema for m in marts if not m.temp} - {"mart"}):
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(schema)}")
+    for i, mart in enumerate(marts):
         if mart.protect is None:
             con.execute(f"CREATE {'TEMP ' if mart.temp else ''}TABLE {mart.table} AS {mart.sql}")
-            continue
-        con.register("_protected", mart.protect(con.sql(mart.sql).pl()).to_arrow())
-        try:
-            con.execute(f"CREATE TABLE {mart.table} AS SELECT * FROM _protected")
-        finally:
-            con.unregister("_protected")
-    for mart in marts:
-        if mart.temp:
-            con.execute(f"DROP TABLE {mart.table}")
+        else:
+            con.register("_protected", mart.protect(con.sql(mart.sql).pl()).to_arrow())
+            try:
+                con.execute(f"CREATE TABLE {mart.table} AS SELECT * FROM _protected")
+            finally:
+                con.unregister("_protected")
+        for done in marts[:i + 1]:  # free an intermediate table once no later mart reads it
+            if done.temp and not any(_reads(later, done) for later in marts[i + 1:]):
+                con.execute(f"DROP TABLE IF EXISTS {done.table}")
+
+
+def _reads(mart: Mart, table: Mart) -> bool:
+    """Whether ``mart``'s SQL names the intermediate table ``table``."""
+    return re.search(rf"(?<![.\w]){re.escape(table.name)}\b", mart.sql) is not None
 
 
 def register_placement(con: duckdb.DuckDBPyConnection, ctx) -> None:

@@ -49,7 +49,9 @@ def dataset_contracts() -> dict[str, tuple[str, ...]]:
         sql = marts[name].sql
         found = set(_STAGED.findall(sql))
         for other in marts:
-            if other not in seen and re.search(rf"(?<![.\w]){other}\b|\bmart\.{other}\b", sql):
+            schema = marts[other].schema
+            if other not in seen and re.search(rf"(?<![.\w]){other}\b|\b{schema}\.{other}\b",
+                                               sql):
                 found |= sources(other, seen | {other})
         return found
 

@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 import shapely
+from polars.testing import assert_frame_equal
 from shapely.geometry import shape
 
 from etl.contracts import Contract
@@ -191,6 +192,103 @@ def test_route_length_is_geodesic():
     multi = json.dumps({"type": "MultiLineString", "coordinates": [
         [[9.19, 45.46], [9.19, 45.46 + 1 / 111.2]], [[9.2, 45.46], [9.2, 45.46 + 1 / 111.2]]]})
     assert route_length_m(multi) == pytest.approx(2000, rel=0.01)
+
+
+#: Per-sample definition of the typical-availability running sums, in Rome time per sample:
+#: what the marts compute from their sums per station and UTC hour must equal this.
+CELLS_FROM_SAMPLES = """
+    WITH s AS (
+        SELECT *, (last_reported AT TIME ZONE 'UTC') AT TIME ZONE 'Europe/Rome' AS local,
+               num_vehicles_available
+                   / nullif(num_vehicles_available + num_docks_available, 0) AS rate
+        FROM staging.mobility_station_status WHERE is_installed)
+    SELECT station_id, isodow(local) AS weekday, hour(local) AS hour_of_day,
+           count(*) AS n_vehicles, sum(num_vehicles_available) AS sum_vehicles,
+           count(rate) AS n_rate, sum(rate) AS sum_rate,
+           avg(num_vehicles_available) AS avg_vehicles_available, avg(rate) AS avg_rate
+    FROM s GROUP BY ALL"""
+
+
+def test_typical_availability_is_the_running_sums(con):
+    """The mart, the running sums ingest keeps updating (``live.station_cells``) and a
+    per-sample aggregate in local time (the demo spans the October DST change) agree."""
+    assert scalar(con, "SELECT min(last_reported) < TIMESTAMP '2023-10-29 01:00' "
+                       "FROM staging.mobility_station_status")
+    cells = scalar(con, "SELECT count(*) FROM live.station_cells")
+    assert cells == scalar(con, "SELECT count(*) FROM mart.mobility_station_typical_availability")
+    assert cells > 0
+    disagree = scalar(con, """SELECT count(*) FROM mart.mobility_station_typical_availability m
+        FULL JOIN live.station_cells c USING (station_id, weekday, hour_of_day)
+        WHERE m.station_id IS NULL OR c.station_id IS NULL
+           OR m.avg_vehicles_available IS DISTINCT FROM c.sum_vehicles / c.n_vehicles
+           OR m.avg_occupancy_rate IS DISTINCT FROM c.sum_rate / nullif(c.n_rate, 0)""")
+    assert disagree == 0
+    off = scalar(con, f"""SELECT count(*) FROM live.station_cells c
+        FULL JOIN ({CELLS_FROM_SAMPLES}) s USING (station_id, weekday, hour_of_day)
+        WHERE c.station_id IS NULL OR s.station_id IS NULL
+           OR c.n_vehicles <> s.n_vehicles OR c.sum_vehicles <> s.sum_vehicles
+           OR c.n_rate <> s.n_rate OR abs(c.sum_rate - s.sum_rate) > 1e-9 * s.sum_rate""")
+    assert off == 0
+
+
+def test_station_marts_from_hourly_sums_equal_per_sample_aggregates(staged):
+    """Virtual stations (no docks), empty ones, uninstalled samples, a station that stopped
+    reporting months earlier and the hours around both DST changes: the latest, hourly and
+    typical marts equal plain per-sample aggregates."""
+    from datetime import datetime
+
+    from etl.domains.mobility.marts import MARTS
+    from etl.marts import create
+
+    stamps = ["2023-03-26 00:40:00", "2023-03-26 01:10:00", "2023-03-26 01:50:00",
+              "2023-10-29 00:20:00", "2023-10-29 00:59:59", "2023-10-29 01:00:00",
+              "2023-10-29 01:30:00", "2023-07-03 10:05:00", "2023-07-03 10:55:00"]
+    samples = []
+    for i, stamp in enumerate(stamps):
+        t = datetime.fromisoformat(stamp)
+        samples += [("dock", t, 3 + i, 17 - i, i % 4 != 0),
+                    ("virtual", t, i, None, True),
+                    ("empty", t, 0, 0 if i % 2 else 5, i != 3)]
+        if t.month == 3:
+            samples.append(("stopped", t, 10 - i, i, True))
+    frame = pl.DataFrame(samples, orient="row", schema={
+        "station_id": pl.String, "last_reported": pl.Datetime("us"),
+        "num_vehicles_available": pl.Int64, "num_docks_available": pl.Int64,
+        "is_installed": pl.Boolean}).with_columns(is_renting=True, is_returning=True)
+    con = staged(mobility_station_status=frame)
+    con.execute("CREATE SCHEMA mart")
+    names = ("_station_hours", "station_cells", "mobility_station_status_latest",
+             "mobility_station_status_hourly", "mobility_station_typical_availability")
+    create(con, None, tuple(m for m in MARTS if m.name in names))
+    latest = con.sql("SELECT * FROM mart.mobility_station_status_latest").pl()
+    expected = con.sql("""SELECT station_id, max(last_reported) AS last_reported,
+            arg_max(num_vehicles_available, last_reported) AS num_vehicles_available,
+            arg_max(num_docks_available, last_reported) AS num_docks_available,
+            arg_max(is_renting, last_reported) AS is_renting,
+            arg_max(is_returning, last_reported) AS is_returning
+        FROM staging.mobility_station_status GROUP BY ALL ORDER BY station_id""").pl()
+    assert_frame_equal(latest, expected)
+    assert latest["station_id"].to_list() == ["dock", "empty", "stopped", "virtual"]
+    hourly = con.sql("SELECT * FROM mart.mobility_station_status_hourly").pl()
+    expected = con.sql("""SELECT station_id, date_trunc('hour', last_reported) AS hour,
+            avg(num_vehicles_available) AS avg_vehicles_available,
+            avg(num_docks_available) AS avg_docks_available,
+            min(num_vehicles_available) AS min_vehicles_available, count(*) AS samples
+        FROM staging.mobility_station_status GROUP BY ALL ORDER BY station_id, hour""").pl()
+    assert_frame_equal(hourly, expected, check_exact=False, rel_tol=1e-12)
+    assert hourly["avg_docks_available"].null_count() == hourly.filter(
+        pl.col("station_id") == "virtual").height > 0
+    typical = con.sql("SELECT * FROM mart.mobility_station_typical_availability").pl()
+    expected = con.sql(f"""SELECT station_id, weekday, hour_of_day, avg_vehicles_available,
+            avg_rate AS avg_occupancy_rate FROM ({CELLS_FROM_SAMPLES})
+        ORDER BY station_id, weekday, hour_of_day""").pl()
+    assert_frame_equal(typical, expected, check_exact=False, rel_tol=1e-12)
+    # installed "dock" samples: 01:10 and 01:50 UTC on Sunday 26 March are 03:xx CEST;
+    # 00:20, 01:00 and 01:30 UTC on Sunday 29 October are 02:20 CEST, 02:00 and 02:30 CET
+    dock = dict(((w, h), n) for w, h, n in rows(con, """SELECT weekday, hour_of_day, n_vehicles
+        FROM live.station_cells WHERE station_id = 'dock'"""))
+    assert dock == {(7, 3): 2, (7, 2): 3, (1, 12): 1}
+    assert typical["avg_occupancy_rate"].null_count() > 0  # virtual and empty samples
 
 
 def test_demo_orphan_statuses_are_reported_not_dropped(con):

@@ -112,15 +112,16 @@ def _rounded_length_m(geometry_json: str) -> float:
     return float(round(route_length_m(geometry_json)))
 
 
-_STATION_LOCAL = _LOCAL.format(col="last_reported")
 _HOUR_LOCAL = _LOCAL.format(col="hour")
 _TRIP_LOCAL = _LOCAL.format(col="start_time")
 
 #: Each event opens a state that lasts until the bay's next event (the last one until
 #: the newest event of the whole network); ``closed`` and ``unknown`` time is not
-#: observed time, so it counts in neither numerator nor denominator.
+#: observed time, so it counts in neither numerator nor denominator. The seconds per
+#: area, hour and spot, and per local weekday and hour, are kept (``live.bay_hours``,
+#: ``live.bay_cells``): ingest adds a batch's seconds to them.
 BAY_OCCUPANCY = (
-    Mart("_bay_hours", "Known and occupied seconds per area, hour and spot.", """
+    Mart("bay_hours", "Known and occupied seconds per area, UTC hour and spot.", """
         WITH ev AS (
             SELECT s.spot_id, p.area_id, s.status, s.observed_at AS t0,
                    coalesce(lead(s.observed_at) OVER (PARTITION BY s.spot_id
@@ -145,12 +146,16 @@ BAY_OCCUPANCY = (
                sum(CASE WHEN status = 'occupied'
                         THEN epoch(least(t1, hour + INTERVAL 1 HOUR))
                              - epoch(greatest(t0, hour)) ELSE 0 END) AS occupied_s
-        FROM cut GROUP BY ALL""", temp=True),
+        FROM cut GROUP BY ALL""", schema="live"),
+    Mart("bay_cells", "Known and occupied seconds per area, local weekday and hour of day.", f"""
+        SELECT area_id, isodow({_HOUR_LOCAL}) AS weekday, hour({_HOUR_LOCAL}) AS hour_of_day,
+               sum(known_s) AS known_s, sum(occupied_s) AS occupied_s
+        FROM live.bay_hours GROUP BY ALL""", schema="live"),
     Mart("mobility_bay_occupancy_hourly", "Occupied share of observed time per area and hour.", """
         SELECT area_id, hour,
                sum(occupied_s) / nullif(sum(known_s), 0) AS occupied_share,
                count(DISTINCT spot_id) AS observed_spots
-        FROM _bay_hours GROUP BY ALL ORDER BY area_id, hour""",
+        FROM live.bay_hours GROUP BY ALL ORDER BY area_id, hour""",
         dataset=Dataset(
             id="bay-occupancy-hourly",
             theme="TRAN", frequency="DAILY", axis=2, temporal=TELEMETRY_YEARS,
@@ -165,11 +170,10 @@ BAY_OCCUPANCY = (
                      Col("observed_spots", "Posti osservati", "Spots observed", "spots")),
             order_by=("area_id", "hour"))),
     Mart("mobility_bay_occupancy_heatmap", "Occupied share per area, local weekday and hour of day "
-         "(every cell present, NULL when never observed).", f"""
+         "(every cell present, NULL when never observed).", """
         WITH cells AS (
-            SELECT area_id, isodow({_HOUR_LOCAL}) AS weekday, hour({_HOUR_LOCAL}) AS hour_of_day,
-                   sum(occupied_s) / nullif(sum(known_s), 0) AS occupancy_rate
-            FROM _bay_hours GROUP BY ALL
+            SELECT area_id, weekday, hour_of_day, occupied_s / nullif(known_s, 0) AS occupancy_rate
+            FROM live.bay_cells
         ),
         grid AS (
             SELECT a.area_id, w.weekday, h.hour_of_day
@@ -180,6 +184,37 @@ BAY_OCCUPANCY = (
         SELECT g.area_id, g.weekday, g.hour_of_day, c.occupancy_rate
         FROM grid g LEFT JOIN cells c USING (area_id, weekday, hour_of_day)
         ORDER BY g.area_id, g.weekday, g.hour_of_day"""),
+)
+
+#: Share of the docked vehicles in a sample (NULL for a virtual station or an empty one).
+_RATE = "num_vehicles_available / nullif(num_vehicles_available + num_docks_available, 0)"
+
+#: The telemetry is read once, into sums and counts per station and UTC hour; the hourly
+#: mart and the typical-availability running sums (``live.station_cells``, which ingest
+#: updates) both follow from them. Rome's UTC offset is whole hours, so a sample's local
+#: weekday and hour of day are those of its UTC hour.
+STATION_STATUS = (
+    Mart("_station_hours", "Sums and counts of GBFS samples per station and UTC hour.", f"""
+        SELECT station_id, date_trunc('hour', last_reported) AS hour,
+               count(*) AS samples,
+               CAST(sum(num_vehicles_available) AS BIGINT) AS sum_vehicles,
+               count(num_docks_available) AS n_docks,
+               CAST(sum(num_docks_available) AS BIGINT) AS sum_docks,
+               min(num_vehicles_available) AS min_vehicles_available,
+               count(*) FILTER (WHERE is_installed) AS n_installed,
+               CAST(sum(num_vehicles_available) FILTER (WHERE is_installed) AS BIGINT)
+                   AS sum_installed,
+               count({_RATE}) FILTER (WHERE is_installed) AS n_rate,
+               sum({_RATE}) FILTER (WHERE is_installed) AS sum_rate
+        FROM staging.mobility_station_status GROUP BY ALL""", temp=True),
+    Mart("station_cells", "Running sums of installed stations' samples per station, local "
+         "weekday and hour of day.", f"""
+        SELECT station_id, isodow({_HOUR_LOCAL}) AS weekday, hour({_HOUR_LOCAL}) AS hour_of_day,
+               CAST(sum(n_installed) AS BIGINT) AS n_vehicles,
+               sum(sum_installed) AS sum_vehicles,
+               CAST(sum(n_rate) AS BIGINT) AS n_rate,
+               sum(sum_rate) AS sum_rate
+        FROM _station_hours WHERE n_installed > 0 GROUP BY ALL""", schema="live"),
 )
 
 MARTS = (
@@ -215,6 +250,9 @@ MARTS = (
                          "Intervention: new, expanded or empty"),
                      "project_code"),
             order_by=("station_id",), lon="lon", lat="lat")),
+    *STATION_STATUS,
+    # Every station's newest sample lies in or after the earliest of the stations' last
+    # hours: the filter changes no row, and lets DuckDB skip the older row groups.
     Mart("mobility_station_status_latest", "The newest GBFS sample of each station.", """
         SELECT station_id, max(last_reported) AS last_reported,
                arg_max(num_vehicles_available, last_reported) AS num_vehicles_available,
@@ -222,16 +260,14 @@ MARTS = (
                arg_max(is_renting, last_reported) AS is_renting,
                arg_max(is_returning, last_reported) AS is_returning
         FROM staging.mobility_station_status
+        WHERE last_reported >= (SELECT min(last_hour) FROM (
+            SELECT max(hour) AS last_hour FROM _station_hours GROUP BY station_id))
         GROUP BY station_id ORDER BY station_id"""),
     Mart("mobility_station_status_hourly", "Hourly means and minima of GBFS samples per station "
          "(UTC hours).", """
-        SELECT station_id, date_trunc('hour', last_reported) AS hour,
-               avg(num_vehicles_available) AS avg_vehicles_available,
-               avg(num_docks_available) AS avg_docks_available,
-               min(num_vehicles_available) AS min_vehicles_available,
-               count(*) AS samples
-        FROM staging.mobility_station_status
-        GROUP BY ALL ORDER BY station_id, hour""",
+        SELECT station_id, hour, sum_vehicles / samples AS avg_vehicles_available,
+               sum_docks / n_docks AS avg_docks_available, min_vehicles_available, samples
+        FROM _station_hours ORDER BY station_id, hour""",
         dataset=Dataset(
             id="station-status-hourly",
             theme="TRAN", frequency="DAILY", axis=2,
@@ -253,16 +289,11 @@ MARTS = (
                      Col("samples", "Numero di campioni nell'ora", "Samples in the hour")),
             order_by=("station_id", "hour"))),
     Mart("mobility_station_typical_availability", "Typical availability per station, local weekday "
-         "and hour of day (installed stations).", f"""
-        SELECT station_id, isodow({_STATION_LOCAL}) AS weekday,
-               hour({_STATION_LOCAL}) AS hour_of_day,
-               avg(num_vehicles_available) AS avg_vehicles_available,
-               avg(num_vehicles_available
-                   / nullif(num_vehicles_available + num_docks_available, 0))
-                   AS avg_occupancy_rate
-        FROM staging.mobility_station_status
-        WHERE is_installed
-        GROUP BY ALL ORDER BY station_id, weekday, hour_of_day"""),
+         "and hour of day (installed stations).", """
+        SELECT station_id, weekday, hour_of_day,
+               sum_vehicles / n_vehicles AS avg_vehicles_available,
+               sum_rate / nullif(n_rate, 0) AS avg_occupancy_rate
+        FROM live.station_cells ORDER BY station_id, weekday, hour_of_day"""),
     Mart("mobility_areas", "Shared-mobility areas placed in their NIL and municipio.", """
         SELECT area_id, name, lon, lat, nil_of(lon, lat) AS nil_id,
                municipio_of(lon, lat) AS municipio_id, total_spot_number AS total_spots,
