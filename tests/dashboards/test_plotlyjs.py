@@ -13,6 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BUILDER = ROOT / "tools" / "plotly-bundle.mjs"
 NPM_PLOTLY = ROOT / "node_modules" / "plotly.js" / "package.json"
+RUNTIME = ROOT / "assets" / "00-regenerator-runtime.min.js"
 URL = "/_dash-component-suites/plotly/package_data/plotly.min.js"
 DASHBOARDS = ["/", "/axis/1", "/axis/4", "/housing", "/social", "/mobility", "/mobility?lang=en"]
 
@@ -31,18 +32,20 @@ def test_vendored_bundle_is_plotly_pys_version_with_its_license_header():
         "package.json's plotly.js is not the version plotly.py expects"
 
 
-def test_vendored_bundle_is_what_make_plotly_bundle_builds(tmp_path):
-    """The committed file is reproducible from package.json's plotly.js (no hand edits)."""
+def test_vendored_files_are_what_make_plotly_bundle_builds(tmp_path):
+    """The committed plotly.js bundle and regenerator runtime are reproducible from
+    package.json's packages (no hand edits, no stale copy after a version bump)."""
     node = shutil.which("node")
     if node is None or not NPM_PLOTLY.exists():
         pytest.skip("node or node_modules/plotly.js absent (run make test-deps): cannot rebuild")
     from dashboards import plotlyjs
 
-    out = tmp_path / "plotly.js"
-    subprocess.run([node, str(BUILDER), str(out)], cwd=ROOT, check=True,
+    subprocess.run([node, str(BUILDER), str(tmp_path)], cwd=ROOT, check=True,
                    capture_output=True, timeout=300)
-    assert out.read_bytes() == plotlyjs.BUNDLE.read_bytes(), \
-        "dashboards/vendor/ differs from what `make plotly-bundle` builds: rebuild it"
+    for built, committed in [("plotly-custom.min.js", plotlyjs.BUNDLE),
+                             ("00-regenerator-runtime.min.js", RUNTIME)]:
+        assert (tmp_path / built).read_bytes() == committed.read_bytes(), \
+            f"{committed} differs from what `make plotly-bundle` builds: rebuild it"
 
 
 def test_version_refuses_a_file_without_the_banner(tmp_path, monkeypatch):
