@@ -26,7 +26,7 @@ apt_install = apt-get update -qq && ( made=""; [ -e /usr/sbin/policy-rc.d ] || {
 	[ -z "$$made" ] || rm -f /usr/sbin/policy-rc.d; exit $$rc )
 export PONMETRO_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
 
-.PHONY: run install demo-warehouse serve serve-prod prod-deps test test-deps lock lock-check audit lint bench bench-smoke reliability-full clean
+.PHONY: run install demo-warehouse serve serve-prod prod-deps test test-deps lock lock-check audit lint bench bench-smoke reliability-full plotly-bundle clean
 
 run: install demo-warehouse serve
 
@@ -102,6 +102,12 @@ bench-smoke: test-deps
 
 reliability-full: test-deps
 	PONMETRO_CAMPAIGN=full PONMETRO_SOAK_REPORT=soak.json $(BIN)/pytest tests/reliability tests/deploy -n 2 --dist loadfile
+
+# Rebuild dashboards/vendor/plotly-custom.min.js (plotly.js with the app's trace types only)
+# from package.json's plotly.js; commit the result (docs/performance.md "Updating plotly.js").
+plotly-bundle:
+	npm ci --no-audit --no-fund --silent
+	node tools/plotly-bundle.mjs
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules data/*.duckdb data/.*.building-* data/*.live

@@ -69,6 +69,12 @@ class CouncilDash(Dash):
             page = page.replace("</head>", f"    {tag}\n    </head>", 1)
         return page
 
+    def _serve_default_favicon(self):
+        """The app's icon (assets/favicon.ico, 228 bytes: the one Dash links on its pages)
+        also at ``/_favicon.ico``, which the public and hub templates link, instead of
+        Dash's own (5 kB)."""
+        return flask.send_from_directory(ASSETS, "favicon.ico", max_age=24 * 3600)
+
 
 app = CouncilDash(
     __name__,

@@ -200,17 +200,29 @@ def _draw(module: str, path: str, lang: str, arguments: tuple[tuple[str, str], .
     return title, description, str(markup.to_html(tree, stand_in))
 
 
+#: Dash's babel polyfill (core-js 2, 30 kB on the wire): only browsers without ES modules
+#: run it; every browser with them (all since 2018) skips ``nomodule`` and never fetches it.
+POLYFILL = re.compile(r'<script defer (src="[^"]*/dash/deps/polyfill@[^"]*")')
+#: DataTable's bundle, which Dash lists on every page; no page draws a DataTable
+#: (tests/dashboards/test_shell_scripts.py fails if one starts to: then drop this).
+DASH_TABLE = re.compile(r'<script defer src="[^"]*/dash/dash_table/[^"]*"></script>\s*')
+
+
 def deferred(scripts: str, renderer: str) -> tuple[str, str]:
     """Dash's script tags with ``defer`` (fetched in parallel, run in order once the page is
     parsed, so they no longer hold the first paint), and the renderer started when they have
-    run (``DOMContentLoaded`` fires after deferred scripts)."""
+    run (``DOMContentLoaded`` fires after deferred scripts). The polyfill is left to the
+    browsers without ES modules and DataTable's bundle out (:data:`POLYFILL`,
+    :data:`DASH_TABLE`)."""
     started, count = re.subn(
         r"var renderer = (new DashRenderer\([^<]*?\));",
         r'window.addEventListener("DOMContentLoaded", function () { window.renderer = \1; });',
         renderer, count=1)
     if count == 0:  # a renderer this module does not know: leave Dash's order alone
         return scripts, renderer
-    return scripts.replace("<script src=", "<script defer src="), started
+    scripts = scripts.replace("<script src=", "<script defer src=")
+    scripts = DASH_TABLE.sub("", POLYFILL.sub(r"<script defer nomodule \1", scripts))
+    return scripts, started
 
 
 def head_tags(head: seo.Head) -> str:

@@ -45,6 +45,10 @@ def test_dashboard_draws_with_the_partial_bundle(page, console, live_server, war
         "a chart uses a trace type the partial bundle lacks"
     assert page.locator(".dash-fe-error__title").count() == 0
     assert console.unexpected() == []
+    # a browser with ES modules skips Dash's polyfill (nomodule) and no page lists DataTable
+    fetched = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert not [u for u in fetched if "/deps/polyfill@" in u or "dash_table" in u]
+    assert page.evaluate("typeof regeneratorRuntime.mark") == "function"
 
 
 def test_station_map_draws_every_station_with_a_text_tooltip(page, console, live_server,

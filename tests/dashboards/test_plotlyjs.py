@@ -1,28 +1,61 @@
-"""plotly.js is the vendored cartesian partial bundle, served at the URL Dash loads it from."""
+"""plotly.js is the vendored bundle of the app's trace types, served at the URL Dash loads it from."""
 
 from __future__ import annotations
 
 import gzip
+import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-NPM_FILE = ROOT / "node_modules" / "plotly.js-cartesian-dist-min" / "plotly-cartesian.min.js"
+BUILDER = ROOT / "tools" / "plotly-bundle.mjs"
+NPM_PLOTLY = ROOT / "node_modules" / "plotly.js" / "package.json"
+RUNTIME = ROOT / "assets" / "00-regenerator-runtime.min.js"
 URL = "/_dash-component-suites/plotly/package_data/plotly.min.js"
 DASHBOARDS = ["/", "/axis/1", "/axis/4", "/housing", "/social", "/mobility", "/mobility?lang=en"]
 
 
-def test_vendored_bundle_is_the_npm_file_of_plotly_pys_version():
+def test_vendored_bundle_is_plotly_pys_version_with_its_license_header():
     from plotly.offline import get_plotlyjs_version
 
     from dashboards import plotlyjs
 
     assert plotlyjs.version() == get_plotlyjs_version()
-    if not NPM_FILE.exists():
-        pytest.skip("node_modules absent (run make test-deps): cannot compare with npm's file")
-    assert plotlyjs.BUNDLE.read_bytes() == NPM_FILE.read_bytes(), \
-        "dashboards/vendor/ differs from package.json's plotly.js-cartesian-dist-min: recopy it"
+    head = plotlyjs.BUNDLE.read_bytes()[:300].decode()
+    assert head.startswith("/**\n* plotly.js (custom: scatter, bar, heatmap - minified) v")
+    assert "Copyright 2012-" in head and "Plotly, Inc." in head and "MIT license" in head
+    package = json.loads((ROOT / "package.json").read_text())["devDependencies"]
+    assert package["plotly.js"] == get_plotlyjs_version(), \
+        "package.json's plotly.js is not the version plotly.py expects"
+
+
+def test_vendored_files_are_what_make_plotly_bundle_builds(tmp_path):
+    """The committed plotly.js bundle and regenerator runtime are reproducible from
+    package.json's packages (no hand edits, no stale copy after a version bump)."""
+    node = shutil.which("node")
+    if node is None or not NPM_PLOTLY.exists():
+        pytest.skip("node or node_modules/plotly.js absent (run make test-deps): cannot rebuild")
+    from dashboards import plotlyjs
+
+    subprocess.run([node, str(BUILDER), str(tmp_path)], cwd=ROOT, check=True,
+                   capture_output=True, timeout=300)
+    for built, committed in [("plotly-custom.min.js", plotlyjs.BUNDLE),
+                             ("00-regenerator-runtime.min.js", RUNTIME)]:
+        assert (tmp_path / built).read_bytes() == committed.read_bytes(), \
+            f"{committed} differs from what `make plotly-bundle` builds: rebuild it"
+
+
+def test_version_refuses_a_file_without_the_banner(tmp_path, monkeypatch):
+    from dashboards import plotlyjs
+
+    fake = tmp_path / "plotly.min.js"
+    fake.write_text("/** plotly.js (cartesian - minified) v4.1.1 */ var Plotly;")
+    monkeypatch.setattr(plotlyjs, "BUNDLE", fake)
+    with pytest.raises(RuntimeError, match="no plotly.js custom bundle version banner"):
+        plotlyjs.version()
 
 
 @pytest.mark.parametrize("encoding", ["br", "gzip", "identity"])
@@ -38,7 +71,7 @@ def test_dash_plotly_url_answers_the_partial_bundle(app, encoding):
     assert sent == encoding
     decoded = {"br": brotli.decompress, "gzip": gzip.decompress}.get(sent, bytes)(body)
     assert decoded == plotlyjs.BUNDLE.read_bytes()
-    assert b"plotly.js (cartesian" in decoded[:200]
+    assert b"plotly.js (custom" in decoded[:200]
     assert "Accept-Encoding" in reply.headers["Vary"]
 
 

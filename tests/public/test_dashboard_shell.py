@@ -206,6 +206,82 @@ def test_scripts_are_deferred_and_the_renderer_waits_for_them(client, door):
     assert fonts and all(client.get(f).status_code == 200 for f in fonts)
 
 
+@pytest.mark.parametrize("path", ["/", "/mobility", "/social?lang=en", "/privacy", "/nope"])
+def test_polyfill_only_for_browsers_without_modules_and_no_dash_table(client, door, path):
+    """``nomodule`` on Dash's polyfill and on nothing else (a ``nomodule`` renderer or React
+    would be skipped by every current browser); DataTable's bundle is not listed at all;
+    the regenerator runtime the lazy components call (the polyfill's) is, before them."""
+    body = _get(client, path, 404 if path == "/nope" else 200)
+    doc = lhtml.fromstring(body)
+    srcs = doc.xpath("//script[@src]/@src")
+    skipped = doc.xpath("//script[@nomodule]/@src")
+    assert len(skipped) == 1 and "/dash/deps/polyfill@" in skipped[0]
+    assert "nomodule" not in body.replace('<script defer nomodule src="' + skipped[0], "")
+    assert client.get(skipped[0]).status_code == 200  # still there for the browsers that need it
+    assert not [s for s in srcs if "dash_table" in s]
+    runtime = [i for i, s in enumerate(srcs) if "00-regenerator-runtime.min.js" in s]
+    dcc = [i for i, s in enumerate(srcs) if "/dash/dcc/" in s]
+    assert len(runtime) == 1 and dcc and runtime[0] < min(dcc)
+
+
+@pytest.mark.parametrize("path", ["/mobility", "/data"])
+def test_pages_link_the_apps_own_small_icon(client, door, path):
+    """Dash pages link assets/favicon.ico, the public pages /_favicon.ico: both answer the
+    app's icon, not Dash's default one."""
+    from importlib.resources import files
+    from pathlib import Path
+
+    icon = (Path(__file__).resolve().parents[2] / "assets" / "favicon.ico").read_bytes()
+    assert icon[:4] == b"\0\0\1\0" and len(icon) < 1024  # an ICO, smaller than Dash's
+    href = lhtml.fromstring(_get(client, path)).xpath("//link[@rel='icon']/@href")
+    assert len(href) == 1
+    reply = client.get(href[0])
+    assert reply.status_code == 200
+    assert reply.mimetype in ("image/x-icon", "image/vnd.microsoft.icon")
+    assert reply.get_data() == icon != files("dash").joinpath("favicon.ico").read_bytes()
+
+
+def test_deferred_leaves_unknown_scripts_alone():
+    from dashboards import shell
+
+    scripts = ('<script src="/x/dash/deps/polyfill@7.v1.min.js"></script>\n'
+               '<script src="/x/dash/dash_table/bundle.v7.js"></script>\n'
+               '<script src="/x/other/polyfill-like.js"></script>')
+    renderer = "<script>var renderer = new DashRenderer(hooks);</script>"
+    out, started = shell.deferred(scripts, renderer)
+    assert out == ('<script defer nomodule src="/x/dash/deps/polyfill@7.v1.min.js"></script>\n'
+                   '<script defer src="/x/other/polyfill-like.js"></script>')
+    assert "DOMContentLoaded" in started
+    # a renderer it does not recognise: Dash's own tags, untouched
+    assert shell.deferred(scripts, "<script>start()</script>") == (
+        scripts, "<script>start()</script>")
+
+
+def test_no_page_uses_dash_table():
+    """DataTable's bundle is left out of every page (dashboards/shell.py DASH_TABLE): a page
+    or component that starts to use it must put it back, or its tables never draw."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "dashboards"
+    users = []
+    for file in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(file.read_text(), str(file))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [a.name for a in node.names]
+            elif isinstance(node, ast.Attribute):
+                names = [node.attr]
+            elif isinstance(node, ast.Name):
+                names = [node.id]
+            if any(n.split(".")[-1] in ("dash_table", "DataTable") for n in names):
+                users.append(f"{file.relative_to(root.parent)}:{node.lineno}")
+    assert users == [], ("dash_table used: remove shell.DASH_TABLE so its bundle is "
+                         f"served again ({users})")
+
+
 def test_a_component_without_stand_in_leaves_dash_plain_shell(client, door, monkeypatch,
                                                               caplog):
     from dashboards import shell
