@@ -204,7 +204,8 @@ def _draw(module: str, path: str, lang: str, arguments: tuple[tuple[str, str], .
 #: run it; every browser with them (all since 2018) skips ``nomodule`` and never fetches it.
 POLYFILL = re.compile(r'<script defer (src="[^"]*/dash/deps/polyfill@[^"]*")')
 #: DataTable's bundle, which Dash lists on every page; no page draws a DataTable
-#: (tests/dashboards/test_shell_scripts.py fails if one starts to: then drop this).
+#: (``test_no_page_uses_dash_table`` in tests/public/test_dashboard_shell.py fails if one
+#: starts to: then drop this).
 DASH_TABLE = re.compile(r'<script defer src="[^"]*/dash/dash_table/[^"]*"></script>\s*')
 
 
