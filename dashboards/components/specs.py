@@ -43,8 +43,10 @@ def _by_group(frame: pl.DataFrame, x: str, group: str, y: str, lang: str, kind: 
               **layout: Any) -> dict[str, Any]:
     """One trace per value of ``group`` (lines, or stacked bars)."""
     data = []
-    for name in frame[group].unique(maintain_order=True).to_list():
-        part = frame.filter(pl.col(group) == name)
+    # one pass over the frame (a filter per group re-scanned it once per series)
+    for (name,), part in frame.partition_by(group, maintain_order=True, as_dict=True).items():
+        if name is None:  # a null group matches no row, as ``== None`` filters did
+            part = part.clear()
         trace: dict[str, Any] = {"name": label(str(name), lang), "x": as_list(part[x]),
                                  "y": as_list(part[y])}
         trace.update({"type": "scatter", "mode": "lines", "connectgaps": False}

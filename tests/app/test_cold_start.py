@@ -22,14 +22,16 @@ import requests
 from tests.conftest import BIN, ROOT, free_port
 
 FRESH_STARTS = 4
-_SCRIPT = re.compile(r'<script (?:defer )?src="(/_dash-component-suites/[^"]+)"')
+_SCRIPT = re.compile(r'<script (?:defer )?(?:nomodule )?src="(/_dash-component-suites/[^"]+)"')
 
 
 def first_page_scripts(live_server: str) -> list[str]:
     """The scripts the home page loads (fingerprinted, so the same in every process)."""
     page = requests.get(live_server + "/", timeout=60).text
     scripts = _SCRIPT.findall(page)
-    assert len(scripts) >= 10, scripts
+    # the polyfill (nomodule), React, ReactDOM, prop-types, dash-leaflet, the renderer,
+    # dcc (two files) and html: DataTable's bundle is left out (dashboards.shell)
+    assert len(scripts) >= 9, scripts
     return scripts
 
 
