@@ -17,7 +17,7 @@ from babel import Locale
 from babel.dates import format_date as _bdate
 from babel.dates import format_datetime as _bdatetime
 from babel.messages.pofile import read_po
-from babel.numbers import NumberPattern, parse_pattern
+from babel.numbers import NumberPattern, get_group_symbol, get_minus_sign_symbol, parse_pattern
 
 SUPPORTED = ("it", "en")
 DEFAULT = "it"
@@ -59,11 +59,25 @@ def _number_format(lang: str, decimals: int, percent: bool) -> tuple[NumberPatte
     return parse_pattern(pattern), Locale.parse(_LOCALES[lang])
 
 
+@functools.lru_cache(maxsize=8)
+def _int_symbols(lang: str) -> tuple[str, str]:
+    """The locale's group separator and minus sign, for integers formatted without Babel."""
+    return get_group_symbol(_LOCALES[lang]), get_minus_sign_symbol(_LOCALES[lang])
+
+
 def fmt_number(value: float | int | None, lang: str | None, decimals: int = 0) -> str:
-    """1.234,5 in Italian, 1,234.5 in English; an en dash for missing values."""
+    """1.234,5 in Italian, 1,234.5 in English; an en dash for missing values.
+
+    Whole numbers take a shortcut (grouping needs no rounding): tables format
+    thousands of counts per render, and Babel's pattern costs ~20 us each."""
     if value is None:
         return "–"
-    pattern, locale = _number_format(resolve_lang(lang), decimals, False)
+    lang = resolve_lang(lang)
+    if decimals == 0 and type(value) is int:
+        group, minus = _int_symbols(lang)
+        text = f"{abs(value):,}".replace(",", group)
+        return minus + text if value < 0 else text
+    pattern, locale = _number_format(lang, decimals, False)
     return pattern.apply(value, locale)
 
 

@@ -79,3 +79,21 @@ def test_translator_and_locale_formats():
 ])
 def test_internal_links_keep_the_language(lang, params, expected):
     assert i18n.localized_href("/housing", lang, **params) == expected
+
+
+def test_whole_numbers_format_as_babel_does():
+    """The shortcut for integers gives Babel's own grouping and minus sign."""
+    import random
+
+    from dashboards.i18n import _number_format, fmt_number
+
+    rng = random.Random(14)
+    values = [0, 1, -1, 999, -999, 1000, -1000, 1234567, -1234567, 10**18, -(10**18),
+              2**63 - 1, -(2**63)] + [rng.randint(-10**12, 10**12) for _ in range(2000)]
+    for lang in ("it", "en"):
+        pattern, locale = _number_format(lang, 0, False)
+        for value in values:
+            assert fmt_number(value, lang) == pattern.apply(value, locale), (lang, value)
+    assert fmt_number(1234567, "it") == "1.234.567"
+    assert fmt_number(-1234567, "en") == "-1,234,567"
+    assert fmt_number(1234.5, "it", 1) == "1.234,5"  # not an integer: Babel, as before
