@@ -40,7 +40,7 @@ from etl.checks import summary_line
 from etl.contracts import Contract
 from etl.domains import all_contracts
 from etl.domains.mobility.marts import MARTS as MOBILITY_MARTS
-from etl.marts import register_placement
+from etl.marts import reads, register_placement
 from etl.publish import BuildError, atomic_publish, scratch_path
 from etl.staging import scan_file, stage_file
 from etl.validate import LandingError, ident, staged_columns
@@ -95,6 +95,7 @@ LIVE_CONTRACTS = {c.name: c for c in (
 )}
 LIVE_MARTS = {m.name: m for c in LIVE_CONTRACTS.values() for m in c.marts}
 _MART_SQL = {m.name: m.sql for m in MOBILITY_MARTS}
+_STATION_HOURS = next(m for m in MOBILITY_MARTS if m.name == "_station_hours")
 
 INGEST_COLUMNS = ("batch_id VARCHAR, contract VARCHAR, file VARCHAR, rows BIGINT, "
                   "first_at TIMESTAMP, last_at TIMESTAMP, ingested_at TIMESTAMP")
@@ -380,7 +381,7 @@ class _Session:
     def _replace_from_raw(self, live: LiveContract, mart: LiveMart, periods_sql: str) -> None:
         """Rerun the mart's own SQL over ``temp.raw`` (and the helpers it reads) for the
         periods ``periods_sql``."""
-        if re.search(r"(?<![.\w])_station_hours\b", _MART_SQL[mart.name]):
+        if reads(_MART_SQL[mart.name], _STATION_HOURS):
             self._station_hours(live, "temp.raw")
         self._replace(mart, periods_sql, self._mart_sql(live, mart.name))
 

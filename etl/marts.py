@@ -77,13 +77,15 @@ def create(con: duckdb.DuckDBPyConnection, ctx, marts: tuple[Mart, ...]) -> None
             finally:
                 con.unregister("_protected")
         for done in marts[:i + 1]:  # free an intermediate table once no later mart reads it
-            if done.temp and not any(_reads(later, done) for later in marts[i + 1:]):
+            if done.temp and not any(reads(later.sql, done) for later in marts[i + 1:]):
                 con.execute(f"DROP TABLE IF EXISTS {done.table}")
 
 
-def _reads(mart: Mart, table: Mart) -> bool:
-    """Whether ``mart``'s SQL names the intermediate table ``table``."""
-    return re.search(rf"(?<![.\w]){re.escape(table.name)}\b", mart.sql) is not None
+def reads(sql: str, table: Mart) -> bool:
+    """Whether ``sql`` names the table of ``table``, bare or qualified by its schema (the
+    one reading of the dependencies between marts: build order, lineage, live ingest)."""
+    name = re.escape(table.name)
+    return re.search(rf"(?<![.\w]){name}\b|\b{table.schema}\.{name}\b", sql) is not None
 
 
 def register_placement(con: duckdb.DuckDBPyConnection, ctx) -> None:

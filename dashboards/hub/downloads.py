@@ -29,6 +29,7 @@ from werkzeug.http import http_date
 from dashboards import formats, releases, warehouse, writers
 from dashboards.formats import Format
 from dashboards.hub import describe, wholefiles
+from dashboards.i18n import fmt_number
 from dashboards.queries import catalog
 from dashboards.queries.datastore import QueryError, build_query, count, stream
 from ponmetro.settings import ENV_XLSX_MAX_ROWS
@@ -115,10 +116,6 @@ def xlsx_max_rows() -> int:
         return writers.XLSX_SHEET_ROWS
 
 
-def _it(number: int) -> str:
-    return f"{number:,}".replace(",", ".")
-
-
 def _too_many_rows(ds: catalog.Dataset, rows: int, limit: int) -> Response:
     """422 for an XLSX past one sheet: the same rows as CSV and Parquet, linked (body and
     ``Link`` headers), answered at once instead of after minutes of writing."""
@@ -133,10 +130,12 @@ def _too_many_rows(ds: catalog.Dataset, rows: int, limit: int) -> Response:
         '<!doctype html>\n<html lang="it"><head><meta charset="utf-8">'
         f"<title>Troppe righe per Excel / Too many rows for Excel: {title}</title></head>"
         f"<body><main><h1>Troppe righe per un foglio Excel</h1>"
-        f"<p>{title}: {_it(rows)} righe; un file XLSX ne contiene al massimo {_it(limit)}. "
+        f"<p>{title}: {fmt_number(rows, 'it')} righe; un file XLSX ne contiene al massimo "
+        f"{fmt_number(limit, 'it')}. "
         f"Scarica le stesse righe in CSV o Parquet:</p><ul>{items}</ul>"
         f'<h2 lang="en">Too many rows for one Excel sheet</h2>'
-        f'<p lang="en">{rows:,} rows; an XLSX download holds at most {limit:,}. The same '
+        f'<p lang="en">{fmt_number(rows, "en")} rows; an XLSX download holds at most '
+        f'{fmt_number(limit, "en")}. The same '
         f"rows as CSV or Parquet:</p><ul lang=\"en\">{items}</ul></main></body></html>\n")
     link = ", ".join(f'<{url}>; rel="alternate"; type="{fmt.media_type}"' for fmt, url in links)
     return Response(body, status=422, mimetype="text/html", headers={"Link": link})

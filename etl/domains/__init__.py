@@ -22,6 +22,7 @@ from types import ModuleType
 from etl.catalog import Dataset
 from etl.contracts import Contract
 from etl.domains import geography, housing, mobility, programme, social
+from etl.marts import reads
 
 DOMAINS: tuple[ModuleType, ...] = (geography, programme, housing, social, mobility)
 
@@ -49,9 +50,7 @@ def dataset_contracts() -> dict[str, tuple[str, ...]]:
         sql = marts[name].sql
         found = set(_STAGED.findall(sql))
         for other in marts:
-            schema = marts[other].schema
-            if other not in seen and re.search(rf"(?<![.\w]){other}\b|\b{schema}\.{other}\b",
-                                               sql):
+            if other not in seen and reads(sql, marts[other]):
                 found |= sources(other, seen | {other})
         return found
 
