@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
+
+from deploy.serve import stop_group
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -59,19 +60,6 @@ def children(pid: int) -> list[int]:
         return [int(p) for p in path.read_text().split()]
     except OSError:
         return []
-
-
-def stop_group(proc: subprocess.Popen | None, grace: float = 15) -> None:
-    """SIGTERM a server started in its own session (``start_new_session=True``) and its
-    children; SIGKILL what is still running after ``grace`` seconds."""
-    if proc is None or proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 def wait_ready(proc: subprocess.Popen, name: str, log: Path | None, timeout: float,

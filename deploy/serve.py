@@ -32,6 +32,25 @@ def _wait_for(path: Path, proc: subprocess.Popen, what: str, timeout: float = 60
         time.sleep(0.05)
 
 
+
+def stop_group(proc: subprocess.Popen | None, grace: float = STOP_SECONDS) -> None:
+    """SIGTERM a process started in its own session (``start_new_session=True``), SIGKILL
+    it after ``grace`` seconds, then whatever is left in its group (a gunicorn or nginx
+    worker outliving its master)."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
 class Supervisor:
     def __init__(self, run: Path, port: str, host: str) -> None:
         self.run, self.port, self.host = run, port, host
@@ -70,17 +89,7 @@ class Supervisor:
         """Proxy first (no new requests), then the app, then redis; SIGKILL stragglers."""
         self.stopping = True
         for _name, proc in reversed(self.procs):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            try:  # workers left in the group (a gunicorn worker, an nginx worker)
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            stop_group(proc)
 
     def watch(self) -> int:
         while not self.stopping:
