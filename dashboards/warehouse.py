@@ -46,37 +46,61 @@ _HARDENING = (
 
 def open_readonly(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     """Open a warehouse file read-only, sandboxed. Raises duckdb.Error if unreadable."""
-    return _harden(duckdb.connect(str(path), read_only=True))
-
-
-def _harden(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    try:
-        for statement in _HARDENING:
-            con.execute(statement)
-    except duckdb.InvalidInputException:
-        pass  # already locked by an earlier connection of this process: same settings
-    return con
+    return _open_readonly(path)[0]
 
 
 def open_live(path: Path, snapshot: Path) -> duckdb.DuckDBPyConnection | None:
     """Open the live snapshot (``etl.ingest``) with the build ``path`` attached read-only
     as ``base`` (before the configuration is locked), or None when the snapshot is
     missing, unreadable or made on another build (then the build alone is served)."""
+    return _open_live(path, snapshot)[0]
+
+
+def _open_readonly(path: str | os.PathLike[str]) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """:func:`open_readonly`, and whether the database was opened afresh (see _reused)."""
+    con = duckdb.connect(str(path), read_only=True)
+    if _reused(con):
+        return con, False
+    return _harden(con), True
+
+
+def _open_live(path: Path, snapshot: Path) -> tuple[duckdb.DuckDBPyConnection | None, bool]:
+    """:func:`open_live`, and whether the database was opened afresh (see _reused)."""
     try:
         con = duckdb.connect(str(snapshot), read_only=True)
     except duckdb.Error:
-        return None
+        return None, True
+    fresh = not _reused(con)  # a reused one has its ``base`` attached and is locked
     try:
-        quoted = str(path).replace("'", "''")
-        con.execute(f"ATTACH '{quoted}' AS base (READ_ONLY)")
+        if fresh:
+            quoted = str(path).replace("'", "''")
+            con.execute(f"ATTACH '{quoted}' AS base (READ_ONLY)")
         same = con.execute("SELECT (SELECT base_build_id FROM meta.live) = "
                            "(SELECT build_id FROM base.meta.build)").fetchone()[0]
     except duckdb.Error:
         same = False
     if not same:
         con.close()
-        return None
-    return _harden(con)
+        return None, True
+    return (_harden(con) if fresh else con), fresh
+
+
+def _reused(con: duckdb.DuckDBPyConnection) -> bool:
+    """Did ``duckdb.connect`` hand back a database this process already had open?
+
+    DuckDB keeps one database per file path per process, alive while anything still uses
+    it: a download streaming from the previous build, or a query still unwinding from a
+    switch. Connecting to a path whose file was replaced since then returns the old
+    file's database, not the new file. The door locks every database it opens
+    (``_HARDENING``), so a locked one was opened before.
+    """
+    return bool(con.execute("SELECT current_setting('lock_configuration')").fetchone()[0])
+
+
+def _harden(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    for statement in _HARDENING:
+        con.execute(statement)
+    return con
 
 
 class WarehouseUnavailable(RuntimeError):
@@ -127,9 +151,9 @@ class _Door:
                 pass
         if self._con is None or identity != self._identity:
             self._close()
-            live = open_live(path, snapshot) if len(identity) > 3 else None
+            live, fresh = _open_live(path, snapshot) if len(identity) > 3 else (None, True)
             try:
-                con = live or open_readonly(path)
+                con, fresh = (live, fresh) if live is not None else _open_readonly(path)
                 row = con.execute(
                     "SELECT build_id, built_at, is_demo, geography FROM meta.build"
                 ).fetchone()
@@ -138,7 +162,10 @@ class _Door:
             except duckdb.Error as exc:
                 raise WarehouseUnavailable("warehouse file is unreadable or corrupt") \
                     from exc
-            self._con, self._identity = con, identity
+            # A reused database may be the replaced file (see _reused): serve it, but
+            # leave the identity unsettled, so that a later check opens the file again
+            # once whatever kept the old database alive has let go of it.
+            self._con, self._identity = con, identity if fresh else None
             self._info = BuildInfo(*row, data_version=version)
         self._checked = now
 
