@@ -9,6 +9,7 @@ the browser only ever names a registered chart and passes filter values.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -75,7 +76,9 @@ class ChartSpec:
     def data(self, params: dict[str, Any] | None) -> pl.DataFrame:
         frame = self.fetch(**self.clean(params or {}))
         keep = [c for c in self.columns if c in frame.columns] or frame.columns
-        return frame.select(keep)
+        # columns picked without a query plan (``select`` costs ~0.3 ms per call)
+        return frame if keep == frame.columns else pl.DataFrame(
+            [frame.get_column(c) for c in keep])
 
 
 REGISTRY: dict[str, ChartSpec] = {}
@@ -139,15 +142,29 @@ def _element(tag: str, children: Any, **props: Any) -> dict[str, Any]:
 
 def table_rows(frame: pl.DataFrame, limit: int = TABLE_ROWS) -> pl.DataFrame:
     """The rows a table shows (:data:`TABLE_ROWS`): for a series over time the latest whole
-    periods that fit (all rows of the newest period if it alone is larger), else the first."""
+    periods that fit (all rows of the newest period if it alone is larger), else the first.
+
+    Plain Python over one column: a few hundred values, where each polars expression
+    would cost a query plan."""
     if frame.height <= limit:
         return frame
-    time = frame.columns[0]
-    if time not in TIME_COLUMNS:
+    if frame.columns[0] not in TIME_COLUMNS:
         return frame.head(limit)
-    sizes = frame.group_by(time).len().sort(time, descending=True, nulls_last=True)
-    keep = sizes.filter((pl.col("len").cum_sum() <= limit) | (pl.int_range(pl.len()) == 0))
-    return frame.filter(pl.col(time).is_in(keep[time].implode()))
+    times = frame.get_column(frame.columns[0]).to_list()
+    sizes = Counter(times)
+    newest_first = sorted((t for t in sizes if t is not None), reverse=True) + [None] * (
+        None in sizes)
+    kept: set[Any] = set()
+    count = 0
+    for period in newest_first:
+        if kept and count + sizes[period] > limit:
+            break
+        kept.add(period)
+        count += sizes[period]
+    rows = [i for i, t in enumerate(times) if t in kept]
+    if rows[-1] - rows[0] + 1 == len(rows):  # one run (the query sorts by time)
+        return frame.slice(rows[0], len(rows))
+    return frame[rows]
 
 
 def data_table(frame: pl.DataFrame, columns: dict[str, str], lang: str,

@@ -70,6 +70,9 @@ def test_a_series_shows_its_latest_whole_periods():
     # the same rows when the frame is not in time order
     assert charts.table_rows(frame.reverse())["users"].sort().to_list() == \
         shown["users"].to_list()
+    shuffled = frame.sample(fraction=1, shuffle=True, seed=14)
+    assert charts.table_rows(shuffled).equals(
+        shuffled.filter(pl.col("month") >= date(2023, 3, 1)))
     # one row per month: the latest 24 months
     monthly = _series(96, 1)
     assert charts.table_rows(monthly).equals(monthly.tail(charts.TABLE_ROWS))
