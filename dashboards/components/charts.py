@@ -58,6 +58,10 @@ def base_layout(lang: str | None, **extra: Any) -> dict[str, Any]:
 
 def as_list(series: pl.Series) -> list[Any]:
     """JSON-friendly values (dates as ISO strings) for figure dicts."""
+    if series.dtype == pl.Date:  # ISO text written by polars, not one call per value
+        return series.cast(pl.String).to_list()
+    if series.dtype.is_numeric() or series.dtype == pl.String:
+        return series.to_list()
     return [v.isoformat() if isinstance(v, date | datetime) else v for v in series.to_list()]
 
 

@@ -156,3 +156,32 @@ def test_the_site_list_links_its_dataset_page(app, lang):
         assert reply.status_code == 200 and b"social-sites" in reply.data
     else:
         assert links == []
+
+
+def test_dates_in_figures_are_iso_text():
+    days = pl.Series("d", [date(2023, 1, 31), None, date(1, 1, 1), date(9999, 12, 31),
+                           date(2024, 2, 29)])
+    assert charts.as_list(days) == [None if d is None else d.isoformat() for d in days]
+    moments = pl.Series("t", [datetime(2023, 1, 1, 8, 30, 5), None])
+    assert charts.as_list(moments) == ["2023-01-01T08:30:05", None]
+    assert charts.as_list(pl.Series([1.5, None])) == [1.5, None]
+
+
+@pytest.mark.parametrize("kind", ["lines", "bar"])
+def test_traces_by_group_are_the_rows_of_each_group(kind):
+    """One trace per group, in order of first appearance, holding exactly that group's rows
+    in the frame's order; a null group gets an empty trace (as a filter on null would)."""
+    from dashboards.components import specs
+
+    frame = pl.DataFrame({
+        "month": [date(2023, m % 12 + 1, 1) for m in range(12)],
+        "site": ["b", "a", None, "b", "a", "c", "b", None, "a", "c", "b", "a"],
+        "rate": [0.1 * i for i in range(12)]})
+    figure = specs._by_group(frame, "month", "site", "rate", "en", kind=kind)
+    assert [t["name"] for t in figure["data"]] == ["b", "a", "None", "c"]
+    for trace in figure["data"]:
+        part = frame.filter(pl.col("site") == trace["name"])  # no row for the null group
+        assert trace["x"] == charts.as_list(part["month"])
+        assert trace["y"] == part["rate"].to_list()
+        assert trace["type"] == ("scatter" if kind == "lines" else "bar")
+    assert figure["layout"].get("barmode") == ("stack" if kind == "bar" else None)
