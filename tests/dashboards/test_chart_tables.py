@@ -143,9 +143,11 @@ def test_dash_render_links_the_charts_csv(app):
 @pytest.mark.parametrize("lang", ["it", "en"])
 def test_the_site_list_links_its_dataset_page(app, lang):
     """The map's site list (not a chart: no CSV of its own) links the dataset's page."""
-    from dashboards.pages import social as page
     from dashboards.queries import social
 
+    from .test_map_points import page_module
+
+    page = page_module("social")  # as Dash loaded it (importing it again re-registers it)
     frame = social.sites(None, None)
     doc = _table(page.sites_block(None, lang)[2])
     assert len(doc.xpath("//tbody/tr")) == charts.table_rows(frame).height
