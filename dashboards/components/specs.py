@@ -41,14 +41,19 @@ def _lines(frame: pl.DataFrame, x: str, series: list[tuple[str, str]], lang: str
 
 def _by_group(frame: pl.DataFrame, x: str, group: str, y: str, lang: str, kind: str = "lines",
               **layout: Any) -> dict[str, Any]:
-    """One trace per value of ``group`` (lines, or stacked bars)."""
+    """One trace per value of ``group`` (lines, or stacked bars), in order of appearance."""
+    split: dict[Any, tuple[list[Any], list[Any]]] = {}
+    # one pass in Python over three columns: polars' partition_by built a frame (and a
+    # query plan) per group, ~1.5 ms for the sites of /social
+    for name, xv, yv in zip(frame.get_column(group).to_list(), as_list(frame[x]),
+                            as_list(frame[y]), strict=True):
+        xs, ys = split.get(name) or split.setdefault(name, ([], []))
+        if name is not None:  # a null group matches no row, as ``== None`` filters did
+            xs.append(xv)
+            ys.append(yv)
     data = []
-    # one pass over the frame (a filter per group re-scanned it once per series)
-    for (name,), part in frame.partition_by(group, maintain_order=True, as_dict=True).items():
-        if name is None:  # a null group matches no row, as ``== None`` filters did
-            part = part.clear()
-        trace: dict[str, Any] = {"name": label(str(name), lang), "x": as_list(part[x]),
-                                 "y": as_list(part[y])}
+    for name, (xs, ys) in split.items():
+        trace: dict[str, Any] = {"name": label(str(name), lang), "x": xs, "y": ys}
         trace.update({"type": "scatter", "mode": "lines", "connectgaps": False}
                      if kind == "lines" else {"type": "bar"})
         data.append(trace)

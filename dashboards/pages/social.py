@@ -8,7 +8,7 @@ from dashboards import shell
 from dashboards.cache import memoize
 from dashboards.components import charts, errors, filters, maps, specs
 from dashboards.components.labels import N_
-from dashboards.i18n import resolve_lang, translator
+from dashboards.i18n import localized_href, resolve_lang, translator
 from dashboards.queries import geo, social
 from dashboards.queries.common import MUNICIPI, as_municipio, as_year, data_years
 
@@ -43,7 +43,9 @@ def sites_block(municipio_id: int | None, lang: str) -> list:
             legend,
             html.Details([html.Summary(_("List of sites (text alternative)")),
                           charts.data_table(frame, SITE_COLUMNS, lang,
-                                            caption=_("Social-service sites"))])]
+                                            caption=_("Social-service sites"), whole=(
+                                                localized_href("/data/social-sites", lang),
+                                                _("All sites in the open-data catalogue")))])]
 
 
 @errors.guarded

@@ -10,7 +10,6 @@ stations, mobility areas or cycle routes that carry its code in the marts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlencode
 
 from markupsafe import Markup
 
@@ -34,10 +33,11 @@ def chart(key: str, spec: charts.ChartSpec, params: dict, lang: str) -> dict:
     _ = translator(lang)
     frame = spec.data(params)
     summary = spec.summary(frame, lang) if frame.height else _("No data for this selection.")
-    query = urlencode({k: v for k, v in params.items() if v is not None})
+    whole = (charts.download_href(spec, params), _("All rows (CSV)"))
     return {"key": key, "title": _(spec.title), "summary": summary,
-            "table": to_html(charts.data_table(frame, spec.columns, lang, caption=_(spec.title))),
-            "downloads": [(fmt.upper(), f"/download/chart/{spec.name}.{fmt}?{query}")
+            "table": to_html(charts.data_table(frame, spec.columns, lang, caption=_(spec.title),
+                                               whole=whole)),
+            "downloads": [(fmt.upper(), charts.download_href(spec, params, fmt))
                           for fmt in charts.CHART_WRITERS]}
 
 
@@ -71,7 +71,9 @@ def _sites(code: str, lang: str) -> Markup | None:
     sites = social.sites(None, code)
     if not sites.height:
         return None
-    return to_html(charts.data_table(sites, SITE_COLUMNS, lang, caption=_("Service sites")))
+    whole = (localized_href("/data/social-sites", lang), _("All sites in the open-data catalogue"))
+    return to_html(charts.data_table(sites, SITE_COLUMNS, lang, caption=_("Service sites"),
+                                     whole=whole))
 
 
 def context(code: str, lang: str, query: Mapping[str, str]) -> dict | None:

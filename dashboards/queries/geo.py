@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 import polars as pl
 
 from dashboards.cache import memoize
@@ -37,7 +37,7 @@ def nil_features(municipio_id: int | None = None) -> dict[str, Any]:
                   "WHERE ? IS NULL OR municipio_id = ? ORDER BY nil_id",
                   [municipio_id, municipio_id])
     return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": json.loads(row["geometry"]),
+        {"type": "Feature", "geometry": orjson.loads(row["geometry"]),
          "properties": {"nil_id": row["nil_id"], "name": row["name"],
                         "municipio_id": row["municipio_id"]}}
         for row in frame.iter_rows(named=True)]}

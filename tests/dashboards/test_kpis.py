@@ -35,8 +35,9 @@ def cards(node) -> list[dict]:
 
 
 def render(app, axis_id: int, lang: str) -> list[dict]:
-    from dashboards.pages import axis
+    from .test_map_points import page_module
 
+    axis = page_module("axis")  # as Dash loaded it (importing it again re-registers the page)
     with app.server.test_request_context("/"):
         return cards(axis.layout(axis_id=str(axis_id), lang=lang))
 

@@ -90,7 +90,7 @@ def test_axis_heading_is_the_axis_name(client, door, axis_id):
 def test_chart_summary_and_table_come_from_the_query_layer(client, door, path, key, name,
                                                            params):
     from dashboards.components import charts
-    from dashboards.i18n import translator
+    from dashboards.i18n import fmt_number, translator
 
     lang = "it"
     spec = _spec(name)
@@ -101,14 +101,26 @@ def test_chart_summary_and_table_come_from_the_query_layer(client, door, path, k
     assert _text(block[0].xpath(".//h2")[0]) == translator(lang)(spec.title)
     assert _text(block[0].xpath(".//figcaption")[0]) == spec.summary(frame, lang)
     rows = block[0].xpath(".//details//table/tbody/tr")
-    assert len(rows) == min(frame.height, charts.TABLE_ROWS) > 0
+    shown = charts.table_rows(frame)
+    assert len(rows) == shown.height > 0
+    assert shown.height <= charts.TABLE_ROWS or shown[shown.columns[0]].n_unique() == 1
     columns = [c for c in spec.columns if c in frame.columns]
-    first = frame.row(0, named=True)
+    first = shown.row(0, named=True)
     cells = [_text(td) for td in rows[0].xpath("./td")]
     expected = [translator(lang)("suppressed (1-4)")
                 if first.get(c) is None and first.get("flag") == "c" and c != "flag"
                 else charts.cell(first[c], c, lang) for c in columns]
     assert cells == expected
+    # rows left out: the note says how many, and links to all of them (no JavaScript needed)
+    notes = block[0].xpath(".//details//p[contains(@class, 'pm-footnote')]")
+    if shown.height < frame.height:
+        assert fmt_number(frame.height, lang) in _text(notes[0])
+        assert notes[0].xpath(".//a/@href") == [charts.download_href(spec, params)]
+        download = client.get(charts.download_href(spec, params))
+        assert download.status_code == 200
+        assert download.data.decode().count("\n") == frame.height + 1  # header and every row
+    else:
+        assert notes == []
     # the chart keeps its figure's height before plotly.js draws it (no layout shift)
     graph = block[0].xpath(".//div[contains(@class, 'pm-graph')]")
     if graph:
