@@ -91,7 +91,7 @@ def _fast_decimal(value: float | int, lang: str, decimals: int) -> str:
 
     The same steps as ``NumberPattern.apply``: ``Decimal(str(value))``, the sign taken
     before rounding (so -0.001 reads "-0,00" as in Babel), half-even quantization in the
-    default context, groups of three; tests/dashboards/test_number_format.py checks it
+    default context, groups of three; tests/dashboards/test_i18n.py checks it
     against Babel on many values."""
     number = Decimal(str(value))
     text = f"{abs(number).quantize(_QUANTA[decimals]):,f}".translate(_separators(lang))
