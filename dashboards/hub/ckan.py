@@ -273,10 +273,10 @@ def datastore_search(params: dict, base: str) -> dict[str, Any]:
         raise validation(exc.field, exc.message) from None
     names = [c.name for c in page["columns"]]
     if records_format == "objects":
-        records: Any = [dict(zip(names, map(datastore.jsonable, r), strict=True))
-                        for r in page["rows"]]
+        records: Any = [dict(zip(names, r, strict=True))
+                        for r in datastore.json_rows(page["columns"], page["rows"])]
     elif records_format == "lists":
-        records = [[datastore.jsonable(v) for v in r] for r in page["rows"]]
+        records = datastore.json_rows(page["columns"], page["rows"])
     else:
         records = _delimited(page["rows"], "," if records_format == "csv" else "\t")
     action = f"/api/3/action/datastore_search?resource_id={rid}"

@@ -43,12 +43,21 @@ def relays(monkeypatch) -> list:
 
 
 def _children() -> list[int]:
+    """This process's offload children still running (other fixtures start servers)."""
     found = []
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
         try:
-            found += [int(p) for p in (task / "children").read_text().split()]
+            pids = [int(p) for p in (task / "children").read_text().split()]
         except OSError:
             continue
+        for pid in pids:
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                state = Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0]
+            except OSError:
+                continue
+            if b"dashboards.hub.offload" in cmdline and state != "Z":
+                found.append(pid)
     return found
 
 
