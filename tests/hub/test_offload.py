@@ -140,3 +140,29 @@ def test_client_going_away_ends_the_child(client, monkeypatch):
     assert _children() != []
     chunks.close()
     assert _children() == []
+
+
+def test_child_reads_a_kept_release_file(warehouse, tmp_path):
+    """``?release=`` downloads hand the child the release's file: it reads that file, and
+    no identity check applies (a kept release never changes)."""
+    import io
+    import shutil
+
+    from dashboards import warehouse as door
+
+    release = tmp_path / "release.duckdb"
+    shutil.copy(warehouse, release)
+    query = {"filters": {"hour": {"lt": "2030-01-01"}}, "sort": "hour desc"}
+    served, kept = io.BytesIO(), io.BytesIO()
+    assert offload.write(BIG, "csv", "", door.data_identity(), query, served) == \
+        (0, "written")
+    assert offload.write(BIG, "csv", "", "any", query, kept, release=release) == \
+        (0, "written")
+    assert kept.getvalue() == served.getvalue() and served.getvalue().count(b"\n") > 1
+    out = io.BytesIO()  # a release file that is not there: nothing is written
+    try:
+        code, _ = offload.write(BIG, "csv", "", "any", query, out,
+                                release=tmp_path / "missing.duckdb")
+    except door.WarehouseUnavailable:
+        code = None
+    assert code != 0 and out.getvalue() == b""
