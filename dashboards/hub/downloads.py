@@ -175,7 +175,8 @@ def _offloaded(ds: catalog.Dataset, fmt: Format, query: dict[str, Any], version:
     if fmt.chunks is None or ds.rows < offload.MIN_ROWS:
         return None
     filtered = query["filters"] or query["q"]
-    rows = count(ds, filters=query["filters"], q=query["q"]) if filtered else ds.rows
+    rows = count(ds, filters=query["filters"], q=query["q"], at_most=offload.MIN_ROWS) \
+        if filtered else ds.rows
     if rows < offload.MIN_ROWS:
         return None
     return offload.relay(ds, fmt, query, version,

@@ -345,10 +345,18 @@ def search(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = Non
     return {"columns": cols, "rows": rows, "total": total, "limit": limit, "offset": offset}
 
 
-def count(ds: Dataset, *, filters: Any = None, q: Any = None) -> int:
-    """Rows of ``ds`` that ``filters`` and ``q`` select (checked as in :func:`search`)."""
+def count(ds: Dataset, *, filters: Any = None, q: Any = None, at_most: int | None = None
+          ) -> int:
+    """Rows of ``ds`` that ``filters`` and ``q`` select (checked as in :func:`search`).
+
+    ``at_most``: stop counting there (the scan ends early, reading fewer blocks into
+    the buffer pool); the answer is then ``min(rows, at_most)``.
+    """
     where, params = where_clause(ds, filters, q)
-    return _run(f"SELECT count(*) FROM {ds.table}{where}", params)[1][0][0]  # noqa: S608
+    if at_most is None:
+        return _run(f"SELECT count(*) FROM {ds.table}{where}", params)[1][0][0]  # noqa: S608
+    return _run(f"SELECT count(*) FROM (SELECT 1 FROM {ds.table}{where} LIMIT ?)",  # noqa: S608
+                [*params, int(at_most)])[1][0][0]
 
 
 def _iso(value: Any) -> Any:

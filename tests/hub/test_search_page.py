@@ -67,3 +67,10 @@ def test_json_rows_per_column(ds):
     by_name = dict(zip([c.name for c in page["columns"]], rows[0], strict=True))
     assert isinstance(by_name["hour"], str) and "T" in by_name["hour"]
     assert rows == [[datastore.jsonable(v) for v in r] for r in page["rows"]]
+
+
+def test_count_at_most(ds):
+    everything = datastore.count(ds)
+    assert datastore.count(ds, at_most=10) == 10
+    assert datastore.count(ds, at_most=everything + 5) == everything
+    assert datastore.count(ds, filters={"station_id": "no-such"}, at_most=10) == 0
