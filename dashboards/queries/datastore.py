@@ -202,7 +202,7 @@ def order_clause(ds: Dataset, sort: Any, selected: list[Column] | None = None,
         sort = ",".join(str(s) for s in sort)
     if not isinstance(sort, str) or len(sort) > 2000:
         raise QueryError("sort", "must be a string like 'field desc, other'")
-    items = []
+    items, chosen = [], set()
     for raw in sort.split(","):
         words = raw.split()
         if not words:
@@ -222,6 +222,11 @@ def order_clause(ds: Dataset, sort: Any, selected: list[Column] | None = None,
         if rest:
             raise QueryError("sort", f"cannot understand '{raw.strip()[:40]}'")
         items.append(f"{quote(col.name)} {direction}{nulls}")
+        chosen.add(col.name)
+    # The key breaks ties, so pages of one sort never overlap and every plan (page with
+    # or without its total, any LIMIT) puts equal values in the same order.
+    items += [quote(c) for c in ds.order_by if ds.column(c) and c not in chosen
+              and (names is None or c in names)]
     return " ORDER BY " + ", ".join(items)
 
 

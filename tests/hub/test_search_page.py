@@ -74,3 +74,13 @@ def test_count_at_most(ds):
     assert datastore.count(ds, at_most=10) == 10
     assert datastore.count(ds, at_most=everything + 5) == everything
     assert datastore.count(ds, filters={"station_id": "no-such"}, at_most=10) == 0
+
+
+def test_explicit_sort_broken_by_the_key(ds):
+    sql, _, _ = datastore.build_query(ds, sort="avg_docks_available desc")
+    assert sql.endswith('ORDER BY "avg_docks_available" DESC, "station_id", "hour"')
+    sql, _, _ = datastore.build_query(ds, sort="hour desc, station_id")
+    assert sql.endswith('ORDER BY "hour" DESC, "station_id" ASC')
+    first = datastore.search(ds, sort="samples desc", limit=1)["rows"]
+    page = datastore.search(ds, sort="samples desc", limit=40)["rows"]
+    assert first == page[:1]  # ties in the same order whatever the LIMIT
