@@ -8,7 +8,6 @@ import re
 from flask import Flask, Response, request
 
 from dashboards import warehouse
-from dashboards.hub import ckan, dcat, downloads, gbfs, ogc, openapi
 
 _DATASET_PAGE = re.compile(r"^/data/([^/]+)/?$")
 #: Media types a harvester may ask ``/data/<id>`` for, and the feed extension of each.
@@ -21,6 +20,8 @@ def _dataset_rdf_by_accept() -> Response | None:
 
     Browsers list ``text/html`` first, so they keep getting the page.
     """
+    from dashboards.hub import dcat
+
     match = _DATASET_PAGE.match(request.path)
     if not match or request.method != "GET":
         return None
@@ -41,7 +42,13 @@ def _vary_on_accept(response: Response) -> Response:
 
 
 def register(server: Flask) -> None:
-    """Attach the hub's blueprints to the Flask server."""
+    """Attach the hub's blueprints to the Flask server.
+
+    Imported here, not at the top: the download child processes (``wholefiles``,
+    ``offload``) import this package too, and start ~0.4 s sooner without the blueprints.
+    """
+    from dashboards.hub import ckan, dcat, downloads, gbfs, ogc, openapi
+
     server.register_blueprint(ckan.bp)
     server.register_blueprint(dcat.bp)
     server.register_blueprint(downloads.bp)

@@ -28,10 +28,11 @@ from werkzeug.http import http_date
 
 from dashboards import formats, releases, warehouse, writers
 from dashboards.formats import Format
-from dashboards.hub import describe, wholefiles
+from dashboards.hub import describe, offload, wholefiles
 from dashboards.i18n import fmt_number
 from dashboards.queries import catalog
 from dashboards.queries.datastore import QueryError, build_query, count, stream
+from ponmetro.releases import Release
 from ponmetro.settings import ENV_XLSX_MAX_ROWS
 
 bp = Blueprint("hub_downloads", __name__)
@@ -167,11 +168,26 @@ def _sent_file(ds: catalog.Dataset, fmt: Format, version: str, headers: dict[str
     return resp
 
 
+def _offloaded(ds: catalog.Dataset, fmt: Format, query: dict[str, Any], version: str,
+                release: Release | None) -> Iterator[bytes] | None:
+    """The bytes of a streamed download of ``offload.MIN_ROWS`` rows or more, written by a
+    child process (``offload``); None for fewer rows (or if the child wrote nothing)."""
+    if fmt.chunks is None or ds.rows < offload.MIN_ROWS:
+        return None
+    filtered = query["filters"] or query["q"]
+    rows = count(ds, filters=query["filters"], q=query["q"], at_most=offload.MIN_ROWS) \
+        if filtered else ds.rows
+    if rows < offload.MIN_ROWS:
+        return None
+    return offload.relay(ds, fmt, query, version,
+                         release.warehouse if release is not None else None)
+
+
 def _streamed(ds: catalog.Dataset, fmt: Format, filename: str, *, whole: bool = False,
-              ) -> Response:
+              release: Release | None = None) -> Response:
     """One dataset in one format: a whole file sent from disk (``whole``, unfiltered),
-    streamed chunks, or a finished file streamed with its length; the query runs in the
-    format's projection mode."""
+    streamed chunks (from a child process when they are many), or a finished file
+    streamed with its length; the query runs in the format's projection mode."""
     info = warehouse.build_info()
     etag = _etag(info.data_version, ds.id, fmt.key, request.query_string.decode("latin-1"))
     headers, not_modified = _conditional(etag)
@@ -186,11 +202,15 @@ def _streamed(ds: catalog.Dataset, fmt: Format, filename: str, *, whole: bool = 
     try:
         query = {"fields": request.args.get("fields") or None, "filters": filters_from_args(ds),
                  "q": request.args.get("q") or None, "sort": request.args.get("sort") or None}
+        build_query(ds, **query)  # every parameter checked before counting
         if fmt.key == "xlsx":
-            build_query(ds, **query)  # every parameter checked before counting
             rows, limit = count(ds, filters=query["filters"], q=query["q"]), xlsx_max_rows()
             if rows > limit:
                 return _too_many_rows(ds, rows, limit)
+        relayed = _offloaded(ds, fmt, query, info.data_version, release)
+        if relayed is not None:
+            return Response(relayed, headers=headers, content_type=fmt.content_type,
+                            direct_passthrough=True)
         # Prepared here, so bad input fails before the first byte is sent.
         reader, _ = cursor.enter_context(stream(ds, mode=fmt.mode, **query))
     except QueryError as exc:
@@ -232,7 +252,8 @@ def download(dataset_id: str, fmt: str):
             abort(404)
         chosen = _chosen(listed)
         stem = f"{ds.id}_{release.id}" if release else ds.id
-        return _streamed(ds, chosen, chosen.file_name(stem), whole=release is None)
+        return _streamed(ds, chosen, chosen.file_name(stem), whole=release is None,
+                         release=release)
 
 
 @bp.get("/data/<dataset_id>/<dataset_file>.csv")
