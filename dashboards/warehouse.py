@@ -30,6 +30,9 @@ import polars as pl
 from ponmetro.settings import live_snapshot_path, warehouse_path
 
 RECHECK_SECONDS = 1.0
+#: How long a switch to a new file waits for the old file's database to be let go by the
+#: queries still running on it (see _open); a download holding it longer is not waited for.
+FRESH_WAIT_SECONDS = 0.05
 #: The app never reads files, URLs or extensions through SQL, and cannot be made to;
 #: memory and threads are capped per process so one expensive query cannot starve the host.
 #: Applied with SET after connecting (then locked): DuckDB refuses a second connection to
@@ -83,6 +86,25 @@ def _open_live(path: Path, snapshot: Path) -> tuple[duckdb.DuckDBPyConnection | 
         con.close()
         return None, True
     return (_harden(con) if fresh else con), fresh
+
+
+def _open(path: Path, snapshot: Path | None, wait: float,
+          ) -> tuple[duckdb.DuckDBPyConnection, bool, bool]:
+    """The live snapshot over ``path`` (when given and usable), else ``path`` alone:
+    (connection, is it the snapshot, was its database opened afresh).
+
+    A query still running on the connection just closed keeps the old database alive
+    until it unwinds, a few milliseconds: for up to ``wait`` seconds, a reused database
+    is let go and the file opened again.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        live, fresh = _open_live(path, snapshot) if snapshot is not None else (None, True)
+        con, fresh = (live, fresh) if live is not None else _open_readonly(path)
+        if fresh or time.monotonic() >= deadline:
+            return con, live is not None, fresh
+        con.close()
+        time.sleep(0.005)
 
 
 def _reused(con: duckdb.DuckDBPyConnection) -> bool:
@@ -150,15 +172,18 @@ class _Door:
             except OSError:
                 pass
         if self._con is None or identity != self._identity:
+            # A switch from a settled file waits a moment for a fresh database (see
+            # _open); a retry while something still holds the old one does not.
+            patient = self._identity is not None
             self._close()
-            live, fresh = _open_live(path, snapshot) if len(identity) > 3 else (None, True)
             try:
-                con, fresh = (live, fresh) if live is not None else _open_readonly(path)
+                con, live, fresh = _open(path, snapshot if len(identity) > 3 else None,
+                                         FRESH_WAIT_SECONDS if patient else 0.0)
                 row = con.execute(
                     "SELECT build_id, built_at, is_demo, geography FROM meta.build"
                 ).fetchone()
                 version = con.execute("SELECT data_version FROM meta.live").fetchone()[0] \
-                    if live is not None else row[0]
+                    if live else row[0]
             except duckdb.Error as exc:
                 raise WarehouseUnavailable("warehouse file is unreadable or corrupt") \
                     from exc
