@@ -30,6 +30,7 @@ from typing import Any
 
 from dashboards import formats, warehouse
 from dashboards.formats import Format
+from dashboards.hub.wholefiles import MOVED  # one exit code for "the data moved on"
 from dashboards.queries import catalog
 from dashboards.queries.catalog import Dataset
 from dashboards.queries.datastore import stream
@@ -39,8 +40,6 @@ log = logging.getLogger(__name__)
 #: stream in-process in well under the child's start (about 0.8 CPU-s) and leave less
 #: behind (a 34,561-row filtered CSV of the largest table at scale 100: +21 MB).
 MIN_ROWS = 250_000
-#: Exit code of a child that found the data identity changed (nothing written).
-MOVED = 3
 #: Bytes per read from the child (and the pipe's size, so one read drains it).
 CHUNK = 1 << 20
 _F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Python >= 3.10 on Linux)
