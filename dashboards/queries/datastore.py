@@ -279,23 +279,24 @@ def build_query(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any 
     for, so a full download streams without sorting the whole table in memory
     (the marts are written in key order by the ETL).
     """
-    select, rest, params, cols = _parts(ds, fields=fields, filters=filters, q=q, sort=sort,
-                                        mode=mode, default_order=default_order,
-                                        distinct=distinct)
-    return f"{select}{rest}", params, cols
+    select, where, order, params, cols = _parts(
+        ds, fields=fields, filters=filters, q=q, sort=sort, mode=mode,
+        default_order=default_order, distinct=distinct)
+    return f"{select} FROM {ds.table}{where}{order}", params, cols  # noqa: S608 (allow-listed)
 
 
 def _parts(ds: Dataset, *, fields: Any, filters: Any, q: Any, sort: Any, mode: str,
-           default_order: bool, distinct: bool) -> tuple[str, str, list[Any], list[Column]]:
-    """:func:`build_query` in two pieces: the SELECT list, and FROM onwards."""
+           default_order: bool, distinct: bool,
+           ) -> tuple[str, str, str, list[Any], list[Column]]:
+    """:func:`build_query` in pieces: the SELECT list, the WHERE (its values are
+    ``params``) and the ORDER BY, so :func:`search` can add its total to the same WHERE."""
     cols = select_columns(ds, fields)
     where, params = where_clause(ds, filters, q)
     order = order_clause(ds, sort, cols if distinct else None,
                          frozenset() if distinct else pinned(filters)) \
         if sort not in (None, "") or default_order else ""
     select = "SELECT DISTINCT" if distinct else "SELECT"
-    return (f"{select} {_projection(cols, mode)}", f" FROM {ds.table}{where}{order}",  # noqa: S608 (allow-listed)
-            params, cols)
+    return f"{select} {_projection(cols, mode)}", where, order, params, cols
 
 
 # ----------------------------------------------------------------- results
@@ -323,17 +324,18 @@ def search(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = Non
     """
     limit = _bounded_int(limit, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT)
     offset = _bounded_int(offset, "offset", 0, 0, 2**62)
-    select, rest, params, cols = _parts(ds, fields=fields, filters=filters, q=q, sort=sort,
-                                        mode="native", default_order=True,
-                                        distinct=distinct)
+    select, where, order, params, cols = _parts(
+        ds, fields=fields, filters=filters, q=q, sort=sort, mode="native",
+        default_order=True, distinct=distinct)
+    rest = f" FROM {ds.table}{where}{order}"
     sql = select + rest
     total = None
     if include_total and not distinct and limit:
         # The page and its total in one statement (one plan, one round trip); the count
-        # is an uncorrelated subquery, run once. An empty page carries no total: counted.
-        where, where_params = where_clause(ds, filters, q)
+        # is an uncorrelated subquery on the same WHERE, run once. An empty page carries
+        # no total: counted.
         counted = f"{select}, (SELECT count(*) FROM {ds.table}{where}){rest}"  # noqa: S608
-        _, rows = _run(counted + " LIMIT ? OFFSET ?", [*where_params, *params, limit, offset])
+        _, rows = _run(counted + " LIMIT ? OFFSET ?", [*params, *params, limit, offset])
         if rows:
             total = rows[0][-1]
             rows = [row[:-1] for row in rows]
