@@ -32,7 +32,21 @@ CASES = [
     (plain.simple("Td", "1.234,5"), html.Td("1.234,5")),
     (plain.simple("Tr", [plain.simple("Td", "a")]), html.Tr([html.Td("a")])),
     (plain.el("Th", "Mese", scope="col"), html.Th("Mese", scope="col")),
+    (plain.html.Li([plain.link("MI1.1.1.a", "/projects/MI1.1.1.a", refresh=True), " ",
+                    plain.html.Span("in corso", className="pm-status")]),
+     html.Li([dcc.Link("MI1.1.1.a", href="/projects/MI1.1.1.a", refresh=True), " ",
+              html.Span("in corso", className="pm-status")])),
+    (plain.link("Asse 2", "/axis/2", className="d-block mb-1"),
+     dcc.Link("Asse 2", href="/axis/2", className="d-block mb-1")),
+    (plain.link("x", "/data", refresh=False), dcc.Link("x", href="/data", refresh=False)),
+    (plain.html.Span(style={"width": "50.0%"}), html.Span(style={"width": "50.0%"})),
 ]
+
+
+def test_the_tag_namespace_names_only_elements():
+    assert plain.html.Div is plain.html.Div  # made once per tag
+    with pytest.raises(AttributeError):
+        plain.html.to_plotly_json  # noqa: B018 - not a tag: nothing pretends to be a component
 
 
 @pytest.mark.parametrize(("ours", "dash_form"), CASES)
