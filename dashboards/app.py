@@ -144,9 +144,9 @@ def finish_setup() -> None:
     start). One internal request through the app's own hooks completes the setup while
     no other thread can be serving. Called last, once every callback is defined.
 
-    Then the ~140,000 objects of the loaded app are moved out of the garbage collector's
+    Then the ~136,000 objects of the loaded app are moved out of the garbage collector's
     sight (``gc.freeze``): they live as long as the process, and every full collection
-    walked them all, ~80 ms landing inside one request in thirty of a chart page (the
+    walked them all, ~70 ms landing inside about one request in thirty of a chart page (the
     callbacks' p95); after the freeze it walks only what requests leave behind.
     """
     with server.test_client() as client:
