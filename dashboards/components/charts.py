@@ -17,11 +17,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import polars as pl
-from dash import MATCH, Input, Output, State, callback, dcc, html, no_update
+from dash import MATCH, Input, Output, State, callback, dcc, no_update
 
 from dashboards import formats, writers
 from dashboards.cache import memoize
 from dashboards.components.labels import VALUES as LABEL_VALUES
+from dashboards.components.plain import el, simple
 from dashboards.i18n import fmt_date, fmt_month, fmt_number, resolve_lang, translator
 
 FONT = "Titillium Web, Geneva, Tahoma, sans-serif"
@@ -56,8 +57,18 @@ def base_layout(lang: str | None, **extra: Any) -> dict[str, Any]:
     return layout
 
 
+#: Decimals a figure's floats keep. A chart cannot show two values 0.01 % or a hundredth of
+#: a cent apart, and a float's 17 digits were a third of ``/social``'s reply on the wire
+#: (bed occupancy: 13.6 kB of figure at zstd 1, 5.5 kB rounded). Tables and downloads keep
+#: every digit.
+FIGURE_DECIMALS = 4
+
+
 def as_list(series: pl.Series) -> list[Any]:
-    """JSON-friendly values (dates as ISO strings) for figure dicts."""
+    """JSON-friendly values for figure dicts: dates as ISO strings, floats to
+    :data:`FIGURE_DECIMALS`."""
+    if series.dtype.is_float():
+        return series.round(FIGURE_DECIMALS).to_list()
     if series.dtype == pl.Date:  # ISO text written by polars, not one call per value
         return series.cast(pl.String).to_list()
     if series.dtype.is_numeric() or series.dtype == pl.String:
@@ -135,15 +146,6 @@ def label(value: str, lang: str) -> str:
     return translator(lang)(value) if value in _LABELS else value
 
 
-def _element(tag: str, children: Any, **props: Any) -> dict[str, Any]:
-    """An ``html.<tag>`` in the JSON form Dash sends to the browser.
-
-    Data tables hold hundreds of cells per chart; building and encoding them as plain
-    dicts costs a fraction of ``html.Td`` objects (the renderer receives the same JSON)."""
-    return {"type": tag, "namespace": "dash_html_components",
-            "props": {"children": children, **props}}
-
-
 def table_rows(frame: pl.DataFrame, limit: int = TABLE_ROWS) -> pl.DataFrame:
     """The rows a table shows (:data:`TABLE_ROWS`): for a series over time the latest whole
     periods that fit (all rows of the newest period if it alone is larger), else the first.
@@ -173,38 +175,38 @@ def table_rows(frame: pl.DataFrame, limit: int = TABLE_ROWS) -> pl.DataFrame:
 
 def data_table(frame: pl.DataFrame, columns: dict[str, str], lang: str,
                caption: str | None = None, limit: int = TABLE_ROWS,
-               whole: tuple[str, str] | None = None) -> html.Div:
+               whole: tuple[str, str] | None = None) -> dict[str, Any]:
     """An accessible HTML table of :func:`table_rows`; suppressed cells (flag c) read as
     "suppressed". ``whole`` (address, link text) leads to every row when some are left out:
-    the chart's CSV, or a dataset page."""
+    the chart's CSV, or a dataset page. Written as plain elements (:mod:`.plain`): a
+    table is hundreds of them."""
     _ = translator(lang)
     cols = [c for c in columns if c in frame.columns] or frame.columns
     shown = table_rows(frame, limit)
     texts = [column_cells(shown[c], lang) for c in cols]
     flags = shown["flag"].to_list() if "flag" in shown.columns else None
     if flags is not None and "c" in flags:
-        suppressed = _element("Td", _("suppressed (1-4)"), className="pm-suppressed")
+        suppressed = el("Td", _("suppressed (1-4)"), className="pm-suppressed")
         raw = [shown[c].to_list() for c in cols]
-        body = [_element("Tr", [suppressed if raw[j][i] is None and flags[i] == "c"
-                                and c != "flag" else _element("Td", texts[j][i])
-                                for j, c in enumerate(cols)]) for i in range(shown.height)]
+        body = [simple("Tr", [suppressed if raw[j][i] is None and flags[i] == "c"
+                            and c != "flag" else simple("Td", texts[j][i])
+                            for j, c in enumerate(cols)]) for i in range(shown.height)]
     else:
-        body = [_element("Tr", [_element("Td", text) for text in row]) for row in zip(*texts, strict=True)]
+        body = [simple("Tr", [simple("Td", text) for text in row])
+                for row in zip(*texts, strict=True)]
     note = None
     if frame.height > shown.height:
         recent = frame.columns[0] in TIME_COLUMNS
         text = (_("The table shows the {shown} most recent of {total} rows.") if recent else
                 _("The table shows the first {shown} of {total} rows.")).format(
                     shown=fmt_number(shown.height, lang), total=fmt_number(frame.height, lang))
-        note = html.P([text, " ", html.A(whole[1], href=whole[0])] if whole else text,
-                      className="pm-footnote")
-    return html.Div([html.Div(className="pm-table-wrap", tabIndex=0,
-                              role="region", **{"aria-label": caption or _("Data table")},
-                              children=html.Table(className="table table-sm", children=[
-                                  html.Caption(caption) if caption else None,
-                                  html.Thead(html.Tr([html.Th(_(columns.get(c, c)), scope="col")
-                                                      for c in cols])),
-                                  html.Tbody(body)])), note])
+        note = el("P", [text, " ", el("A", whole[1], href=whole[0])] if whole else text,
+                  className="pm-footnote")
+    head = el("Tr", [el("Th", _(columns.get(c, c)), scope="col") for c in cols])
+    table = el("Table", [el("Caption", caption) if caption else None, el("Thead", head),
+                         el("Tbody", body)], className="table table-sm")
+    return el("Div", [el("Div", table, className="pm-table-wrap", tabIndex=0, role="region",
+                         **{"aria-label": caption or _("Data table")}), note])
 
 
 def download_href(spec: ChartSpec, params: dict[str, Any], fmt: str = "csv") -> str:
@@ -255,8 +257,10 @@ def outputs(key: str, graph: bool = True) -> list[Output]:
 
 
 def chart_block(key: str, spec: ChartSpec, params: dict[str, Any], lang: str,
-                level: int = 2, visual: Any = None) -> html.Section:
-    """A titled chart with caption, a data-table alternative and download buttons.
+                level: int = 2, visual: Any = None) -> dict[str, Any]:
+    """A titled chart with caption, a data-table alternative and download buttons
+    (static elements written plain, :mod:`.plain`; the graph, store and download stay
+    components).
 
     ``visual`` replaces the Plotly graph (a map whose data the block downloads)."""
     _ = translator(lang)
@@ -266,27 +270,23 @@ def chart_block(key: str, spec: ChartSpec, params: dict[str, Any], lang: str,
         visual = dcc.Graph(id={"type": "chart", "key": key}, figure=figure,
                            config={"displayModeBar": False, "responsive": True},
                            className="pm-graph", style={"minHeight": f"{height}px"})
-    heading = (html.H2 if level == 2 else html.H3)(_(spec.title), id=f"{key}-title")
-    return html.Section(className="pm-card", **{"aria-labelledby": f"{key}-title"}, children=[
-        heading,
-        html.Figure([
-            visual,
-            html.Figcaption(summary, id={"type": "chart-summary", "key": key},
-                            **{"aria-live": "polite"}),
-        ]),
-        html.Details([html.Summary(_("Data table (text alternative)")),
-                      html.Div(table, id={"type": "chart-table", "key": key})]),
-        html.Div(className="pm-downloads", children=[
-            html.Button(_("Download CSV"), id={"type": "dl-csv", "key": key},
-                        className="btn btn-outline-primary btn-sm", type="button",
-                        **{"aria-label": f"{_('Download CSV')}: {_(spec.title)}"}),
-            html.Button(_("Download XLSX"), id={"type": "dl-xlsx", "key": key},
-                        className="btn btn-outline-primary btn-sm", type="button",
-                        **{"aria-label": f"{_('Download XLSX')}: {_(spec.title)}"}),
-        ]),
-        dcc.Store(id={"type": "chart-spec", "key": key}, data=store),
-        dcc.Download(id={"type": "chart-download", "key": key}),
-    ])
+    title = _(spec.title)
+    store = dcc.Store(id={"type": "chart-spec", "key": key}, data=store)
+    download = dcc.Download(id={"type": "chart-download", "key": key})
+    return el("Section", [
+        el("H2" if level == 2 else "H3", title, id=f"{key}-title"),
+        el("Figure", [visual, el("Figcaption", summary, id={"type": "chart-summary", "key": key},
+                                 **{"aria-live": "polite"})]),
+        el("Details", [el("Summary", _("Data table (text alternative)")),
+                       el("Div", table, id={"type": "chart-table", "key": key})]),
+        el("Div", [el("Button", _(label), id={"type": kind, "key": key},
+                      className="btn btn-outline-primary btn-sm", type="button",
+                      **{"aria-label": f"{_(label)}: {title}"})
+                   for kind, label in (("dl-csv", "Download CSV"),
+                                       ("dl-xlsx", "Download XLSX"))],
+           className="pm-downloads"),
+        store, download,
+    ], className="pm-card", **{"aria-labelledby": f"{key}-title"})
 
 
 def to_csv(frame: pl.DataFrame) -> bytes:

@@ -1,10 +1,14 @@
-"""KPI cards: value, target, progress bar and the footnote naming source and build."""
+"""KPI cards: value, target, progress bar and the footnote naming source and build.
+
+Written as plain elements (:mod:`dashboards.components.plain`): the overview and axis
+pages draw dozens of cards in one reply."""
 
 from __future__ import annotations
 
-from dash import html
+from typing import Any
 
 from dashboards import warehouse
+from dashboards.components.plain import html
 from dashboards.i18n import fmt_date, fmt_percent, translator
 
 
@@ -16,10 +20,13 @@ def provenance(lang: str, source: str, info: warehouse.BuildInfo | None) -> str:
 
 def kpi_card(label: str, value: str, lang: str, *, source: str,
              info: warehouse.BuildInfo | None, detail: str | None = None,
-             progress: float | None = None, trend: str | None = None) -> html.Div:
-    """One KPI; ``progress`` (0-1) draws a bar with an accessible name and value."""
+             progress: float | None = None, trend: str | None = None,
+             link: Any = None) -> dict[str, Any]:
+    """One KPI; ``progress`` (0-1) draws a bar with an accessible name and value; ``link``
+    (a page of its own) comes first."""
     _ = translator(lang)
-    children = [html.P(label, className="pm-kpi-label"), html.P(value, className="pm-kpi-value")]
+    children = [link] if link is not None else []
+    children += [html.P(label, className="pm-kpi-label"), html.P(value, className="pm-kpi-value")]
     if progress is not None:
         shown = max(0.0, min(1.0, progress))
         children.append(html.Div(
@@ -35,5 +42,5 @@ def kpi_card(label: str, value: str, lang: str, *, source: str,
     return html.Div(children, className="pm-kpi")
 
 
-def kpi_row(cards: list[html.Div], label: str) -> html.Section:
+def kpi_row(cards: list[dict[str, Any]], label: str) -> dict[str, Any]:
     return html.Section(cards, className="pm-kpis", **{"aria-label": label})

@@ -13,6 +13,7 @@ from typing import Any
 import dash_leaflet as dl
 from dash import html
 
+from dashboards.components import plain
 from dashboards.i18n import translator
 from ponmetro.settings import ENV_TILE_URL
 
@@ -58,6 +59,14 @@ def point(lat: float, lon: float, label: str, color: str = "#0066cc",
     as text in the browser, never parsed as HTML."""
     return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
             "properties": {"label": label, "color": color, "radius": radius}}
+
+
+def legend(items: list[tuple[str, str]]) -> dict[str, Any]:
+    """A map's legend: a coloured dot (hidden from screen readers) and its words per item."""
+    return plain.html.P([plain.html.Span([plain.html.Span("●", style={"color": color},
+                                                          **{"aria-hidden": "true"}),
+                                          f" {text}"], className="me-3")
+                         for color, text in items], className="pm-footnote")
 
 
 def city_map(key: str, lang: str, *, bounds: list[list[float]],

@@ -2,14 +2,16 @@
 
 A status is never colour alone: each carries a shape (✔ ▲ ✖) and a word (Verde,
 Giallo, Rosso), so it reads in greyscale and to a screen reader. Reasons come from
-the marts already written in both languages.
+the marts already written in both languages. The sections are plain elements
+(:mod:`dashboards.components.plain`): their tables run to hundreds of cells.
 """
 
 from __future__ import annotations
 
-from dash import dcc, html
+from typing import Any
 
 from dashboards.components import routes
+from dashboards.components.plain import html, link
 from dashboards.i18n import fmt_date, fmt_number, fmt_percent, localized_href, translator
 from dashboards.queries import monitoring
 
@@ -21,7 +23,7 @@ def status_label(status: str, lang: str) -> str:
     return translator(lang)(STATUS_MSGIDS.get(status, "Green"))
 
 
-def status_badge(status: str | None, lang: str) -> html.Span:
+def status_badge(status: str | None, lang: str) -> dict[str, Any]:
     status = status if status in SYMBOLS else "green"
     _ = translator(lang)
     return html.Span([html.Span(SYMBOLS[status], **{"aria-hidden": "true"}), " ",
@@ -30,13 +32,14 @@ def status_badge(status: str | None, lang: str) -> html.Span:
                      title=f"{_('Risk status')}: {status_label(status, lang)}")
 
 
-def _item_link(row: dict, lang: str):
+def _item_link(row: dict, lang: str) -> dict[str, Any]:
     if row["item_kind"] == "project":
-        return routes.link(row["item_id"], localized_href(f"/projects/{row['item_id']}", lang))
-    return dcc.Link(row["item_id"], href=localized_href(f"/axis/{row['axis_id']}", lang))
+        href = localized_href(f"/projects/{row['item_id']}", lang)
+        return link(row["item_id"], href, refresh=routes.is_public(href))
+    return link(row["item_id"], localized_href(f"/axis/{row['axis_id']}", lang))
 
 
-def flagged_section(key: str, axis_id: int | None, lang: str) -> html.Section:
+def flagged_section(key: str, axis_id: int | None, lang: str) -> dict[str, Any]:
     """Flagged projects and indicators first (red, then amber), with the reason of each."""
     _ = translator(lang)
     frame = monitoring.flagged(axis_id, lang)
@@ -72,7 +75,7 @@ def flagged_section(key: str, axis_id: int | None, lang: str) -> html.Section:
                         **{"aria-labelledby": f"{key}-title"})
 
 
-def project_risk(code: str, lang: str) -> html.Section:
+def project_risk(code: str, lang: str) -> dict[str, Any]:
     """Why the project is flagged (or that it is not), at the data as-of date."""
     _ = translator(lang)
     status = monitoring.project_status(code)
@@ -94,12 +97,12 @@ def project_risk(code: str, lang: str) -> html.Section:
                         **{"aria-labelledby": "project-risk-title"})
 
 
-def _met(value: bool | None, lang: str) -> html.Span:
+def _met(value: bool | None, lang: str) -> dict[str, Any]:
     _ = translator(lang)
     return status_badge("green" if value else "red", lang) if value is not None else "–"
 
 
-def performance_section(key: str, axis_id: int | None, lang: str) -> html.Section:
+def performance_section(key: str, axis_id: int | None, lang: str) -> dict[str, Any]:
     """The performance framework: 2018 milestones, 2023 targets and the 85% rule."""
     _ = translator(lang)
     frame = monitoring.performance(axis_id, lang)

@@ -313,8 +313,9 @@ SOCIAL_BEDS = register(ChartSpec(
 def _heatmap_figure(frame: pl.DataFrame, lang: str) -> dict[str, Any]:
     _ = translator(lang)
     grid = [[None] * 24 for _day in range(7)]
-    for row in frame.iter_rows(named=True):
-        grid[int(row["weekday"]) - 1][int(row["hour_of_day"])] = row["occupancy_rate"]
+    for day, hour, rate in zip(frame["weekday"].to_list(), frame["hour_of_day"].to_list(),
+                               as_list(frame["occupancy_rate"]), strict=True):
+        grid[int(day) - 1][int(hour)] = rate
     return {"data": [{"type": "heatmap", "z": grid, "x": list(range(24)),
                       "y": [_(d) for d in WEEKDAY_MSGIDS], "zmin": 0, "zmax": 1,
                       "colorscale": "Blues", "colorbar": {"tickformat": ".0%"},

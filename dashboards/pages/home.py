@@ -6,7 +6,17 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboards import shell
 from dashboards.cache import memoize
-from dashboards.components import charts, errors, filters, frame, kpi, maps, monitoring, specs
+from dashboards.components import (
+    charts,
+    errors,
+    filters,
+    frame,
+    kpi,
+    maps,
+    monitoring,
+    plain,
+    specs,
+)
 from dashboards.components.labels import N_
 from dashboards.components.timeline import TIMELINE
 from dashboards.i18n import fmt_eur, fmt_percent, localized_href, resolve_lang, translator
@@ -28,23 +38,24 @@ def project_points(frame, lang: str) -> list:
             for r in frame.iter_rows(named=True) if r["lat"] is not None]
 
 
-def project_list(frame, lang: str) -> html.Div:
+def project_list(frame, lang: str) -> dict:
+    """Every project by axis, as plain elements (three per project: :mod:`plain`)."""
     _ = translator(lang)
     if frame.height == 0:
-        return html.P(_("No projects match these filters."))
+        return plain.html.P(_("No projects match these filters."))
     groups = []
     for axis_id in sorted(set(frame["axis_id"])):
         rows = frame.filter(frame["axis_id"] == axis_id)
-        groups.append(html.Div([
-            html.H3(dcc.Link(f"{_('Axis')} {axis_id}", href=localized_href(f"/axis/{axis_id}",
-                                                                            lang))),
-            html.Ul(className="pm-project-list", children=[
-                html.Li([dcc.Link(f"{r['project_code']} – {r['title_' + lang]}",
-                                  href=localized_href(f"/projects/{r['project_code']}", lang),
-                                  refresh=True),
-                         " ", html.Span(_(r["status"]), className="pm-status")])
+        groups.append(plain.html.Div([
+            plain.html.H3(plain.link(f"{_('Axis')} {axis_id}",
+                                     localized_href(f"/axis/{axis_id}", lang))),
+            plain.html.Ul(className="pm-project-list", children=[
+                plain.html.Li([plain.link(f"{r['project_code']} – {r['title_' + lang]}",
+                                          localized_href(f"/projects/{r['project_code']}", lang),
+                                          refresh=True),
+                               " ", plain.html.Span(_(r["status"]), className="pm-status")])
                 for r in rows.iter_rows(named=True)])]))
-    return html.Div(groups)
+    return plain.html.Div(groups)
 
 
 @memoize  # a rendered fragment, keyed like the queries (dashboards.cache)
@@ -55,10 +66,7 @@ def map_and_list(axis_id: int | None, municipio_id: int | None, lang: str):
                             polygons=maps.choropleth(geo.nil_features(), {}),
                             points=project_points(frame, lang),
                             label=_("Map of the programme's projects"))
-    legend = html.P([html.Span([html.Span("●", style={"color": AXIS_COLORS[a]},
-                                          **{"aria-hidden": "true"}),
-                                f" {_('Axis')} {a}"], className="me-3") for a in AXES],
-                    className="pm-footnote")
+    legend = maps.legend([(AXIS_COLORS[a], f"{_('Axis')} {a}") for a in AXES])
     return [the_map, legend], project_list(frame, lang)
 
 
@@ -100,13 +108,9 @@ def layout(lang=None, axis=None, municipio=None, **_query):
                      "reached").format(alloc=fmt_eur(a_alloc, lang),
                                        committed=fmt_eur(row["committed_eur"], lang),
                                        reached=row["targets_reached"], n=row["indicators"]),
-            trend=None))
-        if row["axis_id"] not in AXES:
-            continue
-        axis_cards[-1].children.insert(0, dcc.Link(_("Open the axis page"),
-                                                   href=localized_href(f"/axis/{row['axis_id']}",
-                                                                       lang),
-                                                   className="d-block mb-1"))
+            trend=None, link=plain.link(
+                _("Open the axis page"), localized_href(f"/axis/{row['axis_id']}", lang),
+                className="d-block mb-1") if row["axis_id"] in AXES else None))
     the_map, the_list = map_and_list(axis_id, municipio_id, lang)
     axis_opts = [(filters.ALL, _("All"))] + [(str(a), f"{_('Axis')} {a}") for a in AXES]
     mun_opts = [(filters.ALL, _("All"))] + [(str(m), str(m)) for m in MUNICIPI]

@@ -63,12 +63,9 @@ def layout(lang=None, municipio=None, weekday=None, hour=None, **_query):
     mun_opts = [(filters.ALL, _("All"))] + [(str(m), str(m)) for m in MUNICIPI]
     day_opts = [(str(i + 1), _(d)) for i, d in enumerate(specs.WEEKDAY_MSGIDS)]
     hour_opts = [(str(h), f"{h}:00") for h in HOURS]
-    legend = html.P([html.Span([html.Span("●", style={"color": c}, **{"aria-hidden": "true"}),
-                                f" {t}"], className="me-3")
-                     for c, t in (("#008055", _("30% or more of docks with a bike")),
-                                  ("#a66300", _("10-30% of docks with a bike")),
-                                  ("#d1344c", _("under 10% of docks with a bike")))],
-                    className="pm-footnote")
+    legend = maps.legend([("#008055", _("30% or more of docks with a bike")),
+                          ("#a66300", _("10-30% of docks with a bike")),
+                          ("#d1344c", _("under 10% of docks with a bike"))])
     return html.Div([
         filters.location("mobility-url"),
         dcc.Store(id="mobility-lang", data=lang),

@@ -31,12 +31,10 @@ def sites_block(municipio_id: int | None, lang: str) -> list:
     frame = social.sites(municipio_id, None)
     types = sorted(set(frame["site_type"]))
     colors = {t: SITE_COLORS[i % len(SITE_COLORS)] for i, t in enumerate(types)}
-    points = [maps.point(r["lat"], r["lon"], f"{r['name']} ({_(r['site_type'])})",
-                         colors[r["site_type"]]) for r in frame.iter_rows(named=True)
-              if r["lat"] is not None]
-    legend = html.P([html.Span([html.Span("●", style={"color": colors[t]},
-                                          **{"aria-hidden": "true"}), f" {_(t)}"],
-                               className="me-3") for t in types], className="pm-footnote")
+    columns = (frame[c].to_list() for c in ("lat", "lon", "name", "site_type"))
+    points = [maps.point(lat, lon, f"{name} ({_(kind)})", colors[kind])
+              for lat, lon, name, kind in zip(*columns, strict=True) if lat is not None]
+    legend = maps.legend([(colors[t], _(t)) for t in types])
     return [maps.city_map("social-map", lang, bounds=geo.city_bounds(),
                           polygons=maps.choropleth(geo.nil_features(municipio_id), {}),
                           points=points, label=_("Map of the social-service sites")),

@@ -169,6 +169,25 @@ def test_dates_in_figures_are_iso_text():
     assert charts.as_list(pl.Series([1.5, None])) == [1.5, None]
 
 
+def test_figures_carry_floats_to_four_decimals_and_tables_every_digit():
+    rates = pl.Series("occupancy_rate", [0.857142857142857, 1 / 3, None, 0.30000000000000004,
+                                         1234567.891234, -0.00004])
+    assert charts.as_list(rates) == [0.8571, 0.3333, None, 0.3, 1234567.8912, -0.0]
+    assert charts.as_list(pl.Series("n", [10**15 + 1, 2])) == [10**15 + 1, 2]  # ints whole
+
+
+
+def test_a_real_figure_is_rounded_and_its_download_is_not(app):
+    from dashboards.components import specs
+
+    frame = specs.SOCIAL_BEDS.data({})
+    ys = [y for trace in specs.SOCIAL_BEDS.figure(frame, "en")["data"] for y in trace["y"]]
+    assert ys and all(y is None or y == round(y, charts.FIGURE_DECIMALS) for y in ys)
+    exact = [v for v in frame["occupancy_rate"].to_list() if v is not None]
+    assert any(v != round(v, charts.FIGURE_DECIMALS) for v in exact)  # the data has more
+    assert pl.read_csv(charts.to_csv(frame))["occupancy_rate"].drop_nulls().to_list() == exact
+
+
 @pytest.mark.parametrize("kind", ["lines", "bar"])
 def test_traces_by_group_are_the_rows_of_each_group(kind):
     """One trace per group, in order of first appearance, holding exactly that group's rows
@@ -184,6 +203,6 @@ def test_traces_by_group_are_the_rows_of_each_group(kind):
     for trace in figure["data"]:
         part = frame.filter(pl.col("site") == trace["name"])  # no row for the null group
         assert trace["x"] == charts.as_list(part["month"])
-        assert trace["y"] == part["rate"].to_list()
+        assert trace["y"] == charts.as_list(part["rate"])
         assert trace["type"] == ("scatter" if kind == "lines" else "bar")
     assert figure["layout"].get("barmode") == ("stack" if kind == "bar" else None)

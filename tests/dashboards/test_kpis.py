@@ -4,33 +4,36 @@ registered, with values from the warehouse and a source derived from the query."
 from __future__ import annotations
 
 import duckdb
+import orjson
 import pytest
+
+from dashboards import jsonenc
 
 
 def cards(node) -> list[dict]:
-    """Every KPI card of a layout: label, value, footnote, progress bar value."""
+    """Every KPI card of a layout: label, value, footnote, progress bar value (read from the
+    JSON the browser receives: cards are plain elements, other blocks components)."""
     found = []
 
     def walk(n):
-        if isinstance(n, (list, tuple)):
+        if isinstance(n, list):
             for child in n:
                 walk(child)
             return
-        if not hasattr(n, "to_plotly_json"):
+        if not isinstance(n, dict) or "props" not in n:
             return
-        props = n.to_plotly_json()["props"]
+        props = n["props"]
         if props.get("className") == "pm-kpi":
-            parts = {c.className: c.children for c in props["children"]
-                     if getattr(c, "className", None)}
-            bar = [c for c in props["children"] if getattr(c, "role", None) == "progressbar"]
+            kids = [c["props"] for c in props["children"] if isinstance(c, dict)]
+            parts = {c["className"]: c["children"] for c in kids if c.get("className")}
+            bar = [c for c in kids if c.get("role") == "progressbar"]
             found.append({"label": parts["pm-kpi-label"], "value": parts["pm-kpi-value"],
                           "source": parts["pm-footnote"],
-                          "bar": bar[0].to_plotly_json()["props"]["aria-valuenow"]
-                          if bar else None})
+                          "bar": bar[0]["aria-valuenow"] if bar else None})
             return
         walk(props.get("children"))
 
-    walk(node)
+    walk(orjson.loads(jsonenc.to_json(node)))
     return found
 
 

@@ -27,13 +27,11 @@ def test_flagged_items_red_first_with_reasons_in_each_language(app):
 def test_sections_show_status_as_shape_and_word(app):
     import json
 
-    import plotly
-
+    from dashboards import jsonenc
     from dashboards.components import monitoring
 
-    def text(component) -> str:
-        return json.dumps(component.to_plotly_json(), cls=plotly.utils.PlotlyJSONEncoder,
-                          ensure_ascii=False)
+    def text(tree) -> str:  # the JSON the browser receives, HTML-safe escapes undone
+        return json.dumps(json.loads(jsonenc.to_json(tree)), ensure_ascii=False)
 
     section = text(monitoring.flagged_section("k", None, "it"))
     assert "✖" in section and "Rosso" in section and "▲" in section and "Giallo" in section
