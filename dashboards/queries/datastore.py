@@ -320,7 +320,8 @@ def search(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = Non
     """One page of rows plus the total: the core of ``datastore_search`` and previews.
 
     ``distinct``: only distinct rows of the returned fields (CKAN's ``distinct``);
-    the total then counts distinct rows.
+    the total then counts distinct rows. One value of the first key column takes its
+    total from :func:`key_total`.
     """
     limit = _bounded_int(limit, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT)
     offset = _bounded_int(offset, "offset", 0, 0, 2**62)
@@ -331,7 +332,7 @@ def search(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = Non
     sql = select + rest
     total = key_total(ds, filters, q) if include_total and not distinct else None
     if total is not None:
-        _, rows = _run(sql + " LIMIT ? OFFSET ?", [*params, limit, offset])
+        rows = _run(sql + " LIMIT ? OFFSET ?", [*params, limit, offset])[1] if limit else []
         return {"columns": cols, "rows": rows, "total": total, "limit": limit,
                 "offset": offset}
     if include_total and not distinct and limit:
@@ -361,7 +362,8 @@ def count(ds: Dataset, *, filters: Any = None, q: Any = None, at_most: int | Non
     """Rows of ``ds`` that ``filters`` and ``q`` select (checked as in :func:`search`).
 
     ``at_most``: stop counting there (the scan ends early, reading fewer blocks into
-    the buffer pool); the answer is then ``min(rows, at_most)``.
+    the buffer pool); the answer is then ``min(rows, at_most)``. One value of the first
+    key column is looked up (:func:`key_total`), not counted.
     """
     where, params = where_clause(ds, filters, q)
     total = key_total(ds, filters, q)
