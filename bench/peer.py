@@ -6,7 +6,10 @@ in the same order), converted to a SQLite file with an index on the filtered col
 served by ``datasette serve`` from its own virtualenv (``bench/.peer-venv``, built from
 the hash lock ``bench/peer/requirements.lock`` on first use). Both servers answer the
 same three questions one request at a time; each answer is checked against the other's,
-so a fast wrong answer cannot win.
+so a fast wrong answer cannot win. Each timed filtered request asks for another value
+(both servers get the same values in the same order): the project keeps the rows of every
+key value per data version (``datastore.key_total``), and no answer may come from having
+been asked the same thing before.
 
 DuckDB's ``sqlite`` extension would be downloaded from DuckDB's own extension host,
 which a machine limited to the package registries cannot reach, so rows are streamed
@@ -197,47 +200,73 @@ class Timed:
     lines: int
 
 
-def timed(http: requests.Session, url: str, repeats: int, keep: bool = True) -> Timed:
+def timed(http: requests.Session, url: str | list[str], repeats: int, keep: bool = True
+          ) -> Timed:
     """One untimed warm-up GET, then the median of ``repeats``; non-200 is an error.
+    A list of URLs is asked in turn (request ``i`` asks ``url[i % len(url)]``).
     A whole-table CSV is counted as it streams (``keep=False``), not held in memory."""
     times = []
     for i in range(repeats + 1):
         kept, size, lines = [], 0, 0
+        asked = url[i % len(url)] if isinstance(url, list) else url
         start = time.perf_counter()
-        with http.get(url, stream=True, timeout=3600) as resp:
+        with http.get(asked, stream=True, timeout=3600) as resp:
             for chunk in resp.iter_content(1 << 20):
                 size += len(chunk)
                 lines += chunk.count(b"\n")
                 if keep or resp.status_code != 200:
                     kept.append(chunk)
             if resp.status_code != 200:
-                raise RuntimeError(f"GET {url[:200]}: HTTP {resp.status_code}: "
+                raise RuntimeError(f"GET {asked[:200]}: HTTP {resp.status_code}: "
                                    f"{b''.join(kept)[:200]!r}")
         if i:
             times.append(time.perf_counter() - start)
     return Timed(statistics.median(times), b"".join(kept), size, lines)
 
 
+def values(warehouse: Path, p: Plan, n: int) -> list[str]:
+    """``n`` values of the dimension for the filtered question, ``p.value`` first, the rest
+    spread over the table (repeated in turn when it holds fewer)."""
+    con = procs.open_warehouse(warehouse)
+    try:
+        found = [str(r[0]) for r in con.execute(
+            f"SELECT DISTINCT {_q(p.dimension)} FROM {p.table} "  # noqa: S608 (catalogue)
+            f"WHERE {_q(p.dimension)} IS NOT NULL ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+    others = [v for v in found if v != p.value]
+    step = max(len(others) / max(n - 1, 1), 1)
+    spread = [others[int(i * step)] for i in range(min(n - 1, len(others)))]
+    picked = [p.value, *spread]
+    return [picked[i % len(picked)] for i in range(n)]
+
+
+def filtered_urls(p: Plan, project: str, peer: str, value: str) -> tuple[str, str]:
+    """The filtered question for one value: (project URL, Datasette URL)."""
+    return (f"{project}/api/3/action/datastore_search?" + urlencode(
+                {"resource_id": p.dataset, "limit": 100,
+                 "filters": json.dumps({p.dimension: value})}),
+            f"{peer}/{DB_NAME}/{quote(p.dataset)}.json?" + urlencode(
+                {p.dimension: value, "_size": 100, "_shape": "objects"}))
+
+
 def urls(p: Plan, project: str, peer: str) -> dict[str, tuple[str, str]]:
-    """question -> (project URL, Datasette URL)."""
+    """question -> (project URL, Datasette URL); the filtered one asks for ``p.value``."""
     action = f"{project}/api/3/action"
     table = f"{peer}/{DB_NAME}/{quote(p.dataset)}"
     return {
         "aggregate": (f"{action}/datastore_search_sql?" + urlencode({"sql": p.aggregate_sql}),
                       f"{peer}/{DB_NAME}.json?" + urlencode(
                           {"sql": p.aggregate_sql, "_shape": "objects"})),
-        "filtered": (f"{action}/datastore_search?" + urlencode(
-                         {"resource_id": p.dataset, "limit": 100,
-                          "filters": json.dumps({p.dimension: p.value})}),
-                     f"{table}.json?" + urlencode(
-                         {p.dimension: p.value, "_size": 100, "_shape": "objects"})),
+        "filtered": filtered_urls(p, project, peer, p.value),
         "csv": (f"{project}/download/{quote(p.dataset)}.csv",
                 f"{table}.csv?_stream=on&_size=max"),
     }
 
 
 def check_same(question: str, p: Plan, mine: Timed, theirs: Timed) -> None:
-    """Both servers must have answered the same question with the same rows."""
+    """Both servers must have answered the same question with the same rows (for the
+    filtered one, the same value: both ask the same values in the same order)."""
     if question == "csv":
         a, b = mine.lines, theirs.lines
         if a != b or a < p.rows:
@@ -276,18 +305,23 @@ def run(warehouse: Path, workdir: Path, env: dict[str, str], rep: Report, repeat
     rep.add("peer", f"{p.dataset} into SQLite, {p.dimension} indexed",
             time.perf_counter() - start, "s",
             note=f"{p.rows:,} rows, {db.stat().st_size / 1e6:,.1f} MB file")
+    asked = values(warehouse, p, repeats + 1)
     with procs.Gunicorn(warehouse, workdir / "gunicorn-peer.log", workers=2, env=env) as app, \
             Datasette(exe, db, workdir / "datasette.log") as peer, \
             requests.Session() as http:
         version = peer.version()
         labels = {
             "aggregate": f"aggregate SQL, whole table (GROUP BY {p.dimension})",
-            "filtered": f"filtered page of 100 rows ({p.dimension} = {p.value[:12]})",
+            "filtered": f"filtered page of 100 rows ({p.dimension} = {p.value[:12]} "
+                        f"and {max(len(set(asked)) - 1, 0)} other values in turn)",
             "csv": f"whole-table CSV ({p.rows:,} rows)",
         }
         for question, (mine_url, peer_url) in urls(p, app.url, peer.url).items():
             n = heavy_repeats if question in ("aggregate", "csv") else repeats
             keep = question != "csv"
+            if question == "filtered":
+                pairs = [filtered_urls(p, app.url, peer.url, v) for v in asked]
+                mine_url, peer_url = [a for a, _ in pairs], [b for _, b in pairs]
             mine, theirs = timed(http, mine_url, n, keep), timed(http, peer_url, n, keep)
             check_same(question, p, mine, theirs)
             target = TARGETS[question]

@@ -273,11 +273,11 @@ def datastore_search(params: dict, base: str) -> dict[str, Any]:
     except QueryError as exc:
         raise validation(exc.field, exc.message) from None
     names = [c.name for c in page["columns"]]
+    # values as fetched: the encoder writes dates, times and non-finite floats (_encode)
     if records_format == "objects":
-        records: Any = [dict(zip(names, r, strict=True))
-                        for r in datastore.json_rows(page["columns"], page["rows"])]
+        records: Any = [dict(zip(names, r, strict=True)) for r in page["rows"]]
     elif records_format == "lists":
-        records = datastore.json_rows(page["columns"], page["rows"])
+        records = [list(r) for r in page["rows"]]
     else:
         records = _delimited(page["rows"], "," if records_format == "csv" else "\t")
     action = f"/api/3/action/datastore_search?resource_id={rid}"
@@ -305,8 +305,7 @@ def datastore_search_sql(params: dict, base: str) -> dict[str, Any]:
         raise validation(exc.field, exc.message) from None
     result = {"sql": sql, "fields": [{"id": n, "type": t.lower()} for n, t in
                                      zip(out["names"], out["types"], strict=True)],
-              "records": [dict(zip(out["names"], map(datastore.jsonable, r), strict=True))
-                          for r in out["rows"]]}
+              "records": [dict(zip(out["names"], r, strict=True)) for r in out["rows"]]}
     if out["truncated"]:
         result["records_truncated"] = True
     return result
@@ -416,12 +415,21 @@ ACTIONS: dict[str, Callable[[dict, str], Any]] = {
 # ----------------------------------------------------------------- transport
 
 def _encode(body: Any) -> str:
-    """JSON text of an answer: orjson (a 100-row page in a third of the time), or the
-    standard encoder for what orjson refuses (integers past 64 bits)."""
+    """JSON text of an answer, values as DuckDB fetched them: orjson writes dates and
+    times in ISO 8601 and NaN or infinity as null natively, as ``jsonable`` does, without a
+    Python call per value (600 on a 100-row page); ``jsonable`` takes what orjson does not
+    know (decimals), and the standard encoder what it refuses (integers past 64 bits)."""
     try:
-        return orjson.dumps(body).decode("utf-8")
+        return orjson.dumps(body, default=_jsonable_or_refuse).decode("utf-8")
     except TypeError:
-        return json.dumps(body, ensure_ascii=False)
+        return json.dumps(datastore.jsonable(body), ensure_ascii=False)
+
+
+def _jsonable_or_refuse(value: Any) -> Any:
+    converted = datastore.jsonable(value)
+    if converted is value:
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+    return converted
 
 
 def _reply(body: Any, status: int, callback: str | None) -> Response:

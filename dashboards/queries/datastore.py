@@ -25,7 +25,7 @@ import pyarrow as pa
 from dashboards import formats, warehouse
 from dashboards.queries import catalog
 from dashboards.queries.catalog import Column, Dataset
-from dashboards.writers import jsonable
+from dashboards.writers import jsonable  # noqa: F401 (datastore.jsonable: pages, the API)
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 32000
@@ -320,7 +320,8 @@ def search(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = Non
     """One page of rows plus the total: the core of ``datastore_search`` and previews.
 
     ``distinct``: only distinct rows of the returned fields (CKAN's ``distinct``);
-    the total then counts distinct rows.
+    the total then counts distinct rows. One value of the first key column takes its
+    total from :func:`key_total`.
     """
     limit = _bounded_int(limit, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT)
     offset = _bounded_int(offset, "offset", 0, 0, 2**62)
@@ -329,7 +330,11 @@ def search(ds: Dataset, *, fields: Any = None, filters: Any = None, q: Any = Non
         default_order=True, distinct=distinct)
     rest = f" FROM {ds.table}{where}{order}"
     sql = select + rest
-    total = None
+    total = key_total(ds, filters, q) if include_total and not distinct else None
+    if total is not None:
+        rows = _run(sql + " LIMIT ? OFFSET ?", [*params, limit, offset])[1] if limit else []
+        return {"columns": cols, "rows": rows, "total": total, "limit": limit,
+                "offset": offset}
     if include_total and not distinct and limit:
         # The page and its total in one statement (one plan, one round trip); the count
         # is an uncorrelated subquery on the same WHERE, run once. An empty page carries
@@ -357,47 +362,69 @@ def count(ds: Dataset, *, filters: Any = None, q: Any = None, at_most: int | Non
     """Rows of ``ds`` that ``filters`` and ``q`` select (checked as in :func:`search`).
 
     ``at_most``: stop counting there (the scan ends early, reading fewer blocks into
-    the buffer pool); the answer is then ``min(rows, at_most)``.
+    the buffer pool); the answer is then ``min(rows, at_most)``. One value of the first
+    key column is looked up (:func:`key_total`), not counted.
     """
     where, params = where_clause(ds, filters, q)
+    total = key_total(ds, filters, q)
+    if total is not None:
+        return total if at_most is None else min(total, int(at_most))
     if at_most is None:
         return _run(f"SELECT count(*) FROM {ds.table}{where}", params)[1][0][0]  # noqa: S608
     return _run(f"SELECT count(*) FROM (SELECT 1 FROM {ds.table}{where} LIMIT ?)",  # noqa: S608
                 [*params, int(at_most)])[1][0][0]
 
 
-def _iso(value: Any) -> Any:
-    return None if value is None else value.isoformat()
+#: Values of a dataset's first key column past which no per-value totals are kept.
+KEY_TOTALS_MAX_VALUES = 50_000
+#: Data versions (build, live batch, kept release) whose key totals stay in memory.
+KEY_TOTALS_VERSIONS = 4
+_key_totals: dict[tuple[str, str], dict[Any, int] | None] = {}
+_key_totals_lock = threading.Lock()
 
 
-def _same(value: Any) -> Any:
-    return value
+def key_total(ds: Dataset, filters: Any, q: Any = None) -> int | None:
+    """Rows matching ``filters`` when they hold the dataset's first key column (text or
+    integer) to one value and nothing else (a station, a project: the commonest API
+    question), else None (count with SQL).
+
+    One ``GROUP BY`` per data version and dataset (read once per worker: ~30 ms for
+    10.1 M rows at scale 100) knows every value's rows; counting the matching rows again
+    for each page read all of them a second time (0.6-0.9 ms for a 34,561-row station).
+    ``filters`` must already be checked (``where_clause``).
+    """
+    if q not in (None, "", {}) or not isinstance(filters, dict) or len(filters) != 1 \
+            or not ds.order_by:
+        return None
+    ((name, value),) = filters.items()
+    col = ds.column(ds.order_by[0])
+    if col is None or name != col.name or col.family not in ("string", "integer") \
+            or value is None or isinstance(value, (dict, list)):
+        return None
+    counts = _key_counts(ds, col)
+    return None if counts is None else counts.get(_convert(col, value, "filters"), 0)
 
 
-#: Values DuckDB already returns JSON-ready, by column type (others go through jsonable).
-_READY_TYPES = {"VARCHAR", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT",
-                "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "HUGEINT", "UHUGEINT"}
-
-
-def converters(cols: list[Column]) -> list[Any]:
-    """One function per column turning a fetched value into JSON's: chosen once per page
-    from the column's type, not per value (a page of 100 rows has 600 values or more)."""
-    out = []
-    for col in cols:
-        t = col.data_type.upper()
-        if t in _READY_TYPES:
-            out.append(_same)
-        elif t == "DATE" or (t.startswith("TIMESTAMP") and "TIME ZONE" not in t):
-            out.append(_iso)
-        else:
-            out.append(jsonable)
-    return out
-
-
-def json_rows(cols: list[Column], rows: list[tuple]) -> list[list[Any]]:
-    """Fetched rows as JSON-ready lists (the CKAN API's records)."""
-    conv = converters(cols)
-    return [[f(v) for f, v in zip(conv, row, strict=True)] for row in rows]
+def _key_counts(ds: Dataset, col: Column) -> dict[Any, int] | None:
+    """``{value: rows}`` of ``col`` in the data version being read, or None past
+    ``KEY_TOTALS_MAX_VALUES`` values; computed once per version under a lock, so the
+    first requests after a new build wait for one scan instead of running one each."""
+    version = warehouse.data_identity()
+    key = (version, ds.id)
+    with _key_totals_lock:
+        if key in _key_totals:
+            return _key_totals[key]
+        ident = quote(col.name)
+        _, rows = _run(f"SELECT {ident}, count(*) FROM {ds.table} "  # noqa: S608 (catalogue)
+                       f"GROUP BY {ident} LIMIT {KEY_TOTALS_MAX_VALUES + 1}", [])
+        counts = dict(rows) if len(rows) <= KEY_TOTALS_MAX_VALUES else None
+        if warehouse.data_identity() == version:  # not switched to a new build meanwhile
+            _key_totals[key] = counts
+            while len({v for v, _ in _key_totals}) > KEY_TOTALS_VERSIONS:
+                oldest = next(iter(_key_totals))[0]
+                for stale in [k for k in _key_totals if k[0] == oldest]:
+                    del _key_totals[stale]
+        return counts
 
 
 def _bounded_int(value: Any, field: str, default: int, low: int, high: int) -> int:
