@@ -171,3 +171,17 @@ def test_too_many_key_values_are_counted_by_sql(ds, warehouse, monkeypatch):
     assert datastore.key_total(ds, {"station_id": station}) is None
     assert datastore.search(ds, filters={"station_id": station}, limit=1)["total"] == \
         _sql_count(warehouse, ds, station)
+
+
+def test_a_key_with_too_many_values_builds_no_groups(ds, warehouse, monkeypatch):
+    """Past the cap by estimate, the per-value GROUP BY is never run (it would build a
+    group per value only to drop them all)."""
+    monkeypatch.setattr(datastore, "KEY_TOTALS_MAX_VALUES", 1)
+    monkeypatch.setattr(datastore, "_key_totals", {})
+    ran: list[str] = []
+    real = datastore._run
+    monkeypatch.setattr(datastore, "_run", lambda sql, params: ran.append(sql) or
+                        real(sql, params))
+    assert datastore.key_total(ds, {"station_id": _stations(warehouse, ds)[0]}) is None
+    assert any("approx_count_distinct" in sql for sql in ran)
+    assert not any("GROUP BY" in sql for sql in ran)
