@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -99,80 +100,93 @@ def _load_staging(con: duckdb.DuckDBPyConnection, landing: Path, ctx: BuildConte
     else by the tolerant Polars reader, and the same SQL rules check both. Reference files
     are staged first, in contract order; then each partitioned contract's files, in order,
     on a lane of its own (a cursor: its own transactions), ``LANES`` at a time, since one
-    staging statement keeps only about one core busy. Their parents are reference tables,
-    so each file is checked against the same tables as in contract order, and a failure
-    raises the error of the first failing file in contract order, as a sequential build
-    would: lanes stop at their own first error, and only the lanes of contracts before a
-    failed reference file run at all. Lineage and findings keep contract order.
+    staging statement keeps only about one core and a half busy. Their parents are
+    reference tables, so each file is checked against the same tables as in contract
+    order, and a failure raises the error of the first failing file in contract order, as
+    a sequential build would: lanes stop at their own first error, and only the lanes of
+    contracts before a failed reference file run at all. Lineage and findings keep
+    contract order.
     """
-    plan = [(c, p) for c in all_contracts() for p in _files_for(landing, c, overrides)]
-    done: dict[int, tuple[SourceFile, list[dict[str, object]]]] = {}
+    run = _Staging(landing, ctx.manifest,
+                   [(c, p) for c in all_contracts() for p in _files_for(landing, c, overrides)])
+    run.bar = tqdm(total=len(run.plan), desc="validate+stage", unit="file",
+                   disable=not progress)
     failed: list[tuple[int, LandingError]] = []
-    bar = tqdm(total=len(plan), desc="validate+stage", unit="file", disable=not progress)
-    scanner = ThreadPoolExecutor(max_workers=LANES, thread_name_prefix="scan")
     try:
-        reference = [i for i, (c, _) in enumerate(plan) if not c.is_partitioned]
-        failed += _stage_files(con, landing, ctx.manifest, plan, reference, scanner, done,
-                               bar)
-        stop = failed[0][0] if failed else len(plan)
+        failed += run.stage(con, [i for i, (c, _) in enumerate(run.plan)
+                                  if not c.is_partitioned])
+        stop = failed[0][0] if failed else len(run.plan)
         lanes: dict[str, list[int]] = {}
-        for i, (c, _) in enumerate(plan):
+        for i, (c, _) in enumerate(run.plan):
             if c.is_partitioned and i < stop:
                 lanes.setdefault(c.name, []).append(i)
         for indices in lanes.values():  # created here: lanes never touch the catalog at once
-            create_staging(con, plan[indices[0]][0])
+            create_staging(con, run.plan[indices[0]][0])
         with ThreadPoolExecutor(max_workers=LANES, thread_name_prefix="lane") as pool:
-            futures = [pool.submit(_lane, con, landing, ctx.manifest, plan, indices, scanner,
-                                   done, bar) for indices in lanes.values()]
-            for future in futures:
-                failed += future.result()
+            futures = [pool.submit(run.lane, con, indices) for indices in lanes.values()]
+            try:
+                for future in futures:
+                    failed += future.result()
+            except BaseException:  # an interrupt, a disk error: the other lanes stop too
+                run.abort.set()
+                raise
     finally:
-        scanner.shutdown(cancel_futures=True)
-        bar.close()
+        run.scanner.shutdown(cancel_futures=True)
+        run.bar.close()
     if failed:
         raise min(failed, key=lambda f: f[0])[1]
     sources = []
-    for i in range(len(plan)):
-        source, findings = done[i]
+    for i in range(len(run.plan)):
+        source, findings = run.done[i]
         sources.append(source)
         ctx.findings += findings
     return sources
 
 
-def _lane(con: duckdb.DuckDBPyConnection, landing: Path, manifest: dict, plan,
-          indices: list[int], scanner: ThreadPoolExecutor, done: dict,
-          bar) -> list[tuple[int, LandingError]]:
-    """Stage one partitioned contract's files on a cursor of its own; anything but a
-    broken contract (a disk error, an interrupt) stops the other lanes too."""
-    try:
-        with con.cursor() as cur:
-            return _stage_files(cur, landing, manifest, plan, indices, scanner, done, bar)
-    except BaseException:
-        bar.abort = True
-        raise
+@dataclass
+class _Staging:
+    """One build's staging: the plan of (contract, file), what each staged file gave."""
 
+    landing: Path
+    manifest: dict
+    plan: list[tuple[Contract, Path]]
+    done: dict[int, tuple[SourceFile, list[dict[str, object]]]] = field(default_factory=dict)
+    abort: threading.Event = field(default_factory=threading.Event)
+    scanner: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
+        max_workers=LANES, thread_name_prefix="scan"))
+    bar: tqdm | None = None
 
-def _stage_files(con: duckdb.DuckDBPyConnection, landing: Path, manifest: dict, plan,
-                 indices: list[int], scanner: ThreadPoolExecutor, done: dict,
-                 bar) -> list[tuple[int, LandingError]]:
-    """Stage the files ``plan[i]`` for ``i`` in ``indices``, in order, until the first
-    one that breaks its contract (returned with its index). The next file is scanned
-    (digest, byte facts) in a thread while DuckDB, which releases the GIL, stages the
-    current one."""
-    pending = scanner.submit(scan_file, plan[indices[0]][1]) if indices else None
-    for n, i in enumerate(indices):
-        if getattr(bar, "abort", False):
-            return []
-        scan = pending.result()  # the digest and the byte facts the fast path relies on
-        if n + 1 < len(indices):
-            pending = scanner.submit(scan_file, plan[indices[n + 1]][1])
-        contract, path = plan[i]
+    def lane(self, con: duckdb.DuckDBPyConnection,
+             indices: list[int]) -> list[tuple[int, LandingError]]:
+        """Stage one partitioned contract's files on a cursor of its own."""
         try:
-            done[i] = _stage_one(con, landing, manifest, contract, path, scan)
-        except LandingError as exc:
-            return [(i, exc)]
-        bar.update()
-    return []
+            with con.cursor() as cur:
+                return self.stage(cur, indices)
+        except BaseException:
+            self.abort.set()
+            raise
+
+    def stage(self, con: duckdb.DuckDBPyConnection,
+              indices: list[int]) -> list[tuple[int, LandingError]]:
+        """Stage the files ``plan[i]`` for ``i`` in ``indices``, in order, until the first
+        one that breaks its contract (returned with its index). The next file is scanned
+        (digest, byte facts) in a thread while DuckDB, which releases the GIL, stages the
+        current one."""
+        pending = self.scanner.submit(scan_file, self.plan[indices[0]][1]) if indices else None
+        for n, i in enumerate(indices):
+            if self.abort.is_set():
+                return []
+            scan = pending.result()  # the digest and the byte facts the fast path relies on
+            if n + 1 < len(indices):
+                pending = self.scanner.submit(scan_file, self.plan[indices[n + 1]][1])
+            contract, path = self.plan[i]
+            try:
+                self.done[i] = _stage_one(con, self.landing, self.manifest, contract, path,
+                                          scan)
+            except LandingError as exc:
+                return [(i, exc)]
+            self.bar.update()
+        return []
 
 
 def _stage_one(con: duckdb.DuckDBPyConnection, landing: Path, manifest: dict,
