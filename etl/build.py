@@ -87,8 +87,8 @@ def _files_for(landing: Path, contract: Contract,
     return files
 
 
-#: Telemetry contracts (one file per month) staged side by side, one lane each: the
-#: profile of the scale-100 build showed staging on a single core (CPU/wall 1.2).
+#: Telemetry contracts (one file per month) staged side by side, one lane each: one lane
+#: keeps 1.2-1.5 of the two cores busy (profile in docs/performance.md, round five).
 LANES = 2
 
 
