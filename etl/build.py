@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from etl.contracts import Contract
 from etl.domains import DOMAINS, all_contracts, dataset_contracts, datasets
 from etl.domains.geography.index import CityGeography
 from etl.publish import BuildError, atomic_publish, scratch_path
-from etl.staging import FileScan, create_staging, scan_file, stage_file
+from etl.staging import FileScan, scan_file, stage_file
 from etl.validate import LandingError
 
 ETL_VERSION = "1"
@@ -87,121 +86,43 @@ def _files_for(landing: Path, contract: Contract,
     return files
 
 
-#: Telemetry contracts (one file per month) staged side by side, one lane each: one lane
-#: keeps 1.2-1.5 of the two cores busy (profile in docs/performance.md, round five).
-LANES = 2
-
-
 def _load_staging(con: duckdb.DuckDBPyConnection, landing: Path, ctx: BuildContext,
                   overrides: dict[str, Path], progress: bool) -> list[SourceFile]:
     """Validate every landing file and append it to ``staging.<contract>``.
 
     One path for every file (``etl.staging``): canonical CSV is typed by DuckDB, anything
-    else by the tolerant Polars reader, and the same SQL rules check both. Reference files
-    are staged first, in contract order; then each partitioned contract's files, in order,
-    on a lane of its own (a cursor: its own transactions), ``LANES`` at a time, since one
-    staging statement keeps only about one core and a half busy. Their parents are
-    reference tables, so each file is checked against the same tables as in contract
-    order, and a failure raises the error of the first failing file in contract order, as
-    a sequential build would: lanes stop at their own first error, and only the lanes of
-    contracts before a failed reference file run at all. Lineage and findings keep
-    contract order.
+    else by the tolerant Polars reader, and the same SQL rules check both. The next file is
+    scanned (digest, byte facts) in a thread while DuckDB, which releases the GIL, stages
+    the current one.
     """
-    run = _Staging(landing, ctx.manifest,
-                   [(c, p) for c in all_contracts() for p in _files_for(landing, c, overrides)])
-    run.bar = tqdm(total=len(run.plan), desc="validate+stage", unit="file",
-                   disable=not progress)
-    failed: list[tuple[int, LandingError]] = []
+    sources: list[SourceFile] = []
+    plan = [(c, p) for c in all_contracts() for p in _files_for(landing, c, overrides)]
+    scanner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan")
     try:
-        failed += run.stage(con, [i for i, (c, _) in enumerate(run.plan)
-                                  if not c.is_partitioned])
-        stop = failed[0][0] if failed else len(run.plan)
-        lanes: dict[str, list[int]] = {}
-        for i, (c, _) in enumerate(run.plan):
-            if c.is_partitioned and i < stop:
-                lanes.setdefault(c.name, []).append(i)
-        for indices in lanes.values():  # created here: lanes never touch the catalog at once
-            create_staging(con, run.plan[indices[0]][0])
-        with ThreadPoolExecutor(max_workers=LANES, thread_name_prefix="lane") as pool:
-            futures = [pool.submit(run.lane, con, indices) for indices in lanes.values()]
-            try:
-                for future in futures:
-                    failed += future.result()
-            except BaseException:  # an interrupt, a disk error: the other lanes stop too
-                run.abort.set()
-                raise
+        pending = scanner.submit(scan_file, plan[0][1]) if plan else None
+        for i, (contract, path) in enumerate(tqdm(plan, desc="validate+stage", unit="file",
+                                                  disable=not progress)):
+            scan = pending.result()  # the digest and the byte facts the fast path relies on
+            if i + 1 < len(plan):
+                pending = scanner.submit(scan_file, plan[i + 1][1])
+            sources.append(_stage_one(con, landing, ctx, contract, path, scan))
     finally:
-        run.scanner.shutdown(cancel_futures=True)
-        run.bar.close()
-    if failed:
-        raise min(failed, key=lambda f: f[0])[1]
-    sources = []
-    for i in range(len(run.plan)):
-        source, findings = run.done[i]
-        sources.append(source)
-        ctx.findings += findings
+        scanner.shutdown(cancel_futures=True)
     return sources
 
 
-@dataclass
-class _Staging:
-    """One build's staging: the plan of (contract, file), what each staged file gave."""
-
-    landing: Path
-    manifest: dict
-    plan: list[tuple[Contract, Path]]
-    done: dict[int, tuple[SourceFile, list[dict[str, object]]]] = field(default_factory=dict)
-    abort: threading.Event = field(default_factory=threading.Event)
-    scanner: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
-        max_workers=LANES, thread_name_prefix="scan"))
-    bar: tqdm | None = None
-
-    def lane(self, con: duckdb.DuckDBPyConnection,
-             indices: list[int]) -> list[tuple[int, LandingError]]:
-        """Stage one partitioned contract's files on a cursor of its own."""
-        try:
-            with con.cursor() as cur:
-                return self.stage(cur, indices)
-        except BaseException:
-            self.abort.set()
-            raise
-
-    def stage(self, con: duckdb.DuckDBPyConnection,
-              indices: list[int]) -> list[tuple[int, LandingError]]:
-        """Stage the files ``plan[i]`` for ``i`` in ``indices``, in order, until the first
-        one that breaks its contract (returned with its index). The next file is scanned
-        (digest, byte facts) in a thread while DuckDB, which releases the GIL, stages the
-        current one."""
-        pending = self.scanner.submit(scan_file, self.plan[indices[0]][1]) if indices else None
-        for n, i in enumerate(indices):
-            if self.abort.is_set():
-                return []
-            scan = pending.result()  # the digest and the byte facts the fast path relies on
-            if n + 1 < len(indices):
-                pending = self.scanner.submit(scan_file, self.plan[indices[n + 1]][1])
-            contract, path = self.plan[i]
-            try:
-                self.done[i] = _stage_one(con, self.landing, self.manifest, contract, path,
-                                          scan)
-            except LandingError as exc:
-                return [(i, exc)]
-            self.bar.update()
-        return []
-
-
-def _stage_one(con: duckdb.DuckDBPyConnection, landing: Path, manifest: dict,
-               contract: Contract, path: Path,
-               scan: FileScan) -> tuple[SourceFile, list[dict[str, object]]]:
-    """Stage one scanned file; its lineage row for ``meta.sources`` and its findings."""
+def _stage_one(con: duckdb.DuckDBPyConnection, landing: Path, ctx: BuildContext,
+               contract: Contract, path: Path, scan: FileScan) -> SourceFile:
+    """Stage one scanned file; its lineage row for ``meta.sources``."""
     staged = stage_file(con, contract, path, scan)
+    ctx.findings += staged.findings
     try:
         relpath = str(path.relative_to(landing))
     except ValueError:
         relpath = str(path)
-    entry = manifest.get("files", {}).get(relpath, {})
-    return (SourceFile(contract.name, relpath, scan.sha256, staged.rows, scan.size,
-                       bool(entry.get("synthetic")), str(entry.get("source", contract.source))),
-            staged.findings)
+    entry = ctx.manifest.get("files", {}).get(relpath, {})
+    return SourceFile(contract.name, relpath, scan.sha256, staged.rows, scan.size,
+                      bool(entry.get("synthetic")), str(entry.get("source", contract.source)))
 
 
 def _write_meta(con: duckdb.DuckDBPyConnection, ctx: BuildContext,
