@@ -73,8 +73,7 @@ def run_all(args, sections: list[str], warehouse: Path, workdir: Path, rep: Repo
 
             def time_callbacks() -> None:
                 callbacks.trace(flask_server, cbs)
-                callbacks.time_server(app.url, cbs, args.repeats)
-                callbacks.time_bare(warehouse, cbs, args.repeats)
+                callbacks.time_in_turns(app.url, warehouse, cbs, args.repeats)
                 landing = workdir / f"landing-{args.scale}"
                 if landing.exists():
                     callbacks.time_naive(Naive(landing, warehouse), cbs)

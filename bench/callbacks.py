@@ -4,7 +4,8 @@
   sent for each page, against a real gunicorn whose cache is off (``null``), so
   every call runs its queries; timed on loopback from a keep-alive client.
 * bare query: the statements that callback issued (traced in-process through
-  the warehouse door) run directly on a read-only DuckDB connection.
+  the warehouse door) run directly on a read-only DuckDB connection, in turns with
+  the server's calls (:func:`time_in_turns`).
 * naive: :mod:`bench.naive` recomputes the marts those statements read with pandas.
 """
 
@@ -88,18 +89,6 @@ def timed_post(http: requests.Session, url: str, cb: Callback) -> tuple[bool, fl
     return resp.status_code in (200, 204), (time.perf_counter() - start) * 1000
 
 
-def time_server(url: str, callbacks: list[Callback], repeats: int) -> None:
-    """Replay each body ``repeats`` times (after one warm-up) and keep the latencies."""
-    with requests.Session() as http:
-        for cb in callbacks:
-            for i in range(repeats + 1):
-                ok, elapsed = timed_post(http, url, cb)
-                if not ok:
-                    cb.failures += 1
-                elif i:
-                    cb.server_ms.append(elapsed)
-
-
 @contextmanager
 def _recording(sink: list):
     """Record every (sql, params) the query layer sends through the warehouse door."""
@@ -126,18 +115,33 @@ def trace(server, callbacks: list[Callback]) -> None:
             client.post(cb.url_path, json=cb.payload)
 
 
-def time_bare(warehouse: Path, callbacks: list[Callback], repeats: int) -> None:
+def _bare(con, cb: Callback) -> float:
+    """Milliseconds for the statements ``cb`` issued, run directly on ``con``."""
+    start = time.perf_counter()
+    for sql, params in cb.statements:
+        con.sql(sql, params=params or None).pl()
+    return (time.perf_counter() - start) * 1000
+
+
+def time_in_turns(url: str, warehouse: Path, callbacks: list[Callback], repeats: int) -> None:
+    """Each body through the server and its statements bare, in turns, ``repeats`` times
+    after one warm-up of each: a load spike or a slower minute then hits both sides of a
+    ratio alike (timed one side after the other, round five's full run read ``/social``
+    at 2.2x and a rerun at 1.3x: its bare SQL's p95 moved from 22 to 40 ms)."""
     con = procs.open_warehouse(warehouse)
     try:
-        for cb in callbacks:
-            if not cb.statements:
-                continue
-            for i in range(repeats + 1):
-                start = time.perf_counter()
-                for sql, params in cb.statements:
-                    con.sql(sql, params=params or None).pl()
-                if i:
-                    cb.bare_ms.append((time.perf_counter() - start) * 1000)
+        with requests.Session() as http:
+            for cb in callbacks:
+                for i in range(repeats + 1):
+                    ok, elapsed = timed_post(http, url, cb)
+                    if not ok:
+                        cb.failures += 1
+                    elif i:
+                        cb.server_ms.append(elapsed)
+                    if cb.statements:
+                        bare = _bare(con, cb)
+                        if i:
+                            cb.bare_ms.append(bare)
     finally:
         con.close()
 
