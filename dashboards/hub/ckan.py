@@ -24,6 +24,7 @@ from dashboards import warehouse
 from dashboards.hub import describe
 from dashboards.queries import catalog, datastore
 from dashboards.queries.datastore import QueryError
+from dashboards.writers import jsonable
 from etl.catalog import LICENCE_ID, LICENCE_TITLE, LICENCE_URL
 
 bp = Blueprint("hub_ckan", __name__)
@@ -253,7 +254,7 @@ def _delimited(rows: list[tuple], delimiter: str) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
     for row in rows:
-        writer.writerow(["" if v is None else datastore.jsonable(v) for v in row])
+        writer.writerow(["" if v is None else jsonable(v) for v in row])
     return out.getvalue()
 
 
@@ -422,11 +423,11 @@ def _encode(body: Any) -> str:
     try:
         return orjson.dumps(body, default=_jsonable_or_refuse).decode("utf-8")
     except TypeError:
-        return json.dumps(datastore.jsonable(body), ensure_ascii=False)
+        return json.dumps(jsonable(body), ensure_ascii=False)
 
 
 def _jsonable_or_refuse(value: Any) -> Any:
-    converted = datastore.jsonable(value)
+    converted = jsonable(value)
     if converted is value:
         raise TypeError(f"{type(value).__name__} is not JSON serializable")
     return converted

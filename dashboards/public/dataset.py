@@ -16,6 +16,7 @@ from dashboards.hub.labels import facet_label
 from dashboards.i18n import fmt_date, fmt_number, localized_href, translator
 from dashboards.public.markup import to_html
 from dashboards.queries import catalog, datastore
+from dashboards.writers import jsonable
 
 PAGE_SIZE = 25
 MAX_CELL = 120
@@ -26,7 +27,7 @@ RELEASE_FORMATS = ("csv", "xlsx", "parquet")
 def _cell(value) -> str:
     if value is None:
         return ""
-    text = str(datastore.jsonable(value))
+    text = str(jsonable(value))
     return text if len(text) <= MAX_CELL else text[:MAX_CELL] + "…"
 
 

@@ -25,7 +25,6 @@ import pyarrow as pa
 from dashboards import formats, warehouse
 from dashboards.queries import catalog
 from dashboards.queries.catalog import Column, Dataset
-from dashboards.writers import jsonable  # noqa: F401 (datastore.jsonable: pages, the API)
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 32000

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from dashboards.queries import catalog, datastore
+from dashboards.writers import jsonable
 
 BIG = "station-status-hourly"
 
@@ -74,12 +75,12 @@ def test_records_encoded_as_jsonable_would(ds):
     page = datastore.search(ds, limit=3, include_total=False)
     names = [c.name for c in page["columns"]]
     records = [dict(zip(names, r, strict=True)) for r in page["rows"]]
-    assert json.loads(_encode(records)) == datastore.jsonable(records)
+    assert json.loads(_encode(records)) == jsonable(records)
     assert "T" in json.loads(_encode(records))[0]["hour"]
     odd = {"ts": datetime(2023, 5, 1, 7, 0, 0, 123456), "aware": datetime(2023, 5, 1, tzinfo=UTC),
            "day": date(2023, 5, 1), "at": time(7, 30), "dec": Decimal("1.25"),
            "nan": math.nan, "inf": -math.inf, "list": [1.5, math.nan, (2, "x")]}
-    assert json.loads(_encode(odd)) == datastore.jsonable(odd)
+    assert json.loads(_encode(odd)) == jsonable(odd)
     huge = {"n": 2**70, "ts": datetime(2023, 5, 1)}  # orjson refuses the integer
     assert json.loads(_encode(huge)) == {"n": 2**70, "ts": "2023-05-01T00:00:00"}
     with pytest.raises(TypeError):
