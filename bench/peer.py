@@ -250,15 +250,18 @@ def filtered_urls(p: Plan, project: str, peer: str, value: str) -> tuple[str, st
                 {p.dimension: value, "_size": 100, "_shape": "objects"}))
 
 
-def urls(p: Plan, project: str, peer: str) -> dict[str, tuple[str, str]]:
-    """question -> (project URL, Datasette URL); the filtered one asks for ``p.value``."""
+def urls(p: Plan, project: str, peer: str, asked: list[str]
+         ) -> dict[str, tuple[str | list[str], str | list[str]]]:
+    """question -> (project URL, Datasette URL); the filtered question is one URL per value
+    in ``asked``, asked in turn (:func:`timed`)."""
     action = f"{project}/api/3/action"
     table = f"{peer}/{DB_NAME}/{quote(p.dataset)}"
     return {
         "aggregate": (f"{action}/datastore_search_sql?" + urlencode({"sql": p.aggregate_sql}),
                       f"{peer}/{DB_NAME}.json?" + urlencode(
                           {"sql": p.aggregate_sql, "_shape": "objects"})),
-        "filtered": filtered_urls(p, project, peer, p.value),
+        "filtered": tuple(map(list, zip(*(filtered_urls(p, project, peer, v)
+                                          for v in asked), strict=True))),
         "csv": (f"{project}/download/{quote(p.dataset)}.csv",
                 f"{table}.csv?_stream=on&_size=max"),
     }
@@ -316,12 +319,9 @@ def run(warehouse: Path, workdir: Path, env: dict[str, str], rep: Report, repeat
                         f"and {max(len(set(asked)) - 1, 0)} other values in turn)",
             "csv": f"whole-table CSV ({p.rows:,} rows)",
         }
-        for question, (mine_url, peer_url) in urls(p, app.url, peer.url).items():
+        for question, (mine_url, peer_url) in urls(p, app.url, peer.url, asked).items():
             n = heavy_repeats if question in ("aggregate", "csv") else repeats
             keep = question != "csv"
-            if question == "filtered":
-                pairs = [filtered_urls(p, app.url, peer.url, v) for v in asked]
-                mine_url, peer_url = [a for a, _ in pairs], [b for _, b in pairs]
             mine, theirs = timed(http, mine_url, n, keep), timed(http, peer_url, n, keep)
             check_same(question, p, mine, theirs)
             target = TARGETS[question]
