@@ -5,8 +5,8 @@ the same published table (the largest dataset, as the CSV download projects it, 
 in the same order), converted to a SQLite file with an index on the filtered column,
 served by ``datasette serve`` from its own virtualenv (``bench/.peer-venv``, built from
 the hash lock ``bench/peer/requirements.lock`` on first use). Both servers answer the
-same three questions one request at a time; each answer is checked against the other's,
-so a fast wrong answer cannot win. Each timed filtered request asks for another value
+same three questions one request at a time, in turns (a slower minute hits both); each
+answer is checked against the other's, so a fast wrong answer cannot win. Each timed filtered request asks for another value
 (both servers get the same values in the same order): the project keeps the rows of every
 key value per data version (``datastore.key_total``), and no answer may come from having
 been asked the same thing before.
@@ -200,28 +200,40 @@ class Timed:
     lines: int
 
 
-def timed(http: requests.Session, url: str | list[str], repeats: int, keep: bool = True
-          ) -> Timed:
-    """One untimed warm-up GET, then the median of ``repeats``; non-200 is an error.
-    A list of URLs is asked in turn (request ``i`` asks ``url[i % len(url)]``).
-    A whole-table CSV is counted as it streams (``keep=False``), not held in memory."""
-    times = []
+def _get(http: requests.Session, url: str, keep: bool) -> tuple[float, bytes, int, int]:
+    """One GET: seconds, body (when kept), bytes and lines; non-200 is an error. A
+    whole-table CSV is counted as it streams (``keep=False``), not held in memory."""
+    kept, size, lines = [], 0, 0
+    start = time.perf_counter()
+    with http.get(url, stream=True, timeout=3600) as resp:
+        for chunk in resp.iter_content(1 << 20):
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+            if keep or resp.status_code != 200:
+                kept.append(chunk)
+        if resp.status_code != 200:
+            raise RuntimeError(f"GET {url[:200]}: HTTP {resp.status_code}: "
+                               f"{b''.join(kept)[:200]!r}")
+    return time.perf_counter() - start, b"".join(kept), size, lines
+
+
+def timed(http: requests.Session, mine: str | list[str], theirs: str | list[str],
+          repeats: int, keep: bool = True) -> tuple[Timed, Timed]:
+    """Both servers asked in turns: one untimed warm-up round, then ``repeats`` rounds
+    (which side goes first alternates), the median of each side. Timing one side after
+    the other would let a slower minute on one side move the ratio. A list of URLs is
+    asked in turn (round ``i`` asks ``url[i % len(url)]`` of each side)."""
+    sides = (mine, theirs)
+    times: tuple[list[float], list[float]] = ([], [])
+    last: list[tuple[float, bytes, int, int]] = [(0.0, b"", 0, 0), (0.0, b"", 0, 0)]
     for i in range(repeats + 1):
-        kept, size, lines = [], 0, 0
-        asked = url[i % len(url)] if isinstance(url, list) else url
-        start = time.perf_counter()
-        with http.get(asked, stream=True, timeout=3600) as resp:
-            for chunk in resp.iter_content(1 << 20):
-                size += len(chunk)
-                lines += chunk.count(b"\n")
-                if keep or resp.status_code != 200:
-                    kept.append(chunk)
-            if resp.status_code != 200:
-                raise RuntimeError(f"GET {asked[:200]}: HTTP {resp.status_code}: "
-                                   f"{b''.join(kept)[:200]!r}")
-        if i:
-            times.append(time.perf_counter() - start)
-    return Timed(statistics.median(times), b"".join(kept), size, lines)
+        for side in ((0, 1) if i % 2 else (1, 0)):
+            url = sides[side]
+            last[side] = _get(http, url[i % len(url)] if isinstance(url, list) else url, keep)
+            if i:
+                times[side].append(last[side][0])
+    return tuple(Timed(statistics.median(times[s]), *last[s][1:])  # type: ignore[return-value]
+                 for s in (0, 1))
 
 
 def values(warehouse: Path, p: Plan, n: int) -> list[str]:
@@ -322,7 +334,7 @@ def run(warehouse: Path, workdir: Path, env: dict[str, str], rep: Report, repeat
         for question, (mine_url, peer_url) in urls(p, app.url, peer.url, asked).items():
             n = heavy_repeats if question in ("aggregate", "csv") else repeats
             keep = question != "csv"
-            mine, theirs = timed(http, mine_url, n, keep), timed(http, peer_url, n, keep)
+            mine, theirs = timed(http, mine_url, peer_url, n, keep)
             check_same(question, p, mine, theirs)
             target = TARGETS[question]
             ratio = theirs.seconds / mine.seconds if mine.seconds else None
