@@ -147,14 +147,18 @@ BAY_OCCUPANCY = (
                         THEN epoch(least(t1, hour + INTERVAL 1 HOUR))
                              - epoch(greatest(t0, hour)) ELSE 0 END) AS occupied_s
         FROM cut GROUP BY ALL""", schema="live"),
+    # summed per area and hour first: the local time is then worked out once per hour of
+    # an area, not once per spot
     Mart("bay_cells", "Known and occupied seconds per area, local weekday and hour of day.", f"""
         SELECT area_id, isodow({_HOUR_LOCAL}) AS weekday, hour({_HOUR_LOCAL}) AS hour_of_day,
                sum(known_s) AS known_s, sum(occupied_s) AS occupied_s
-        FROM live.bay_hours GROUP BY ALL""", schema="live"),
+        FROM (SELECT area_id, hour, sum(known_s) AS known_s, sum(occupied_s) AS occupied_s
+              FROM live.bay_hours GROUP BY ALL) GROUP BY ALL""", schema="live"),
+    # bay_hours holds one row per (area, hour, spot): its rows of an hour are its spots
     Mart("mobility_bay_occupancy_hourly", "Occupied share of observed time per area and hour.", """
         SELECT area_id, hour,
                sum(occupied_s) / nullif(sum(known_s), 0) AS occupied_share,
-               count(DISTINCT spot_id) AS observed_spots
+               count(*) AS observed_spots
         FROM live.bay_hours GROUP BY ALL ORDER BY area_id, hour""",
         dataset=Dataset(
             id="bay-occupancy-hourly",
