@@ -210,8 +210,8 @@ def test_geojson_good_and_bad(tmp_path):
 
 
 def test_rule_counts_equal_the_rows_each_rule_flags():
-    """The one-pass counts (grouped foreign keys, a single key without a second pass) count
-    exactly the rows each rule's own per-row condition flags: NULL keys, repeats, orphans."""
+    """The fast route's counts, a single-column key's in the table's one pass (no second
+    DISTINCT scan): repeats beyond a key's first row, NULL keys as one value, orphans."""
     import duckdb
 
     from etl.validate import count_violations, rules
