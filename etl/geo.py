@@ -150,9 +150,8 @@ class Geography:
         cell = self.grid.lookup(lon[ok], lat[ok])
         found[ok] = cell
         mixed = ok[cell == MIXED]
-        if len(mixed):  # most batches have none: skip the tree's fixed cost
-            found[mixed] = self.exact_polygon_of(lon[mixed], lat[mixed])
-            self.exact_points += len(mixed)
+        found[mixed] = self.exact_polygon_of(lon[mixed], lat[mixed])
+        self.exact_points += len(mixed)
         return found
 
     def nil_of(self, lon, lat) -> np.ndarray:
