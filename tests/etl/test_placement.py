@@ -166,3 +166,23 @@ def test_the_grid_is_built_once_enough_points_come(demo):
     rest = geo.polygon_of(lon[100:], lat[100:])
     assert "grid" in geo.__dict__ and geo.exact_points < 100 + 0.05 * (GRID_AFTER - 100)
     assert np.array_equal(np.concatenate([few, rest]), geo.exact_polygon_of(lon, lat))
+
+
+def test_placement_columns_cross_arrow_unchanged():
+    """The UDF's Arrow in and out: a sliced or chunked DOUBLE column reads as its values
+    (NULL as NaN), and -1 comes back as NULL, every other id as itself."""
+    import pyarrow as pa
+
+    from etl.marts import _floats, _ids_or_null
+    values = pa.array([1.5, 2.5, 3.5, 4.5, 5.5])
+    assert _floats(values.slice(2, 2)).tolist() == [3.5, 4.5]
+    assert _floats(pa.chunked_array([values.slice(1, 2), values.slice(4)])).tolist() == \
+        [2.5, 3.5, 5.5]
+    assert np.isnan(_floats(pa.chunked_array([pa.array([1.0, None])]))).tolist() == \
+        [False, True]
+    ids = np.array([3, -1, 0, 7, -1, -1, -1, -1, -1, 12])
+    out = _ids_or_null(ids)
+    out.validate(full=True)
+    assert out.type == pa.int64()
+    assert out.to_pylist() == [3, None, 0, 7, None, None, None, None, None, 12]
+    assert _ids_or_null(np.array([4, 5])).to_pylist() == [4, 5]

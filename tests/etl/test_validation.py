@@ -207,3 +207,38 @@ def test_geojson_good_and_bad(tmp_path):
     assert "WGS84" in str(error_of(AREAS, write(tmp_path, json.dumps(doc), "areas.geojson")))
     assert "invalid JSON" in str(error_of(AREAS, write(tmp_path, '{"type": "Feat',
                                                        "areas.geojson")))
+
+
+def test_rule_counts_equal_the_rows_each_rule_flags():
+    """The fast route's counts, a single-column key's in the table's one pass (no second
+    DISTINCT scan): repeats beyond a key's first row, NULL keys as one value, orphans."""
+    import duckdb
+
+    from etl.validate import count_violations, rules
+    key_one = Contract(name="t_one", path="one.csv", format="csv", description="t",
+                       source="t", key=("code",), columns=(
+                           Column("code", "str", nullable=True),
+                           Column("site_id", "int", nullable=True, fk="t_sites.site_id"),
+                           Column("ref", "str", nullable=True, unique=True,
+                                  fk="t_refs.ref", fk_policy="report")))
+    rows = [("a", 1, "x"), ("a", 9, "x"), (None, 9, None), (None, None, "y"), (None, 7, "q"),
+            ("b", 2, None), ("c", 9, "z"), ("c", 9, "z")]
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE t (code VARCHAR, site_id BIGINT, ref VARCHAR)")
+        con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+        con.execute("CREATE TABLE sites AS SELECT * FROM (VALUES (1), (2), (NULL)) v(site_id)")
+        con.execute("CREATE TABLE refs AS SELECT * FROM (VALUES ('x'), ('y')) v(ref)")
+        checks = rules(key_one, ["code", "site_id", "ref"], "t",
+                       {"t_sites.site_id": ("sites", "site_id"), "t_refs.ref": ("refs", "ref")},
+                       raw=False)
+        counts = dict(zip([(r.kind, r.column and r.column.name) for r in checks],
+                          count_violations(con, "t", checks), strict=True))
+        flagged = {(r.kind, r.column and r.column.name): con.execute(  # noqa: S608
+            f"SELECT count(*) FILTER (WHERE __bad) FROM (SELECT ({r.where}) AS __bad FROM t)"
+        ).fetchall()[0][0] for r in checks}
+    # repeats beyond the first: 'a' once, NULL twice, 'c' once; orphans: 9 x4 and 7;
+    # 'q' and 'z' x2; 'x' twice and 'z' twice (NULL refs are not duplicates)
+    assert counts == {("key", None): 4, ("fk", "site_id"): 5, ("fk", "ref"): 3,
+                      ("unique", "ref"): 2}
+    assert flagged[("fk", "site_id")] == 5 and flagged[("fk", "ref")] == 3
+    assert flagged[("key", None)] == 7  # every row of a repeated key (NULL included)

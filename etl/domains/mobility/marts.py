@@ -113,7 +113,11 @@ def _rounded_length_m(geometry_json: str) -> float:
 
 
 _HOUR_LOCAL = _LOCAL.format(col="hour")
-_TRIP_LOCAL = _LOCAL.format(col="start_time")
+#: Rome's UTC offset is whole hours and changes on the hour, so a trip's local time is its
+#: UTC time shifted by the offset of its UTC hour: ``shifts`` (over a CTE ``t`` with
+#: ``hour``) works the time zone out once per hour, not once per trip.
+_HOUR_SHIFT = f"""shifts AS (
+            SELECT hour, {_HOUR_LOCAL} - hour AS shift FROM (SELECT DISTINCT hour FROM t))"""
 
 #: Each event opens a state that lasts until the bay's next event (the last one until
 #: the newest event of the whole network); ``closed`` and ``unknown`` time is not
@@ -147,14 +151,18 @@ BAY_OCCUPANCY = (
                         THEN epoch(least(t1, hour + INTERVAL 1 HOUR))
                              - epoch(greatest(t0, hour)) ELSE 0 END) AS occupied_s
         FROM cut GROUP BY ALL""", schema="live"),
+    # summed per area and hour first: the local time is then worked out once per hour of
+    # an area, not once per spot
     Mart("bay_cells", "Known and occupied seconds per area, local weekday and hour of day.", f"""
         SELECT area_id, isodow({_HOUR_LOCAL}) AS weekday, hour({_HOUR_LOCAL}) AS hour_of_day,
                sum(known_s) AS known_s, sum(occupied_s) AS occupied_s
-        FROM live.bay_hours GROUP BY ALL""", schema="live"),
+        FROM (SELECT area_id, hour, sum(known_s) AS known_s, sum(occupied_s) AS occupied_s
+              FROM live.bay_hours GROUP BY ALL) GROUP BY ALL""", schema="live"),
+    # bay_hours holds one row per (area, hour, spot): its rows of an hour are its spots
     Mart("mobility_bay_occupancy_hourly", "Occupied share of observed time per area and hour.", """
         SELECT area_id, hour,
                sum(occupied_s) / nullif(sum(known_s), 0) AS occupied_share,
-               count(DISTINCT spot_id) AS observed_spots
+               count(*) AS observed_spots
         FROM live.bay_hours GROUP BY ALL ORDER BY area_id, hour""",
         dataset=Dataset(
             id="bay-occupancy-hourly",
@@ -327,10 +335,15 @@ MARTS = (
     *BAY_OCCUPANCY,
     Mart("mobility_trips_daily", "Trips per local day and vehicle type with mean duration and "
          "distance (trips ending before they start left out).", f"""
-        SELECT CAST({_TRIP_LOCAL} AS DATE) AS date, vehicle_type_id, count(*) AS trips,
+        WITH t AS (
+            SELECT date_trunc('hour', start_time) AS hour, start_time, end_time,
+                   vehicle_type_id, distance_m
+            FROM staging.mobility_trips WHERE end_time >= start_time),
+        {_HOUR_SHIFT}
+        SELECT CAST(t.start_time + s.shift AS DATE) AS date, vehicle_type_id, count(*) AS trips,
                avg(epoch(end_time) - epoch(start_time)) / 60 AS avg_duration_min,
                avg(distance_m) / 1000 AS avg_distance_km
-        FROM staging.mobility_trips WHERE end_time >= start_time
+        FROM t JOIN shifts s USING (hour)
         GROUP BY ALL ORDER BY date, vehicle_type_id""",
         dataset=Dataset(
             id="trips-daily", theme="TRAN",
@@ -350,12 +363,15 @@ MARTS = (
     # OD_MIN_TRIPS trips could single out one person's journey, so it is withheld.
     Mart("mobility_trips_daily_od", "Trips per local day, origin and destination municipio and "
          "vehicle type; cells under the k-anonymity threshold withheld.", f"""
-        WITH od AS (
-            SELECT CAST({_TRIP_LOCAL} AS DATE) AS date,
+        WITH t AS (
+            SELECT date_trunc('hour', start_time) AS hour, start_time,
                    municipio_of(start_lon, start_lat) AS origin_municipio_id,
                    municipio_of(end_lon, end_lat) AS destination_municipio_id,
                    vehicle_type_id
             FROM staging.mobility_trips WHERE end_time >= start_time),
+        {_HOUR_SHIFT},
+        od AS (SELECT CAST(t.start_time + s.shift AS DATE) AS date, {", ".join(OD_KEYS[1:])}
+               FROM t JOIN shifts s USING (hour)),
         cells AS (SELECT {", ".join(OD_KEYS)}, count(*) AS trips FROM od GROUP BY ALL)
         SELECT {", ".join(OD_KEYS)},
                CASE WHEN trips >= {OD_MIN_TRIPS} THEN trips END AS trips,
