@@ -6,10 +6,11 @@ in the same order), converted to a SQLite file with an index on the filtered col
 served by ``datasette serve`` from its own virtualenv (``bench/.peer-venv``, built from
 the hash lock ``bench/peer/requirements.lock`` on first use). Both servers answer the
 same three questions one request at a time, in turns (a slower minute hits both); each
-answer is checked against the other's, so a fast wrong answer cannot win. Each timed filtered request asks for another value
-(both servers get the same values in the same order): the project keeps the rows of every
-key value per data version (``datastore.key_total``), and no answer may come from having
-been asked the same thing before.
+answer is checked against the other's, so a fast wrong answer cannot win. Each timed
+filtered request asks for another value (both servers get the same values in the same
+order): the project keeps the rows of every key value per data version
+(``datastore.key_total``), and no answer may come from having been asked the same thing
+before.
 
 DuckDB's ``sqlite`` extension would be downloaded from DuckDB's own extension host,
 which a machine limited to the package registries cannot reach, so rows are streamed
@@ -224,16 +225,16 @@ def timed(http: requests.Session, mine: str | list[str], theirs: str | list[str]
     the other would let a slower minute on one side move the ratio. A list of URLs is
     asked in turn (round ``i`` asks ``url[i % len(url)]`` of each side)."""
     sides = (mine, theirs)
-    times: tuple[list[float], list[float]] = ([], [])
-    last: list[tuple[float, bytes, int, int]] = [(0.0, b"", 0, 0), (0.0, b"", 0, 0)]
+    answers: tuple[list, list] = ([], [])  # per side, each round's (seconds, body, size, lines)
     for i in range(repeats + 1):
         for side in ((0, 1) if i % 2 else (1, 0)):
             url = sides[side]
-            last[side] = _get(http, url[i % len(url)] if isinstance(url, list) else url, keep)
-            if i:
-                times[side].append(last[side][0])
-    return tuple(Timed(statistics.median(times[s]), *last[s][1:])  # type: ignore[return-value]
-                 for s in (0, 1))
+            answers[side].append(_get(http, url[i % len(url)] if isinstance(url, list)
+                                      else url, keep))
+
+    def summary(rounds: list) -> Timed:  # the warm-up round is not timed
+        return Timed(statistics.median(r[0] for r in rounds[1:]), *rounds[-1][1:])
+    return summary(answers[0]), summary(answers[1])
 
 
 def values(warehouse: Path, p: Plan, n: int) -> list[str]:
