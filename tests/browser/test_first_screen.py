@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from dashboards.public import seo
-from tests.browser.conftest import settle
+from tests.browser.conftest import fonts_in_use, settle
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 412, "height": 823}
@@ -76,6 +76,7 @@ def test_overview_kpis_are_visible_without_javascript(nojs, live_server, shell):
 def test_dash_takes_the_place_of_the_first_screen(page, nojs, console, live_server, path):
     nojs.set_viewport_size(PHONE)
     nojs.goto(f"{live_server}{path}")
+    fonts_in_use(nojs)  # both sides measured in the same fonts
     before = nojs.locator("h1").bounding_box()
     # below the filters: Dash's own stylesheet (injected by its scripts) moves nothing
     last_before = nojs.locator("#main-content section.pm-card").last.bounding_box()
